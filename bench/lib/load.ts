@@ -1,0 +1,183 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LoadGenerator } from './config';
+import { parseWrkOutput, WRK_JSON_MARKER } from './stats';
+
+export interface LoadOptions {
+  url: string;
+  durationS: number;
+  connections: number;
+  /** wrk threads (ignored by autocannon); capped at `connections`. */
+  threads?: number;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Per-request timeout in seconds (default 10). */
+  timeoutS?: number;
+  generator: LoadGenerator;
+}
+
+/** One load run. Latencies in milliseconds. */
+export interface LoadResult {
+  generator: LoadGenerator;
+  url: string;
+  requests: number;
+  durationMs: number;
+  requestsPerSec: number;
+  avgMs: number;
+  maxMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  /** Socket-level failures: connect/read/write errors and timeouts. */
+  errors: number;
+  /** Responses outside 2xx (wrk: outside 2xx/3xx). */
+  non2xx: number;
+}
+
+/** Runs one load against `url` with wrk or autocannon, each in its own process. */
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  return opts.generator === 'wrk' ? runWrk(opts) : runAutocannon(opts);
+}
+
+interface ProcessOutput {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runProcess(cmd: string, args: string[], timeoutMs: number): Promise<ProcessOutput> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Lua string literal with every byte outside [A-Za-z0-9 ...] as a decimal escape (LuaJIT has no \u). */
+export function luaString(value: string): string {
+  let out = '"';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9 _.,:;/=+\-()[\]{}<>!?@#$%^&*|~']/.test(ch) ? ch : `\\${byte}`;
+  }
+  return `${out}"`;
+}
+
+/** The wrk script: request shape plus a `done` hook that prints exact counts and percentiles as one JSON line. */
+export function wrkScript(opts: Pick<LoadOptions, 'method' | 'headers' | 'body'>): string {
+  const lines: string[] = [];
+  lines.push(`wrk.method = ${luaString(opts.method ?? 'GET')}`);
+  for (const [name, value] of Object.entries(opts.headers ?? {})) {
+    lines.push(`wrk.headers[${luaString(name)}] = ${luaString(value)}`);
+  }
+  if (opts.body !== undefined) {
+    lines.push(`wrk.body = ${luaString(opts.body)}`);
+  }
+  lines.push(
+    'done = function(summary, latency, requests)',
+    '  local e = summary.errors',
+    `  io.write(string.format('${WRK_JSON_MARKER}{"requests":%d,"duration_us":%d,` +
+      `"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},` +
+      `"latency_us":{"mean":%.3f,"max":%d,"p50":%d,"p75":%d,"p90":%d,"p99":%d,"p999":%d}}\\n',`,
+    '    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,',
+    '    latency.mean, latency.max, latency:percentile(50), latency:percentile(75), latency:percentile(90),',
+    '    latency:percentile(99), latency:percentile(99.9)))',
+    'end',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+async function runWrk(opts: LoadOptions): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
+  try {
+    const script = join(dir, 'script.lua');
+    writeFileSync(script, wrkScript(opts));
+    const threads = Math.max(1, Math.min(opts.threads ?? 1, opts.connections));
+    const timeoutS = opts.timeoutS ?? 10;
+    const args = ['-t', String(threads), '-c', String(opts.connections), '-d', `${opts.durationS}s`];
+    args.push('--timeout', `${timeoutS}s`, '--latency', '-s', script, opts.url);
+    const out = await runProcess('wrk', args, (opts.durationS + timeoutS + 30) * 1000);
+    if (out.code !== 0) {
+      throw new Error(`wrk exited with ${out.code}: ${(out.stderr || out.stdout).trim()}`);
+    }
+    const parsed = parseWrkOutput(out.stdout);
+    const { connect, read, write, timeout } = parsed.socketErrors;
+    const socketErrors = connect + read + write + timeout;
+    return {
+      generator: 'wrk',
+      url: opts.url,
+      requests: parsed.requests,
+      durationMs: parsed.durationMs,
+      requestsPerSec: parsed.requestsPerSec,
+      avgMs: parsed.latencyAvgMs,
+      maxMs: parsed.latencyMaxMs,
+      p50Ms: parsed.latencyPercentilesMs[50] ?? Number.NaN,
+      p90Ms: parsed.latencyPercentilesMs[90] ?? Number.NaN,
+      p99Ms: parsed.latencyPercentilesMs[99] ?? Number.NaN,
+      errors: socketErrors,
+      non2xx: parsed.non2xx,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface AutocannonChildResult {
+  requests: number;
+  durationMs: number;
+  requestsPerSec: number;
+  latency: { avg: number; max: number; p50: number; p90: number; p99: number; p999: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+async function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
+  const input = {
+    url: opts.url,
+    method: opts.method ?? 'GET',
+    headers: opts.headers ?? {},
+    body: opts.body,
+    connections: opts.connections,
+    durationS: opts.durationS,
+    timeoutS: opts.timeoutS ?? 10,
+  };
+  const timeoutMs = (opts.durationS + input.timeoutS + 30) * 1000;
+  const out = await runProcess(process.execPath, [join(__dirname, 'autocannon-child.js'), JSON.stringify(input)], timeoutMs);
+  const line = out.stdout.split('\n').find((l) => l.startsWith(WRK_JSON_MARKER));
+  if (out.code !== 0 || line === undefined) {
+    throw new Error(`autocannon exited with ${out.code}: ${(out.stderr || out.stdout).trim()}`);
+  }
+  const r = JSON.parse(line.slice(WRK_JSON_MARKER.length)) as AutocannonChildResult;
+  return {
+    generator: 'autocannon',
+    url: opts.url,
+    requests: r.requests,
+    durationMs: r.durationMs,
+    requestsPerSec: r.requestsPerSec,
+    avgMs: r.latency.avg,
+    maxMs: r.latency.max,
+    p50Ms: r.latency.p50,
+    p90Ms: r.latency.p90,
+    p99Ms: r.latency.p99,
+    errors: r.errors, // autocannon counts timeouts inside errors
+    non2xx: r.non2xx,
+  };
+}

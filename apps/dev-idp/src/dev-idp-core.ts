@@ -1,0 +1,44 @@
+import type { Provider } from 'oidc-provider';
+
+import type { DevIdpOptions } from './config/dev-idp-options';
+import { MANAGEMENT_API_RESOURCE, MANAGEMENT_API_SCOPE } from './constants';
+import { loadOrCreateSigningKey, type SigningKey } from './keys/signing-key-store';
+import { AppRegistry } from './oidc/app-registry';
+import { createOidcProvider } from './oidc/create-provider';
+import { ResourceCatalog } from './oidc/resource-catalog';
+import { TokenMinter } from './oidc/token-minter';
+
+/** Everything that issues tokens, shared by the server and the dev:token CLI so both sign identically. */
+export interface DevIdpCore {
+  issuer: string;
+  signingKey: SigningKey;
+  catalog: ResourceCatalog;
+  registry: AppRegistry;
+  provider: Provider;
+  minter: TokenMinter;
+}
+
+export async function createDevIdpCore(options: DevIdpOptions, endpoint: string): Promise<DevIdpCore> {
+  const issuer = `${endpoint}/oidc`;
+  const signingKey = await loadOrCreateSigningKey(options.dataDir);
+
+  const catalog = new ResourceCatalog();
+  // Logto seeds its Management API resource with the fixed ID "management-api" and the single scope "all".
+  catalog.define(MANAGEMENT_API_RESOURCE, {
+    id: 'management-api',
+    name: 'Logto Management API',
+    scopes: [MANAGEMENT_API_SCOPE],
+  });
+  catalog.define(options.apiResource);
+  for (const resource of options.config.resources) {
+    catalog.define(resource.indicator, resource);
+  }
+
+  const registry = new AppRegistry(catalog);
+  for (const app of options.config.apps) {
+    registry.register(app);
+  }
+
+  const provider = createOidcProvider({ issuer, signingKey, registry, catalog });
+  return { issuer, signingKey, catalog, registry, provider, minter: new TokenMinter(provider, catalog) };
+}

@@ -1,0 +1,94 @@
+import type { IncomingMessage } from 'node:http';
+
+import type { JWK } from 'jose';
+
+import type { ResourceCatalog } from '../oidc/resource-catalog';
+import { createManagementAuth } from './management-auth';
+import { ManagementState } from './management-state';
+import { addOrganizationRoleRoutes } from './organization-roles.routes';
+import { addOrganizationUserRoleRoutes } from './organization-user-roles.routes';
+import { addOrganizationUserRoutes } from './organization-users.routes';
+import { addOrganizationRoutes } from './organizations.routes';
+import { invalidInput, RequestError } from './request-error';
+import { addResourceRoutes } from './resources.routes';
+import { type JsonResponse, RouteTable } from './route-table';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ManagementApiOptions {
+  issuer: string;
+  publicJwks: readonly JWK[];
+  catalog: ResourceCatalog;
+}
+
+/** Handles `/api/...` requests: Logto's Management API subset for organizations, in memory. */
+export type ManagementApi = (request: IncomingMessage, url: URL) => Promise<JsonResponse>;
+
+export function createManagementApi({ issuer, publicJwks, catalog }: ManagementApiOptions): ManagementApi {
+  const state = new ManagementState(catalog);
+  const authenticate = createManagementAuth(issuer, publicJwks);
+  const routes = new RouteTable();
+  addOrganizationRoutes(routes, state);
+  addOrganizationUserRoutes(routes, state);
+  addOrganizationUserRoleRoutes(routes, state);
+  addOrganizationRoleRoutes(routes, state);
+  addResourceRoutes(routes, state);
+
+  return async (request, url) => {
+    const method = request.method ?? 'GET';
+    const path = url.pathname.slice('/api'.length);
+    try {
+      // Logto's health check: public, no body.
+      if (path === '/status' && (method === 'GET' || method === 'HEAD')) {
+        return { status: 204 };
+      }
+      await authenticate(request.headers.authorization);
+      const matched = routes.match(method, path);
+      if (matched === undefined) {
+        return { status: 404, body: { code: 'guard.invalid_input', message: 'Not Found' } };
+      }
+      if (matched === 'method-not-allowed') {
+        return { status: 405, body: { code: 'guard.invalid_input', message: 'Method Not Allowed' } };
+      }
+      const { handler, params } = matched;
+      return handler({
+        method,
+        url,
+        body: await readJsonBody(request),
+        param: (name) => {
+          const value = params[name];
+          if (value === undefined) {
+            throw new Error(`Route has no parameter "${name}"`);
+          }
+          return value;
+        },
+      });
+    } catch (error: unknown) {
+      if (error instanceof RequestError) {
+        return { status: error.status, body: error.toBody() };
+      }
+      process.stderr.write(`dev-idp: ${method} ${url.pathname} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      return { status: 500, body: { message: 'Internal server error.' } };
+    }
+  };
+}
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      throw new RequestError(413, 'guard.invalid_input', 'Request body too large.');
+    }
+    chunks.push(chunk);
+  }
+  if (size === 0) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw invalidInput('The body is not valid JSON');
+  }
+}

@@ -66,7 +66,9 @@ export function ensureBuild(repoRoot: string, entry: string, log: (msg: string) 
   const started = performance.now();
   const res = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: ['ignore', 2, 2] });
   if (res.status !== 0) {
-    throw new Error(`npm run build failed (exit ${res.status ?? res.signal})`);
+    throw new Error(
+      `npm run build failed (exit ${res.status ?? res.signal}); fix the build, or BENCH_BUILD=never to bench the existing ${entry}`,
+    );
   }
   log(`build done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (!existsSync(entry)) {

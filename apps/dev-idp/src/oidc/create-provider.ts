@@ -5,7 +5,7 @@ import { errors, Provider, type Client, type KoaContextWithOidc, type ResourceSe
 import { buildOrganizationUrn, DEFAULT_ACCESS_TOKEN_TTL_SECONDS, ORGANIZATION_URN_PREFIX, SIGNING_ALG } from '../constants';
 import type { SigningKey } from '../keys/signing-key-store';
 import type { AppRegistry } from './app-registry';
-import { echoEmptyScope, keepScopeClaim, organizationIdClaim } from './logto-token-shape';
+import { echoEmptyScope, keepScopeClaim, organizationIdClaim, requestedOrganizationId } from './logto-token-shape';
 import { createRegistryAdapterFactory } from './registry-adapter';
 import type { ResourceCatalog } from './resource-catalog';
 
@@ -33,7 +33,6 @@ export function createOidcProvider({ issuer, signingKey, registry, catalog }: Pr
     clientDefaults: { id_token_signed_response_alg: SIGNING_ALG },
     // Cookies only matter for interactive login, which the dev IdP does not offer.
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    extraParams: ['organization_id'],
     extraTokenClaims: organizationIdClaim,
     formats: { customizers: { jwt: keepScopeClaim } },
     ttl: {
@@ -70,12 +69,11 @@ export function jwtResourceServer(scopes: readonly string[], accessTokenTtl?: nu
  * token); without either it answers invalid_target instead of issuing an opaque token.
  */
 function defaultClientCredentialsResource(ctx: KoaContextWithOidc): string | undefined {
-  const params = ctx.oidc?.params;
-  if (params?.grant_type !== 'client_credentials') {
+  if (ctx.oidc?.params?.grant_type !== 'client_credentials') {
     return undefined;
   }
-  const organizationId = params.organization_id;
-  if (typeof organizationId === 'string' && organizationId !== '') {
+  const organizationId = requestedOrganizationId(ctx);
+  if (organizationId !== undefined) {
     return buildOrganizationUrn(organizationId);
   }
   throw new errors.InvalidTarget('both `resource` and `organization_id` are not provided');

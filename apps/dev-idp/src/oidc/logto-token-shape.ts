@@ -21,11 +21,20 @@ export function organizationIdClaim(
   if (token.extra) {
     return token.extra;
   }
-  const organizationId = ctx?.oidc?.params?.organization_id;
-  if (typeof organizationId !== 'string' || organizationId === '' || isOrganizationAudience(token.aud)) {
+  const organizationId = requestedOrganizationId(ctx);
+  if (organizationId === undefined || isOrganizationAudience(token.aud)) {
     return undefined;
   }
   return { organization_id: organizationId };
+}
+
+/**
+ * Logto's `organization_id` token parameter. oidc-provider only passes registered grant parameters through
+ * `params` (its `extraParams` cover authorization requests only), so it is read from the parsed form body.
+ */
+export function requestedOrganizationId(ctx: KoaContextWithOidc | undefined): string | undefined {
+  const value = ctx?.oidc?.body?.organization_id;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 const isOrganizationAudience = (aud: string | string[] | undefined): boolean =>

@@ -45,6 +45,8 @@ declare module 'oidc-provider' {
     readonly oidc?: {
       readonly route?: string;
       readonly params?: Record<string, unknown>;
+      /** The parsed request body, including parameters the route does not recognise. */
+      readonly body?: Record<string, unknown>;
       readonly client?: Client;
     };
   }

@@ -1,0 +1,453 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+import { calculateJwkThumbprint, type JWK, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+
+import { type DevIdp, MANAGEMENT_API_RESOURCE, startDevIdp } from '../../../test/support/dev-idp';
+
+const API = 'https://api.test.cameleer.local';
+
+interface Entity {
+  id: string;
+  name: string;
+}
+interface Organization extends Entity {
+  customData: Record<string, unknown>;
+}
+interface ApiResource extends Entity {
+  indicator: string;
+}
+interface TokenResponse {
+  access_token: string;
+  scope?: string;
+}
+const ORG_URN = 'urn:logto:organization:';
+
+describe('dev IdP (Logto-compatible)', () => {
+  let idp: DevIdp;
+  let managementToken: string;
+
+  beforeAll(async () => {
+    idp = await startDevIdp({ apiResource: API });
+    const app = await idp.registerApp({ scopesByResource: { [MANAGEMENT_API_RESOURCE]: ['all'] } });
+    managementToken = await idp.clientCredentialsToken({ ...app, resource: MANAGEMENT_API_RESOURCE, scope: 'all' });
+  });
+
+  afterAll(async () => {
+    await idp.stop();
+  });
+
+  const verify = (token: string, audience: string) =>
+    jwtVerify(token, createRemoteJWKSet(new URL(idp.jwksUri)), {
+      issuer: idp.issuer,
+      audience,
+      algorithms: ['ES384'],
+      typ: 'at+jwt',
+    });
+
+  const api = async <T = unknown>(method: string, path: string, body?: unknown, token: string | null = managementToken) => {
+    const response = await fetch(`${idp.endpoint}/api${path}`, {
+      method,
+      headers: {
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+
+  const tokenRequest = (form: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${idp.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(form),
+    });
+
+  describe('OIDC discovery and keys', () => {
+    it('publishes issuer <endpoint>/oidc, the JWKS and token endpoints', async () => {
+      const discovery = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      expect(idp.issuer).toBe(`${idp.endpoint}/oidc`);
+      expect(idp.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(discovery.issuer).toBe(idp.issuer);
+      expect(discovery.jwks_uri).toBe(`${idp.issuer}/jwks`);
+      expect(discovery.token_endpoint).toBe(`${idp.issuer}/token`);
+      expect(discovery.grant_types_supported).toContain('client_credentials');
+    });
+
+    it('serves one ES384 key whose kid is its RFC 7638 thumbprint', async () => {
+      const { keys } = (await (await fetch(idp.jwksUri)).json()) as { keys: JWK[] };
+      expect(keys).toHaveLength(1);
+      const key = keys[0]!;
+      expect(key).toMatchObject({ kty: 'EC', crv: 'P-384', alg: 'ES384', use: 'sig', kid: idp.kid });
+      expect(key.d).toBeUndefined();
+      expect(await calculateJwkThumbprint(key, 'sha256')).toBe(key.kid);
+    });
+  });
+
+  describe('minted user tokens', () => {
+    it('have exactly Logto’s header and claims and verify against the JWKS over HTTP', async () => {
+      const token = await idp.mintUserToken({ sub: 'alice', scopes: ['tenant:read', 'tenant:admin'] });
+      const { payload, protectedHeader } = await verify(token, API);
+      expect(protectedHeader).toEqual({ alg: 'ES384', typ: 'at+jwt', kid: idp.kid });
+      expect(Object.keys(payload).sort()).toEqual(['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub']);
+      expect(payload).toMatchObject({ iss: idp.issuer, sub: 'alice', aud: API, scope: 'tenant:read tenant:admin' });
+      expect(payload.exp! - payload.iat!).toBe(3600);
+      expect(payload.client_id).not.toBe('alice');
+    });
+
+    it('carry organization_id for organization-scoped API tokens, and scope "" when empty', async () => {
+      const token = await idp.mintUserToken({ sub: 'bob', organizationId: 'org123', scopes: [], expiresIn: 60 });
+      const { payload } = await verify(token, API);
+      expect(payload.organization_id).toBe('org123');
+      expect(payload.scope).toBe('');
+      expect(payload.exp! - payload.iat!).toBe(60);
+    });
+
+    it('mints Logto organization tokens (aud urn:logto:organization:<id>) that an API verifier rejects', async () => {
+      const token = await idp.mintOrganizationToken({ sub: 'alice', organizationId: 'org123', scopes: ['read:data'] });
+      const { payload } = await verify(token, `${ORG_URN}org123`);
+      expect(payload).toMatchObject({ aud: `${ORG_URN}org123`, scope: 'read:data', sub: 'alice' });
+      expect(payload.organization_id).toBeUndefined();
+      await expect(verify(token, API)).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'aud' });
+    });
+
+    it('reports invalid requests on the control channel', async () => {
+      await expect(idp.mintUserToken({ sub: '', scopes: [] })).rejects.toThrow(/sub/);
+    });
+
+    it('are also minted by the dev:token CLI with the persisted key, without the server', async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'dev-idp-cli-'));
+      const other = await startDevIdp({ apiResource: API, dataDir });
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, [
+          resolve(__dirname, '../bin/dev-token.js'),
+          ...['--user', 'alice', '--org', 'org9', '--scope', 'tenant:read', '--scope', 'tenant:admin'],
+          ...['--data-dir', dataDir, '--endpoint', other.endpoint, '--api-resource', API],
+        ]);
+        const token = stdout.trim();
+        const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(other.jwksUri)), {
+          issuer: other.issuer,
+          audience: API,
+        });
+        expect(protectedHeader.kid).toBe(other.kid);
+        expect(payload).toMatchObject({ sub: 'alice', organization_id: 'org9', scope: 'tenant:read tenant:admin' });
+      } finally {
+        await other.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('client_credentials over HTTP', () => {
+    let app: { clientId: string; clientSecret: string };
+
+    beforeAll(async () => {
+      app = await idp.registerApp({ scopesByResource: { [API]: ['tenant:read', 'tenant:provision'] } });
+    });
+
+    it('issues Logto M2M tokens (sub === client_id) and silently drops scopes the app may not have', async () => {
+      const token = await idp.clientCredentialsToken({ ...app, resource: API, scope: 'tenant:read tenant:admin' });
+      const { payload, protectedHeader } = await verify(token, API);
+      expect(protectedHeader).toEqual({ alg: 'ES384', typ: 'at+jwt', kid: idp.kid });
+      expect(Object.keys(payload).sort()).toEqual(['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub']);
+      expect(payload).toMatchObject({ sub: app.clientId, client_id: app.clientId, aud: API, scope: 'tenant:read' });
+    });
+
+    it('accepts the secret in the form body and adds organization_id when requested', async () => {
+      const response = await tokenRequest({
+        grant_type: 'client_credentials',
+        client_id: app.clientId,
+        client_secret: app.clientSecret,
+        resource: API,
+        scope: 'tenant:provision',
+        organization_id: 'org42',
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as TokenResponse;
+      expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'tenant:provision' });
+      expect(decodeJwt(body.access_token)).toMatchObject({ organization_id: 'org42', sub: app.clientId });
+    });
+
+    it('echoes scope "" when nothing requested is allowed', async () => {
+      const response = await tokenRequest({
+        grant_type: 'client_credentials',
+        client_id: app.clientId,
+        client_secret: app.clientSecret,
+        resource: API,
+        scope: 'all',
+      });
+      const body = (await response.json()) as TokenResponse;
+      expect(body.scope).toBe('');
+      expect(decodeJwt(body.access_token).scope).toBe('');
+    });
+
+    it('mints organization tokens for organization_id without resource', async () => {
+      const response = await tokenRequest({
+        grant_type: 'client_credentials',
+        client_id: app.clientId,
+        client_secret: app.clientSecret,
+        organization_id: 'org42',
+      });
+      const body = (await response.json()) as TokenResponse;
+      expect(response.status).toBe(200);
+      expect(decodeJwt(body.access_token)).toMatchObject({ aud: `${ORG_URN}org42` });
+      expect(decodeJwt(body.access_token).organization_id).toBeUndefined();
+    });
+
+    it('rejects unknown resources, missing targets and bad secrets like Logto', async () => {
+      const credentials = { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret };
+      const unknown = await tokenRequest({ ...credentials, resource: 'https://unknown.example' });
+      expect(unknown.status).toBe(400);
+      expect(await unknown.json()).toMatchObject({ error: 'invalid_target' });
+
+      const missing = await tokenRequest(credentials);
+      expect(missing.status).toBe(400);
+      expect(await missing.json()).toMatchObject({ error: 'invalid_target' });
+
+      await expect(idp.clientCredentialsToken({ ...app, clientSecret: 'wrong', resource: API })).rejects.toThrow(
+        /401.*invalid_client/,
+      );
+    });
+  });
+
+  describe('Management API', () => {
+    it('answers the health check without auth', async () => {
+      const { status, body } = await api('GET', '/status', undefined, null);
+      expect(status).toBe(204);
+      expect(body).toBeUndefined();
+    });
+
+    it('requires a Management API token with scope all', async () => {
+      expect(await api('GET', '/organizations', undefined, null)).toMatchObject({
+        status: 401,
+        body: { code: 'auth.authorization_header_missing' },
+      });
+      const apiToken = await idp.mintUserToken({ sub: 'alice', scopes: ['all'] });
+      expect(await api('GET', '/organizations', undefined, apiToken)).toMatchObject({
+        status: 401,
+        body: { code: 'auth.unauthorized' },
+      });
+      const noAll = await idp.mintUserToken({ sub: 'alice', resource: MANAGEMENT_API_RESOURCE, scopes: [] });
+      expect(await api('GET', '/organizations', undefined, noAll)).toMatchObject({
+        status: 403,
+        body: { code: 'auth.forbidden' },
+      });
+    });
+
+    it('creates, reads, patches (customData replaced) and deletes organizations', async () => {
+      const created = await api<Organization>('POST', '/organizations', { name: 'Acme', customData: { tenantId: 't1', plan: 'pro' } });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        tenantId: 'default',
+        name: 'Acme',
+        description: null,
+        customData: { tenantId: 't1', plan: 'pro' },
+        isMfaRequired: false,
+      });
+      expect(created.body.id).toMatch(/^[0-9a-z]{12}$/);
+      const { id } = created.body;
+
+      expect(await api('GET', `/organizations/${id}`)).toMatchObject({ status: 200, body: { id, name: 'Acme' } });
+
+      const patched = await api<Organization>('PATCH', `/organizations/${id}`, { customData: { plan: 'free' } });
+      expect(patched).toMatchObject({ status: 200, body: { name: 'Acme' } });
+      expect(patched.body.customData).toEqual({ plan: 'free' });
+
+      expect((await api('DELETE', `/organizations/${id}`)).status).toBe(204);
+      expect(await api('GET', `/organizations/${id}`)).toMatchObject({
+        status: 404,
+        body: { code: 'entity.not_exists_with_id' },
+      });
+    });
+
+    it('uses Logto’s 404 codes per operation and 400 for bad input', async () => {
+      expect((await api<{ code: string }>('GET', '/organizations/nope')).body.code).toBe('entity.not_exists_with_id');
+      expect(await api('PATCH', '/organizations/nope', { name: 'x' })).toMatchObject({
+        status: 404,
+        body: { code: 'entity.not_exists' },
+      });
+      expect(await api('DELETE', '/organizations/nope')).toMatchObject({ status: 404, body: { code: 'entity.not_found' } });
+      expect(await api('POST', '/organizations', { description: 'no name' })).toMatchObject({
+        status: 400,
+        body: { code: 'guard.invalid_input' },
+      });
+    });
+
+    it('paginates with page/page_size, Total-Number and Link, and searches id and name only', async () => {
+      const prefix = `Paged-${Date.now()}`;
+      for (const n of [1, 2, 3]) {
+        await api('POST', '/organizations', { name: `${prefix}-${n}`, customData: { marker: 'findme' } });
+      }
+      const page2 = await api<Organization[]>('GET', `/organizations?q=${prefix}&page=2&page_size=2`);
+      expect(page2.status).toBe(200);
+      expect(page2.body).toHaveLength(1);
+      expect(page2.headers.get('total-number')).toBe('3');
+      const link = page2.headers.get('link') ?? '';
+      const base = `${idp.endpoint}/api/organizations?q=${prefix}`;
+      expect(link).toContain(`<${base}&page=1&page_size=2>; rel="first"`);
+      expect(link).toContain(`<${base}&page=2&page_size=2>; rel="last"`);
+      expect(link).toContain(`<${base}&page=1&page_size=2>; rel="prev"`);
+      expect(link).not.toContain('rel="next"');
+
+      const firstPage = await api<Organization[]>('GET', `/organizations?q=${prefix}`);
+      expect(firstPage.body).toHaveLength(3);
+      expect((await api<Organization[]>('GET', '/organizations?q=findme')).body).toHaveLength(0);
+      expect(await api('GET', '/organizations?page_size=101')).toMatchObject({
+        status: 400,
+        body: { code: 'guard.invalid_pagination' },
+      });
+    });
+
+    it('manages members and their organization roles with Logto’s 422 codes', async () => {
+      const { body: org } = await api<Organization>('POST', '/organizations', { name: 'Members Inc' });
+      const role = await api<Entity>('POST', '/organization-roles', { name: `admin-${org.id}`, description: 'Admin' });
+      expect(role).toMatchObject({ status: 201, body: { type: 'User', name: `admin-${org.id}` } });
+      expect(await api('POST', '/organization-roles', { name: `admin-${org.id}` })).toMatchObject({
+        status: 422,
+        body: { code: 'entity.unique_integrity_violation' },
+      });
+
+      expect(await api('GET', `/organizations/${org.id}/users/alice/roles`)).toMatchObject({
+        status: 422,
+        body: { code: 'organization.require_membership' },
+      });
+      expect(await api('POST', `/organizations/${org.id}/users`, { userIds: ['alice', 'bob'] })).toMatchObject({
+        status: 201,
+      });
+      expect(await api('POST', `/organizations/nope/users`, { userIds: ['alice'] })).toMatchObject({
+        status: 422,
+        body: { code: 'entity.relation_foreign_key_not_found' },
+      });
+
+      expect(
+        await api('POST', `/organizations/${org.id}/users/alice/roles`, { organizationRoleNames: [`admin-${org.id}`] }),
+      ).toMatchObject({ status: 201, body: { organizationRoleIds: [role.body.id] } });
+      expect(
+        await api('POST', `/organizations/${org.id}/users/roles`, { userIds: ['bob'], organizationRoleIds: [role.body.id] }),
+      ).toMatchObject({ status: 201 });
+      expect(
+        await api('POST', `/organizations/${org.id}/users/roles`, { userIds: ['carol'], organizationRoleIds: [role.body.id] }),
+      ).toMatchObject({ status: 422, body: { code: 'entity.relation_foreign_key_not_found' } });
+
+      const roles = await api('GET', `/organizations/${org.id}/users/alice/roles`);
+      expect(roles.body).toEqual([expect.objectContaining({ id: role.body.id, name: `admin-${org.id}` })]);
+
+      const members = await api<Entity[]>('GET', `/organizations/${org.id}/users`);
+      expect(members.headers.get('total-number')).toBe('2');
+      expect(members.body[0]).toMatchObject({ id: 'alice', organizationRoles: [{ id: role.body.id, name: `admin-${org.id}` }] });
+
+      expect((await api('PUT', `/organizations/${org.id}/users`, { userIds: ['alice'] })).status).toBe(204);
+      expect((await api('DELETE', `/organizations/${org.id}/users/alice`)).status).toBe(204);
+      expect(await api('DELETE', `/organizations/${org.id}/users/alice`)).toMatchObject({
+        status: 404,
+        body: { code: 'entity.not_found' },
+      });
+      expect((await api('GET', `/organizations/${org.id}/users`)).body).toEqual([]);
+    });
+
+    it('gives organization roles API-resource scopes by scope ID', async () => {
+      const { body: resources } = await api<ApiResource[]>('GET', '/resources');
+      const managementApi = resources.find((resource) => resource.indicator === MANAGEMENT_API_RESOURCE);
+      expect(managementApi).toMatchObject({ id: 'management-api' });
+      const apiResource = resources.find((resource) => resource.indicator === API)!;
+      const created = await api<Entity>('POST', `/resources/${apiResource.id}/scopes`, { name: 'tenant:admin' });
+      expect(created).toMatchObject({ status: 201, body: { name: 'tenant:admin', resourceId: apiResource.id } });
+
+      const role = await api<Entity>('POST', '/organization-roles', {
+        name: `scoped-${Date.now()}`,
+        organizationScopeIds: [],
+        resourceScopeIds: [created.body.id],
+      });
+      expect(role.status).toBe(201);
+      const scopes = await api('GET', `/organization-roles/${role.body.id}/resource-scopes`);
+      expect(scopes.body).toEqual([expect.objectContaining({ id: created.body.id, name: 'tenant:admin' })]);
+
+      expect(await api('POST', `/organization-roles/${role.body.id}/resource-scopes`, { scopeIds: ['nope'] })).toMatchObject({
+        status: 422,
+        body: { code: 'entity.relation_foreign_key_not_found' },
+      });
+      expect((await api('PUT', `/organization-roles/${role.body.id}/resource-scopes`, { scopeIds: [] })).status).toBe(204);
+      expect((await api('GET', `/organization-roles/${role.body.id}/resource-scopes`)).body).toEqual([]);
+
+      const listed = await api('GET', `/organization-roles?q=${role.body.name}`);
+      expect(listed.body).toEqual([expect.objectContaining({ id: role.body.id, scopes: [], resourceScopes: [] })]);
+      expect(await api('GET', '/organization-roles/nope/resource-scopes')).toMatchObject({
+        status: 404,
+        body: { code: 'entity.not_exists_with_id' },
+      });
+    });
+  });
+
+  describe('fault injection', () => {
+    afterEach(async () => {
+      await idp.setFault('none');
+    });
+
+    it('answers 503 while error5xx is set, then heals after `times` requests', async () => {
+      await idp.setFault('error5xx', { times: 1 });
+      expect((await api('GET', '/organizations')).status).toBe(503);
+      expect((await api('GET', '/organizations')).status).toBe(200);
+    });
+
+    it('drops connections while down, for the token endpoint too', async () => {
+      await idp.setFault('down');
+      await expect(fetch(`${idp.endpoint}/api/organizations`)).rejects.toThrow();
+      await expect(tokenRequest({ grant_type: 'client_credentials' })).rejects.toThrow();
+      // Discovery and JWKS stay up: only the Management API and /oidc/token fail.
+      expect((await fetch(idp.jwksUri)).status).toBe(200);
+    });
+
+    it('performs the write but holds the response past the client timeout (timeoutAfterSuccess)', async () => {
+      await idp.setFault('timeoutAfterSuccess', { delayMs: 2_000, target: 'management', times: 1 });
+      const name = `Held-${Date.now()}`;
+      await expect(
+        fetch(`${idp.endpoint}/api/organizations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${managementToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name }),
+          signal: AbortSignal.timeout(300),
+        }),
+      ).rejects.toMatchObject({ name: 'TimeoutError' });
+      const { body } = await api('GET', `/organizations?q=${name}`);
+      expect(body).toEqual([expect.objectContaining({ name })]);
+    });
+
+    it('delays requests while slow', async () => {
+      await idp.setFault('slow', { delayMs: 400, target: 'token' });
+      const started = Date.now();
+      await idp.clientCredentialsToken({
+        ...(await idp.registerApp({ scopesByResource: { [API]: [] } })),
+        resource: API,
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+    });
+  });
+
+  describe('persistence', () => {
+    it('keeps the signing key (kid) across restarts on the same data dir, stored with mode 0600', async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'dev-idp-restart-'));
+      try {
+        const first = await startDevIdp({ apiResource: API, dataDir });
+        const token = await first.mintUserToken({ sub: 'alice', scopes: [] });
+        await first.stop();
+
+        const second = await startDevIdp({ apiResource: API, dataDir });
+        try {
+          expect(second.kid).toBe(first.kid);
+          expect(decodeProtectedHeader(token).kid).toBe(second.kid);
+          await jwtVerify(token, createRemoteJWKSet(new URL(second.jwksUri)), { audience: API });
+        } finally {
+          await second.stop();
+        }
+        expect((await stat(join(dataDir, 'signing-key.json'))).mode & 0o777).toBe(0o600);
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+});

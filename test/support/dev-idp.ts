@@ -1,0 +1,287 @@
+/**
+ * Starts a private dev IdP (apps/dev-idp) for a test file: a child process speaking Logto's dialect, controlled
+ * over IPC. Each call gets its own port and, by default, its own temp data dir (own signing key), so test files
+ * can run in parallel.
+ *
+ *   const idp = await startDevIdp();
+ *   const token = await idp.mintUserToken({ sub: 'alice', organizationId: orgId, scopes: ['tenant:read'] });
+ *   ...
+ *   await idp.stop();
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import type {
+  ControlReply,
+  ControlRequest,
+  ControlResults,
+  ListeningEvent,
+} from '../../apps/dev-idp/src/control/control-messages';
+import type { FaultKind, FaultTarget } from '../../apps/dev-idp/src/http/faults';
+
+export type { FaultKind, FaultTarget };
+
+export const MANAGEMENT_API_RESOURCE = 'https://default.logto.app/api';
+export const DEFAULT_API_RESOURCE = process.env.LOGTO_API_RESOURCE ?? 'https://api.cameleer.local';
+
+export interface StartDevIdpOptions {
+  /** The product's API resource indicator (default: $LOGTO_API_RESOURCE or https://api.cameleer.local). */
+  apiResource?: string;
+  /** Reuse a data dir (signing key) across instances; default: a fresh temp dir, removed by stop(). */
+  dataDir?: string;
+  /** Optional dev IdP JSON config (resources, pre-registered apps). */
+  configFile?: string;
+}
+
+export interface MintUserTokenInput {
+  sub: string;
+  /** Default: the instance's apiResource. */
+  resource?: string;
+  scopes: string[];
+  /** Adds Logto's `organization_id` claim (organization-scoped API resource token). */
+  organizationId?: string;
+  expiresIn?: number;
+}
+
+export interface MintOrganizationTokenInput {
+  sub: string;
+  organizationId: string;
+  scopes: string[];
+}
+
+export interface RegisterAppInput {
+  clientId?: string;
+  clientSecret?: string;
+  /** Scopes the app may obtain per resource indicator; others requested are silently dropped (as Logto). */
+  scopesByResource: Record<string, string[]>;
+}
+
+export interface ClientCredentialsInput {
+  clientId: string;
+  clientSecret: string;
+  resource: string;
+  /** Space-separated, as on the wire. */
+  scope?: string;
+  organizationId?: string;
+}
+
+export interface FaultOptions {
+  /** `slow`: delay before handling; `timeoutAfterSuccess`: how long the finished response is held. Default 5000. */
+  delayMs?: number;
+  /** Default 'all' (Management API and /oidc/token). */
+  target?: FaultTarget;
+  /** Heal after this many affected requests (default: until changed). */
+  times?: number;
+}
+
+export interface DevIdp {
+  /** Base URL, e.g. http://127.0.0.1:40123 (Management API at `${endpoint}/api`). */
+  readonly endpoint: string;
+  /** `${endpoint}/oidc`, the `iss` of every token. */
+  readonly issuer: string;
+  readonly jwksUri: string;
+  /** The signing key's ID (stable across restarts on the same dataDir). */
+  readonly kid: string;
+  readonly apiResource: string;
+  readonly dataDir: string;
+  mintUserToken(input: MintUserTokenInput): Promise<string>;
+  mintOrganizationToken(input: MintOrganizationTokenInput): Promise<string>;
+  registerApp(input: RegisterAppInput): Promise<{ clientId: string; clientSecret: string }>;
+  /** A client_credentials token over real HTTP (HTTP Basic auth); throws with the error body on non-2xx. */
+  clientCredentialsToken(input: ClientCredentialsInput): Promise<string>;
+  setFault(fault: FaultKind, options?: FaultOptions): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const RUN_SCRIPT = resolve(__dirname, '../../apps/dev-idp/bin/run.js');
+const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 3_000;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type ControlCall = DistributiveOmit<ControlRequest, 'id'>;
+
+export async function startDevIdp(options: StartDevIdpOptions = {}): Promise<DevIdp> {
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'dev-idp-')));
+  const apiResource = options.apiResource ?? DEFAULT_API_RESOURCE;
+  const args = ['--port', '0', '--data-dir', dataDir, '--api-resource', apiResource];
+  if (options.configFile !== undefined) {
+    args.push('--config', options.configFile);
+  }
+
+  const child = fork(RUN_SCRIPT, args, {
+    // No inherited --inspect or Jest flags; the IdP is a plain Node process.
+    execArgv: [],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const stderr = collectStderr(child);
+  child.stdout?.resume();
+
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  let listening: ListeningEvent;
+  try {
+    listening = await waitForListening(child, stderr);
+  } catch (error: unknown) {
+    child.kill('SIGKILL');
+    process.removeListener('exit', killOnExit);
+    if (ownsDataDir) {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    throw error;
+  }
+
+  const call = createControlClient(child, stderr);
+  let stopped: Promise<void> | undefined;
+
+  return {
+    endpoint: listening.endpoint,
+    issuer: listening.issuer,
+    jwksUri: listening.jwksUri,
+    kid: listening.kid,
+    apiResource,
+    dataDir,
+
+    async mintUserToken({ resource = apiResource, ...rest }) {
+      const { token } = (await call({ op: 'mintUserToken', resource, ...rest })) as ControlResults['mintUserToken'];
+      return token;
+    },
+
+    async mintOrganizationToken(input) {
+      const { token } = (await call({ op: 'mintOrganizationToken', ...input })) as ControlResults['mintOrganizationToken'];
+      return token;
+    },
+
+    async registerApp(input) {
+      return (await call({ op: 'registerApp', ...input })) as ControlResults['registerApp'];
+    },
+
+    async clientCredentialsToken({ clientId, clientSecret, resource, scope, organizationId }) {
+      const form = new URLSearchParams({ grant_type: 'client_credentials', resource });
+      if (scope !== undefined) {
+        form.set('scope', scope);
+      }
+      if (organizationId !== undefined) {
+        form.set('organization_id', organizationId);
+      }
+      const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+      const response = await fetch(`${listening.issuer}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: form,
+      });
+      const body = (await response.json()) as { access_token?: string };
+      if (!response.ok || typeof body.access_token !== 'string') {
+        throw new Error(`client_credentials failed (${response.status}): ${JSON.stringify(body)}`);
+      }
+      return body.access_token;
+    },
+
+    async setFault(kind, faultOptions = {}) {
+      await call({ op: 'setFault', fault: { kind, ...faultOptions } });
+    },
+
+    stop() {
+      stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+          await exited;
+          clearTimeout(timer);
+        }
+        process.removeListener('exit', killOnExit);
+        if (ownsDataDir) {
+          await rm(dataDir, { recursive: true, force: true });
+        }
+      })();
+      return stopped;
+    },
+  };
+}
+
+function waitForListening(child: ChildProcess, stderr: () => string): Promise<ListeningEvent> {
+  return new Promise((resolveStart, rejectStart) => {
+    const fail = (reason: string): void => {
+      cleanup();
+      rejectStart(new Error(`dev IdP did not start: ${reason}\n${stderr()}`));
+    };
+    const onMessage = (message: unknown): void => {
+      if (isListeningEvent(message)) {
+        cleanup();
+        resolveStart(message);
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
+      fail(`exited (code ${code}, signal ${signal})`);
+    const onError = (error: Error): void => fail(error.message);
+    const timer = setTimeout(() => fail(`no "listening" event within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.off('message', onMessage).off('exit', onExit).off('error', onError);
+    };
+    child.on('message', onMessage).once('exit', onExit).once('error', onError);
+  });
+}
+
+/** Request/response over the IPC channel, matched by id; pending calls fail if the IdP exits. */
+function createControlClient(child: ChildProcess, stderr: () => string): (request: ControlCall) => Promise<unknown> {
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+
+  child.on('message', (message: unknown) => {
+    if (!isControlReply(message)) {
+      return;
+    }
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.ok) {
+      waiter?.resolve(message.result);
+    } else {
+      waiter?.reject(new Error(`dev IdP: ${message.error}`));
+    }
+  });
+  child.once('exit', () => {
+    for (const waiter of pending.values()) {
+      waiter.reject(new Error(`dev IdP exited\n${stderr()}`));
+    }
+    pending.clear();
+  });
+
+  return (request) =>
+    new Promise((resolveCall, rejectCall) => {
+      if (!child.connected) {
+        rejectCall(new Error('dev IdP is not running'));
+        return;
+      }
+      const id = nextId++;
+      pending.set(id, { resolve: resolveCall, reject: rejectCall });
+      child.send({ ...request, id }, (error) => {
+        if (error) {
+          pending.delete(id);
+          rejectCall(error);
+        }
+      });
+    });
+}
+
+/** Keeps the last few KB of the child's stderr for error messages. */
+function collectStderr(child: ChildProcess): () => string {
+  let text = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    text = (text + chunk).slice(-8_000);
+  });
+  return () => text;
+}
+
+const isListeningEvent = (message: unknown): message is ListeningEvent =>
+  typeof message === 'object' && message !== null && (message as { event?: unknown }).event === 'listening';
+
+const isControlReply = (message: unknown): message is ControlReply =>
+  typeof message === 'object' && message !== null && typeof (message as { id?: unknown }).id === 'number' && 'ok' in message;

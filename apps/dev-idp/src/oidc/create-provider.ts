@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
+// oidc-provider 9 is ESM-only. This file compiles to a plain require(), which Node >= 20.19 serves natively
+// (require(esm)); only Jest's module VM cannot, which is why the dev IdP always runs as its own process.
 import { errors, Provider, type Client, type KoaContextWithOidc, type ResourceServerInfo } from 'oidc-provider';
 
 import { buildOrganizationUrn, DEFAULT_ACCESS_TOKEN_TTL_SECONDS, ORGANIZATION_URN_PREFIX, SIGNING_ALG } from '../constants';

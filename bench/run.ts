@@ -92,7 +92,11 @@ async function main(): Promise<number> {
     rows,
   };
   const file = writeResults(config.outDir, results);
-  process.stdout.write(`\n${formatMachineLine(machine)}\n\n${renderTable(rows)}\n\n`);
+  const busy = machine.loadavg[0] !== undefined && machine.loadavg[0] > machine.cores * 0.5;
+  const busyNote = busy
+    ? `note: loadavg ${machine.loadavg[0]} on ${machine.cores} cores at start: other work shares the CPU, absolute figures are noisy; compare ratios\n`
+    : '';
+  process.stdout.write(`\n${formatMachineLine(machine)}\n${busyNote}\n${renderTable(rows)}\n\n`);
   for (const s of suiteRuns.filter((r) => !r.ok)) {
     process.stdout.write(`FAILED ${s.name}: ${(s.error ?? '').split('\n')[0]}\n`);
   }

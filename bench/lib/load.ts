@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadGenerator } from './config';
+import { trackChild } from './processes';
 import { parseWrkOutput, WRK_JSON_MARKER } from './stats';
 
 export interface LoadOptions {
@@ -51,6 +52,7 @@ interface ProcessOutput {
 function runProcess(cmd: string, args: string[], timeoutMs: number): Promise<ProcessOutput> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    trackChild(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -106,6 +108,8 @@ export function wrkScript(opts: Pick<LoadOptions, 'method' | 'headers' | 'body'>
 
 async function runWrk(opts: LoadOptions): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir); // also on Ctrl-C (the runner exits from its SIGINT handler)
   try {
     const script = join(dir, 'script.lua');
     writeFileSync(script, wrkScript(opts));
@@ -135,7 +139,8 @@ async function runWrk(opts: LoadOptions): Promise<LoadResult> {
       non2xx: parsed.non2xx,
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
+    process.removeListener('exit', removeDir);
   }
 }
 

@@ -57,6 +57,13 @@ function installExitHook(): void {
   });
 }
 
+/** Registers a child (e.g. a load generator) to be killed with the servers on exit or interrupt. */
+export function trackChild(child: ChildProcess): void {
+  installExitHook();
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 /** Kills every child server still running (SIGKILL). For signal handlers in the runner. */
 export function killAllChildren(): void {
   for (const child of live) {

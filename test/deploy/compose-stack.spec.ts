@@ -305,6 +305,11 @@ describe('docker-compose.prod.yml', () => {
       expect(logto['traefik.http.routers.logto-admin.service']).toBe('logto-admin');
       expect(logto['traefik.http.services.logto-admin.loadbalancer.server.port']).toBe('3002');
       expect(logto['traefik.http.routers.logto-admin.middlewares']).toContain('logto-admin-allowlist@docker');
+      // Operators' networks plus the edge network (Logto reaches its own admin endpoint through Traefik).
+      expect(logto['traefik.http.middlewares.logto-admin-allowlist.ipAllowList.sourceRange']?.split(',')).toEqual([
+        env.EDGE_SUBNET,
+        ...(env.LOGTO_ADMIN_ALLOWED_CIDRS ?? '').split(','),
+      ]);
     });
 
     it('terminates TLS with the ACME resolver on the websecure entrypoint for every router', () => {

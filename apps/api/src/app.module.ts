@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ConfigModule } from '@nestjs/config';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import {
+  createValidationPipe,
+  DatabaseModule,
+  databaseConfig,
+  HealthModule,
+  LoggingModule,
+  ProblemFilter,
+  serviceConfig,
+  ServiceConfig,
+} from '@app/service-core';
+import { schema } from './database/schema';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [serviceConfig, databaseConfig] }),
+    LoggingModule,
+    DatabaseModule.forRoot(schema),
+    ThrottlerModule.forRootAsync({
+      inject: [serviceConfig.KEY],
+      useFactory: (config: ServiceConfig) => [{ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }],
+    }),
+    HealthModule,
+  ],
+  providers: [
+    { provide: APP_FILTER, useClass: ProblemFilter },
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_GUARD, useClass: ThrottlerGuard },
+  ],
+})
+export class AppModule {}

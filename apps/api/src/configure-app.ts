@@ -1,0 +1,52 @@
+import { Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import {
+  applyHttpDefaults,
+  assertConfigValid,
+  buildOpenApiDocument,
+  createHttpAdapter,
+  databaseConfigSchema,
+  loadConfig,
+  serveOpenApi,
+  serviceConfigSchema,
+} from '@app/service-core';
+import { AppModule } from './app.module';
+
+/** Every configuration namespace, validated together before the app is created. */
+export const configSchemas = [serviceConfigSchema, databaseConfigSchema];
+
+export const openApiInfo = {
+  title: 'cameleer-saas',
+  description: 'Control plane of the Cameleer observability platform: tenants, licenses, agents and forward-auth.',
+  version: '0.1.0',
+};
+
+/**
+ * Builds the application exactly as production runs it; main.ts and the e2e tests both call this.
+ * Throws ConfigValidationError (listing every bad key) before anything listens.
+ */
+export async function createApp(options: { extraModules?: Type[] } = {}): Promise<NestFastifyApplication> {
+  assertConfigValid(configSchemas);
+  const service = loadConfig(serviceConfigSchema);
+  const root = options.extraModules?.length ? withExtraModules(options.extraModules) : AppModule;
+  const app = await NestFactory.create<NestFastifyApplication>(root, createHttpAdapter(service), {
+    bufferLogs: true,
+    // Only JSON bodies are parsed (Fastify's own parser, with the body limit); Nest would add url-encoded too.
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.setGlobalPrefix('api', { exclude: ['.well-known/{*path}'] });
+  await applyHttpDefaults(app, service);
+  serveOpenApi(app, buildOpenApiDocument(app, openApiInfo));
+  return app;
+}
+
+/** Tests mount probe controllers beside the real app to exercise behaviour no product route shows yet. */
+function withExtraModules(extraModules: Type[]): Type {
+  @Module({ imports: [AppModule, ...extraModules] })
+  class AppWithExtras {}
+  return AppWithExtras;
+}

@@ -1,0 +1,86 @@
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ConfigSchema, ConfigValidationError, registerConfig } from './config-schema';
+import { ToBoolean } from './transformers';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+class ServiceEnv {
+  @IsOptional() @IsIn(['production', 'development', 'test'])
+  NODE_ENV?: string;
+
+  @ToBoolean() @IsBoolean()
+  CAMELEER_DEV = false;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsOptional() @IsIn(LOG_LEVELS)
+  LOG_LEVEL?: LogLevel;
+
+  /** Comma-separated list of exact origins; none by default. */
+  @IsOptional() @IsString()
+  CORS_ORIGINS?: string;
+
+  /** Largest request body accepted, in bytes; larger bodies get 413. */
+  @Type(() => Number) @IsInt() @Min(1024) @Max(10 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 64 * 1024;
+
+  /** Default rate limit for every route: requests per window per client. */
+  @Type(() => Number) @IsInt() @Min(1)
+  RATE_LIMIT_MAX = 600;
+
+  @Type(() => Number) @IsInt() @Min(1000)
+  RATE_LIMIT_WINDOW_MS = 60_000;
+
+  /** How long SIGTERM waits for in-flight requests before giving up. */
+  @Type(() => Number) @IsInt() @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 25_000;
+}
+
+export interface ServiceConfig {
+  readonly production: boolean;
+  readonly development: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly corsOrigins: readonly string[];
+  readonly bodyLimitBytes: number;
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  readonly shutdownTimeoutMs: number;
+}
+
+export const serviceConfigSchema: ConfigSchema<ServiceEnv, ServiceConfig> = {
+  namespace: 'service',
+  env: ServiceEnv,
+  map: (env, context) => {
+    if (context.production && env.CAMELEER_DEV) {
+      throw new ConfigValidationError(['CAMELEER_DEV: development mode cannot be enabled when NODE_ENV=production']);
+    }
+    const corsOrigins = (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin.length > 0);
+    const badOrigins = corsOrigins.filter((origin) => !/^https?:\/\/[^/\s]+$/.test(origin));
+    if (badOrigins.length > 0) {
+      throw new ConfigValidationError([`CORS_ORIGINS: not an origin (scheme://host[:port]): ${badOrigins.join(', ')}`]);
+    }
+    return {
+      production: context.production,
+      development: context.development,
+      port: env.PORT,
+      host: env.HOST,
+      logLevel: env.LOG_LEVEL ?? (context.development ? 'debug' : 'info'),
+      corsOrigins,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    };
+  },
+};
+
+export const serviceConfig = registerConfig(serviceConfigSchema);

@@ -1,0 +1,30 @@
+import { Type } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../apps/api/src/configure-app';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+export interface TestApp {
+  readonly app: NestFastifyApplication;
+  readonly database: TestDatabase;
+  /** The Node HTTP server, for supertest. */
+  readonly server: ReturnType<NestFastifyApplication['getHttpServer']>;
+  close(): Promise<void>;
+}
+
+/** Boots the real app (the same createApp as main.ts) on its own database, listening on a loopback port. */
+export async function startTestApp(env: Record<string, string> = {}, extraModules: Type[] = []): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const embedded = database.isServer ? {} : { DB_POOL_SIZE: '1', DB_MIGRATIONS_LOCK: 'false' };
+  Object.assign(process.env, { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, DB_BOOT_RETRY_SECONDS: '5' }, embedded, env);
+  const app = await createApp({ extraModules });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    app,
+    database,
+    server: app.getHttpServer(),
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,9 @@
+// Logto Management API client (machine-to-machine): config namespace `logto`, token cache, typed calls for
+// organizations and organization roles, typed errors, and a non-critical readiness check.
+export * from './logto.config';
+export * from './logto.errors';
+export * from './logto.types';
+export { LOGTO_CLIENT_OPTIONS, type LogtoClientOptions, type LogtoLogger } from './logto-http';
+export * from './logto-management.client';
+export * from './logto.readiness';
+export * from './logto-client.module';

@@ -1,0 +1,70 @@
+/** Shapes as Logto's Management API returns them (camelCase; `docs/logto-contract.md` §4). */
+
+export type JsonObject = Record<string, unknown>;
+
+export interface Organization {
+  tenantId: string;
+  id: string;
+  name: string;
+  description: string | null;
+  /** Replaced wholesale by PATCH, never merged. */
+  customData: JsonObject;
+  isMfaRequired: boolean;
+  color: { primaryColor?: string; isDarkModeEnabled?: boolean; darkPrimaryColor?: string };
+  branding: { logoUrl?: string; darkLogoUrl?: string; favicon?: string; darkFavicon?: string };
+  customCss: string | null;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+export interface CreateOrganizationInput {
+  name: string;
+  description?: string;
+  customData?: JsonObject;
+}
+
+export interface UpdateOrganizationInput {
+  name?: string;
+  description?: string | null;
+  /** Replaces the whole customData object: read, merge and send the complete object to change one key. */
+  customData?: JsonObject;
+}
+
+export interface ListOrganizationsQuery {
+  /** Logto searches `id` and `name` only (substring, case-insensitive), never customData. */
+  q?: string;
+  /** From 1. */
+  page?: number;
+  /** 1..100, Logto's default 20. */
+  pageSize?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** From Logto's `Total-Number` header (may be a lower bound when Logto caps the count). */
+  total: number;
+}
+
+export type OrganizationRoleType = 'User' | 'MachineToMachine';
+
+export interface OrganizationRole {
+  tenantId: string;
+  id: string;
+  name: string;
+  description: string | null;
+  type: OrganizationRoleType;
+  /** Organization (template) scopes of the role. */
+  scopes: { id: string; name: string }[];
+  /** API-resource scopes of the role ("organization-level API resources"). */
+  resourceScopes: { id: string; name: string; resource: { id: string; name: string } }[];
+}
+
+/** A permission of an API resource. */
+export interface Scope {
+  tenantId: string;
+  id: string;
+  resourceId: string;
+  name: string;
+  description: string | null;
+  createdAt: number;
+}

@@ -1,0 +1,100 @@
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { generateKeyPair } from './generate-key-pair';
+import { ed25519Thumbprint } from './jwk-thumbprint';
+import { generateHint, isKid, PUBLIC_KEY_SUFFIX, purposeFiles, PurposeFiles } from './key-files';
+import { KeyPurpose, SIGNING_KID_ENV } from './key-purpose';
+import { Keyring } from './keyring';
+import { KeyringError } from './keyring-error';
+import { readCurrentFile, readPrivateKey, readPublicKey } from './read-key-file';
+
+export interface LoadKeyringOptions {
+  readonly dir: string;
+  readonly purpose: KeyPurpose;
+  /** Development generates missing keys once (and reuses them); otherwise every problem stops the boot. */
+  readonly development: boolean;
+  /** Overrides the `current` file (LICENSE_SIGNING_KID / MACHINE_SIGNING_KID). */
+  readonly currentKid?: string;
+}
+
+/**
+ * Loads the keys of one purpose from `<dir>/<purpose>/`: the current signing key (named by the
+ * `current` file or the override) and every `<kid>.pub.pem` for verification. Throws KeyringError,
+ * naming the file and the fix, for anything missing, unreadable, mistyped, mismatched or too readable.
+ */
+export function loadKeyring(options: LoadKeyringOptions): Keyring {
+  const { dir, purpose, development, currentKid } = options;
+  const files = purposeFiles(dir, purpose);
+  const hint = generateHint(purpose, dir);
+
+  if (development && currentKid === undefined && !hasUsableCurrentKey(files)) {
+    generateKeyPair({ dir, purpose, force: true });
+  }
+  if (!existsSync(files.folder)) {
+    throw new KeyringError(`key folder ${files.folder} is missing; ${hint}`, files.folder);
+  }
+
+  const kid = currentKid ?? readCurrentFile(files.current, hint);
+  if (!isKid(kid)) {
+    const source = currentKid === undefined ? `${files.current} names` : `${SIGNING_KID_ENV[purpose]} is`;
+    throw new KeyringError(
+      `${source} "${kid}", which is not a kid (the 43-character base64url RFC 7638 thumbprint); fix it or ${hint}`,
+      currentKid === undefined ? files.current : undefined,
+    );
+  }
+
+  const privatePath = files.privateKey(kid);
+  const privateKey = readPrivateKey(privatePath, { checkMode: !development, missingHint: hint });
+  const publicKey = createPublicKey(privateKey);
+  const thumbprint = ed25519Thumbprint(publicKey);
+  if (thumbprint !== kid) {
+    throw new KeyringError(
+      `private key ${privatePath} has the thumbprint ${thumbprint}, not the kid its name says; rename it to ${thumbprint}.key.pem (and its public key) or ${hint} --force`,
+      privatePath,
+    );
+  }
+
+  const publicPath = files.publicKey(kid);
+  if (!readPublicKey(publicPath, { missingHint: `restore it with \`openssl pkey -in ${privatePath} -pubout -out ${publicPath}\`` }).equals(publicKey)) {
+    throw new KeyringError(
+      `public key ${publicPath} does not match private key ${privatePath}; restore it with \`openssl pkey -in ${privatePath} -pubout -out ${publicPath}\``,
+      publicPath,
+    );
+  }
+
+  return new Keyring(purpose, { kid, privateKey, publicKey }, loadOlderPublicKeys(files, kid));
+}
+
+/** Development only: is there a current file naming a key whose private file exists? */
+function hasUsableCurrentKey(files: PurposeFiles): boolean {
+  if (!existsSync(files.current)) {
+    return false;
+  }
+  const kid = readCurrentFile(files.current, '');
+  return isKid(kid) && existsSync(files.privateKey(kid));
+}
+
+/** Every other `<kid>.pub.pem` of the folder verifies (keys rotated out of signing). */
+function loadOlderPublicKeys(files: PurposeFiles, currentKid: string): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  const names = readdirSync(files.folder)
+    .filter((name) => name.endsWith(PUBLIC_KEY_SUFFIX))
+    .sort();
+  for (const name of names) {
+    const kid = name.slice(0, -PUBLIC_KEY_SUFFIX.length);
+    if (kid === currentKid) {
+      continue;
+    }
+    const path = `${files.folder}/${name}`;
+    if (!isKid(kid)) {
+      throw new KeyringError(`public key ${path} is not named <kid>${PUBLIC_KEY_SUFFIX}; rename it to its RFC 7638 thumbprint or remove it`, path);
+    }
+    const key = readPublicKey(path, { missingHint: 'remove it' });
+    const thumbprint = ed25519Thumbprint(key);
+    if (thumbprint !== kid) {
+      throw new KeyringError(`public key ${path} has the thumbprint ${thumbprint}, not the kid its name says; rename it to ${thumbprint}${PUBLIC_KEY_SUFFIX} or remove it`, path);
+    }
+    keys.set(kid, key);
+  }
+  return keys;
+}

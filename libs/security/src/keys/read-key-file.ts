@@ -1,0 +1,110 @@
+import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
+import { readFileSync, realpathSync, Stats, statSync } from 'node:fs';
+import { KeyringError } from './keyring-error';
+
+function messageOf(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
+}
+
+function errorCode(error: unknown): string | undefined {
+  // Duck-typed: errors from node:fs may come from another realm (e.g. under Jest), so instanceof is unreliable.
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+/** stat that follows symlinks, so a link is judged by the file it points to. */
+function statKeyFile(path: string, whatFor: string, missingHint: string): Stats {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') {
+      throw new KeyringError(`${whatFor} ${path} is missing (or is a dangling symlink); ${missingHint}`, path);
+    }
+    throw new KeyringError(`${whatFor} ${path} cannot be examined (${errorCode(error) ?? String(error)}); check that the service user may read it`, path);
+  }
+  if (!stats.isFile()) {
+    throw new KeyringError(`${whatFor} ${path} is not a regular file`, path);
+  }
+  return stats;
+}
+
+function readKeyText(path: string, whatFor: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new KeyringError(
+      `${whatFor} ${path} is not readable (${errorCode(error) ?? String(error)}); the service user must own it: chown 10001:10001 ${path}`,
+      path,
+    );
+  }
+}
+
+/** The file a path resolves to (itself unless it is a symlink). */
+function resolveTarget(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Refuses a private key file that group or others may read or write (the mode of the link target counts). */
+function assertPrivateMode(path: string, stats: Stats): void {
+  if ((stats.mode & 0o077) !== 0) {
+    const target = resolveTarget(path);
+    const shown = target === path ? path : `${path} (a symlink to ${target})`;
+    throw new KeyringError(
+      `private key ${shown} has mode 0${(stats.mode & 0o777).toString(8)}, readable beyond its owner; ` +
+        `fix it with \`chmod 600 ${target}\` (and \`chown 10001:10001 ${target}\` in the container)`,
+      path,
+    );
+  }
+}
+
+/** Reads a PKCS#8 PEM Ed25519 private key; refuses anything else. */
+export function readPrivateKey(path: string, options: { checkMode: boolean; missingHint: string }): KeyObject {
+  const stats = statKeyFile(path, 'private key', options.missingHint);
+  if (options.checkMode) {
+    assertPrivateMode(path, stats);
+  }
+  const pem = readKeyText(path, 'private key');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem' });
+  } catch (error) {
+    throw new KeyringError(`private key ${path} is not a PEM private key (${messageOf(error)}); ${options.missingHint} to replace it`, path);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new KeyringError(
+      `private key ${path} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519; ` +
+        `replace it with an Ed25519 key (\`openssl genpkey -algorithm ed25519\`, or ${options.missingHint} --force)`,
+      path,
+    );
+  }
+  return key;
+}
+
+/** Reads an SPKI PEM Ed25519 public key; refuses anything else. */
+export function readPublicKey(path: string, options: { missingHint: string }): KeyObject {
+  statKeyFile(path, 'public key', options.missingHint);
+  const pem = readKeyText(path, 'public key');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem, format: 'pem' });
+  } catch (error) {
+    throw new KeyringError(`public key ${path} is not a PEM public key (${messageOf(error)}); remove or replace it`, path);
+  }
+  if (key.type !== 'public') {
+    throw new KeyringError(`public key ${path} holds a private key; a .pub.pem file must hold only the SPKI public key`, path);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new KeyringError(`public key ${path} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519; remove or replace it`, path);
+  }
+  return key;
+}
+
+/** Reads the kid named by a `current` file. */
+export function readCurrentFile(path: string, missingHint: string): string {
+  statKeyFile(path, 'current-key file', missingHint);
+  return readKeyText(path, 'current-key file').trim();
+}

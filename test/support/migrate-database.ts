@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 /** Applies every migration to the database at `url` (used for the template). */
 export async function migrateDatabase(url: string): Promise<void> {
   // globalSetup runs outside Jest's module mapper: resolve @app/* through tsconfig paths.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-call
   require('tsconfig-paths').register({ baseUrl: join(__dirname, '..', '..'), paths: tsconfigPaths() });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { schema } = require('../../apps/api/src/database/schema') as typeof import('../../apps/api/src/database/schema');

@@ -1,9 +1,13 @@
 import 'reflect-metadata';
-import { ConfigValidationError, loadConfig, serviceConfigSchema } from '@app/service-core';
+import { ConfigValidationError, databaseConfigSchema, loadConfig, serviceConfigSchema, waitForDatabase } from '@app/service-core';
 import { createApp } from './configure-app';
 import { installGracefulShutdown } from './shutdown';
 
 async function bootstrap(): Promise<void> {
+  const database = loadConfig(databaseConfigSchema);
+  if (database.target.kind === 'server') {
+    await waitForDatabase(database.target.url, database.bootRetrySeconds);
+  }
   const app = await createApp();
   const service = loadConfig(serviceConfigSchema);
   installGracefulShutdown(app, service.shutdownTimeoutMs);

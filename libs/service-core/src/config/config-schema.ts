@@ -112,7 +112,8 @@ export function describeConfig<E extends object, C>(schema: ConfigSchema<E, C>, 
   const secrets = new Set<string>(schema.secrets ?? []);
   const out: Record<string, string> = {};
   for (const key of [...keys].sort()) {
-    const value = env[key] ?? (instance[key] === undefined ? undefined : String(instance[key]));
+    const fallback = instance[key];
+    const value = env[key] ?? (typeof fallback === 'string' || typeof fallback === 'number' || typeof fallback === 'boolean' ? String(fallback) : undefined);
     if (value === undefined) {
       continue;
     }

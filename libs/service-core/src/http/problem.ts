@@ -55,7 +55,7 @@ export function problemType(code: string): string {
 }
 
 export function problemTitle(status: number): string {
-  const name = HttpStatus[status] as string | undefined;
+  const name: string | undefined = HttpStatus[status];
   if (name === undefined) {
     return status >= 500 ? 'Server Error' : 'Client Error';
   }

@@ -78,6 +78,9 @@ export function toProblem(error: unknown): ResolvedProblem {
     if (fastifyProblem !== undefined) {
       return { ...fastifyProblem, headers: {}, internal: false };
     }
+    if (status === 503) {
+      return { status, code: 'SERVICE_UNAVAILABLE', detail: unavailableDetail(error), headers: { 'retry-after': '5' }, internal: false };
+    }
     if (status >= 500) {
       return internalProblem();
     }
@@ -116,7 +119,7 @@ function httpExceptionDetail(error: HttpException): string {
     return response;
   }
   if (typeof response === 'object' && 'message' in response) {
-    const message = (response as { message: unknown }).message;
+    const message: unknown = response.message;
     if (typeof message === 'string') {
       return message;
     }
@@ -125,4 +128,16 @@ function httpExceptionDetail(error: HttpException): string {
     }
   }
   return error.message;
+}
+
+// Terminus answers an unready service with 503 and the failing checks under `error`.
+function unavailableDetail(error: HttpException): string {
+  const response = error.getResponse();
+  if (typeof response === 'object' && 'error' in response && typeof response.error === 'object' && response.error !== null) {
+    const failing = Object.keys(response.error);
+    if (failing.length > 0) {
+      return `Not ready: ${failing.join(', ')} unavailable.`;
+    }
+  }
+  return 'The service is temporarily unavailable; retry shortly.';
 }

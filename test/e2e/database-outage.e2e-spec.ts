@@ -1,0 +1,69 @@
+import request from 'supertest';
+import { ProbeModule } from '../support/probe.module';
+import { startTcpProxy, TcpProxy } from '../support/tcp-proxy';
+import { startTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+describe('PostgreSQL outage while the app runs', () => {
+  let database: TestDatabase;
+  let proxy: TcpProxy;
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const url = new URL(database.url);
+    proxy = await startTcpProxy(url.hostname, Number(url.port));
+    url.host = `127.0.0.1:${proxy.port}`;
+    testApp = await startTestApp({ DATABASE_URL: url.toString(), DB_CONNECT_TIMEOUT_MS: '1000' }, [ProbeModule]);
+  });
+  afterAll(async () => {
+    await testApp?.close();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  it('answers 503 in the problem shape during the outage, and recovers without a restart', async () => {
+    await request(testApp.server).get('/api/probe/db').expect(200);
+
+    proxy.outage();
+    const during = await request(testApp.server).get('/api/probe/db').expect(503);
+    expect(during.body).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+    expect(during.headers['retry-after']).toBe('5');
+    const ready = await request(testApp.server).get('/api/health/ready').expect(503);
+    expect(ready.body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', detail: 'Not ready: database unavailable.' });
+    // Liveness does not depend on the database.
+    await request(testApp.server).get('/api/health').expect(200);
+
+    proxy.restore();
+    let recovered = false;
+    for (let attempt = 0; attempt < 20 && !recovered; attempt += 1) {
+      recovered = (await request(testApp.server).get('/api/probe/db')).status === 200;
+    }
+    expect(recovered).toBe(true);
+    await request(testApp.server).get('/api/health/ready').expect(200);
+  });
+});
+
+describe('PostgreSQL unreachable at boot', () => {
+  it('retries for the configured time, then exits non-zero with a clear message', () => {
+    const result = spawnSync(process.execPath, ['-r', join(__dirname, '../../bench/register.js'), join(__dirname, '../../apps/api/src/main.ts')], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'silent',
+        PORT: '0',
+        // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:9/t_unreachable',
+        DB_BOOT_RETRY_SECONDS: '2',
+        KEYS_DIR: join(__dirname, 'no-keys-needed-before-the-database'),
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/PostgreSQL is unreachable after retrying for 2s/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -129,7 +129,7 @@ export class LogtoHttp {
       }
       return { status: response.status, headers: response.headers, body, afterAmbiguousAttempt };
     } catch (error: unknown) {
-      const timedOut = signal.aborted || (error instanceof Error && error.name === 'TimeoutError');
+      const timedOut = signal.aborted || (error as { name?: unknown } | undefined)?.name === 'TimeoutError';
       const code = errorCode(error);
       this.logger.debug(
         `${request.method} ${request.path} ${timedOut ? 'timeout' : `network error${code === undefined ? '' : ` ${code}`}`} ${elapsed()} (attempt ${attempt})`,
@@ -163,13 +163,18 @@ async function readBody(response: Response): Promise<unknown> {
   return text;
 }
 
-/** undici wraps socket errors as `TypeError('fetch failed', { cause })`; the code is on the cause. */
+/**
+ * undici wraps socket errors as `TypeError('fetch failed', { cause })`; the code is on the cause. No
+ * `instanceof Error`: fetch's errors may come from another realm (e.g. under Jest).
+ */
 function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    const code = (current as { code?: unknown }).code;
+  let current: unknown = error;
+  for (let depth = 0; typeof current === 'object' && current !== null && depth < 5; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
     if (typeof code === 'string') {
       return code;
     }
+    current = cause;
   }
   return undefined;
 }

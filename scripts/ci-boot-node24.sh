@@ -11,9 +11,13 @@ node24="$runtime/node_modules/.bin/node"
 echo "runtime: $("$node24" --version)"
 [ -f dist/apps/api/src/main.js ] || npm run build
 psql -q -h 127.0.0.1 -U postgres -d test -c 'DROP DATABASE IF EXISTS t_node24_boot WITH (FORCE)' -c 'CREATE DATABASE t_node24_boot'
-keys=$(mktemp -d)
+keys="$runtime/keys"
+npm run -s keys:generate -- --purpose license --dir "$keys" >/dev/null
+npm run -s keys:generate -- --purpose machine --dir "$keys" >/dev/null
 port=$((20000 + RANDOM % 20000))
+# Production settings: Logto is not running here, which the API tolerates at boot (readiness reports it).
 NODE_ENV=production PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn KEYS_DIR="$keys" \
+  PUBLIC_URL=https://api.cameleer.example LOGTO_ENDPOINT=https://auth.cameleer.example LOGTO_API_RESOURCE=https://api.cameleer.example \
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/t_node24_boot \
   "$node24" dist/apps/api/src/main.js >"$runtime/app.log" 2>&1 &
 app_pid=$!

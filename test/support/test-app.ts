@@ -2,6 +2,7 @@ import { Type } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../apps/api/src/configure-app';
 import { createTestDatabase, TestDatabase } from './test-database';
+import { createTestKeysDir } from './test-keys';
 
 export interface TestApp {
   readonly app: NestFastifyApplication;
@@ -15,7 +16,9 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}, extraModules: Type[] = []): Promise<TestApp> {
   const database = await createTestDatabase();
   const embedded = database.isServer ? {} : { DB_POOL_SIZE: '1', DB_MIGRATIONS_LOCK: 'false' };
-  Object.assign(process.env, { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, DB_BOOT_RETRY_SECONDS: '5' }, embedded, env);
+  const defaults = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, DB_BOOT_RETRY_SECONDS: '5', PUBLIC_URL: 'http://127.0.0.1:3000' };
+  const keys = env.KEYS_DIR === undefined ? { KEYS_DIR: createTestKeysDir() } : {};
+  Object.assign(process.env, defaults, keys, embedded, env);
   const app = await createApp({ extraModules });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return {

@@ -12,6 +12,8 @@ import {
   serviceConfig,
   ServiceConfig,
 } from '@app/service-core';
+import { LogtoClientModule, LogtoReadinessCheck } from '@app/logto-client';
+import { SecurityModule } from '@app/security';
 import { schema } from './database/schema';
 
 @Module({
@@ -23,11 +25,14 @@ import { schema } from './database/schema';
       inject: [serviceConfig.KEY],
       useFactory: (config: ServiceConfig) => [{ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }],
     }),
-    HealthModule,
+    HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
+    SecurityModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
+    // Rate limits first, so a flood of bad tokens is throttled before any signature is checked;
+    // the default-deny AccessGuard comes from SecurityModule.
     { provide: APP_GUARD, useClass: ThrottlerGuard },
   ],
 })

@@ -12,10 +12,12 @@ import {
   serveOpenApi,
   serviceConfigSchema,
 } from '@app/service-core';
+import { logtoConfigSchema } from '@app/logto-client';
+import { keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema } from '@app/security';
 import { AppModule } from './app.module';
 
 /** Every configuration namespace, validated together before the app is created. */
-export const configSchemas = [serviceConfigSchema, databaseConfigSchema];
+export const configSchemas = [serviceConfigSchema, databaseConfigSchema, keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema, logtoConfigSchema];
 
 export const openApiInfo = {
   title: 'cameleer-saas',

@@ -24,24 +24,30 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: the database answers; other dependencies are reported as details. */
+  /**
+   * Readiness: the database (and any critical check) must answer, else 503. Non-critical
+   * dependencies (Logto) are reported under `details` without making the service unready.
+   */
   @Get('ready')
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness probe' })
   @ApiServiceUnavailableResponse({ description: 'A critical dependency is not reachable' })
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.database.pingCheck('database', { timeout: 2000 }),
-      ...this.checks.map((check) => () => (check.critical ? check.check() : nonCritical(check))),
+  async ready(): Promise<HealthCheckResult> {
+    const critical = this.checks.filter((check) => check.critical);
+    const optional = this.checks.filter((check) => !check.critical);
+    const [result, details] = await Promise.all([
+      this.health.check([() => this.database.pingCheck('database', { timeout: 2000 }), ...critical.map((check) => () => check.check())]),
+      Promise.all(optional.map(describeOptional)),
     ]);
+    return { ...result, details: Object.assign({}, result.details, ...details) as HealthCheckResult['details'] };
   }
 }
 
-async function nonCritical(check: ReadinessCheck): Promise<HealthIndicatorResult> {
+async function describeOptional(check: ReadinessCheck): Promise<HealthIndicatorResult> {
   try {
     return await check.check();
   } catch (error) {
-    const cause = (error as { causes?: HealthIndicatorResult }).causes;
-    return cause ?? { [check.name]: { status: 'down' } };
+    const causes = (error as { causes?: HealthIndicatorResult }).causes;
+    return causes ?? { [check.name]: { status: 'down' } };
   }
 }

@@ -1,0 +1,37 @@
+/** Who is calling, as proven by a verified token. */
+export type Principal = LogtoPrincipal | MachinePrincipal;
+
+/**
+ * A caller with a Logto access token for this API. `app` when the token belongs to a
+ * machine-to-machine application (Logto's own test: `sub === client_id`), `user` otherwise.
+ */
+export interface LogtoPrincipal {
+  readonly scheme: 'logto';
+  readonly kind: 'user' | 'app';
+  readonly subject: string;
+  readonly clientId: string;
+  readonly scopes: ReadonlySet<string>;
+  /** Present on organization-scoped API tokens: the Logto organization the scopes were granted in. */
+  readonly organizationId?: string;
+  readonly tokenId?: string;
+  readonly expiresAt: Date;
+}
+
+/** An agent (or an agent-to-be) holding a machine token signed with this platform's machine key. */
+export interface MachinePrincipal {
+  readonly scheme: 'machine';
+  readonly kind: 'agent-bootstrap' | 'agent';
+  readonly subject: string;
+  readonly tenantId: string;
+  readonly tokenId: string;
+  readonly expiresAt: Date;
+}
+
+/** Platform scopes count only from tokens that are not bound to an organization (global roles). */
+export function hasPlatformScope(principal: LogtoPrincipal, scope: string): boolean {
+  return principal.organizationId === undefined && principal.scopes.has(scope);
+}
+
+export function isOperator(principal: LogtoPrincipal): boolean {
+  return principal.organizationId === undefined && [...principal.scopes].some((scope) => scope.startsWith('platform:'));
+}

@@ -1,0 +1,41 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { Principal } from './principal';
+
+/** The tenant a Logto caller was proven to be bound to on this request. */
+export interface TenantBinding {
+  readonly tenantId: string;
+  readonly organizationId: string;
+}
+
+const PRINCIPAL = Symbol('cameleer.principal');
+const TENANT_BINDING = Symbol('cameleer.tenant-binding');
+
+type WithAuth = { [PRINCIPAL]?: Principal; [TENANT_BINDING]?: TenantBinding };
+
+export function attachPrincipal(request: object, principal: Principal): void {
+  (request as WithAuth)[PRINCIPAL] = principal;
+}
+
+export function attachTenantBinding(request: object, binding: TenantBinding): void {
+  (request as WithAuth)[TENANT_BINDING] = binding;
+}
+
+export function principalOf(request: object): Principal | undefined {
+  return (request as WithAuth)[PRINCIPAL];
+}
+
+export function tenantBindingOf(request: object): TenantBinding | undefined {
+  return (request as WithAuth)[TENANT_BINDING];
+}
+
+/**
+ * The verified caller. Throws (a server error, by design) on a route where no guard authenticated
+ * anyone — that is a wiring mistake, never a reason to act as nobody.
+ */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {
+  const principal = principalOf(context.switchToHttp().getRequest<object>());
+  if (principal === undefined) {
+    throw new Error('CurrentPrincipal used on a route where no guard authenticated the caller');
+  }
+  return principal;
+});

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import { logtoAuthConfig, LogtoAuthConfig } from './logto-auth.config';
 
 interface CachedKey {
-  readonly pem: string;
+  // Parsed once: handing jsonwebtoken a PEM string would re-parse the key on every verification.
+  readonly key: KeyObject;
   readonly fetchedAt: number;
 }
 
@@ -34,8 +36,8 @@ export class LogtoSigningKeys {
     }
   }
 
-  /** The PEM public key for `kid`, or undefined when Logto does not (or cannot be asked to) vouch for it. */
-  async keyFor(kid: string): Promise<string | undefined> {
+  /** The public key for `kid`, or undefined when Logto does not (or cannot be asked to) vouch for it. */
+  async keyFor(kid: string): Promise<KeyObject | undefined> {
     if (this.client === undefined || !SANE_KID.test(kid)) {
       return undefined;
     }
@@ -44,13 +46,13 @@ export class LogtoSigningKeys {
       if (Date.now() - cached.fetchedAt > this.config.jwksRefreshMs) {
         void this.refreshAll();
       }
-      return this.keys.get(kid)?.pem;
+      return this.keys.get(kid)?.key;
     }
     try {
       const key = await this.client.getSigningKey(kid);
-      const pem = key.getPublicKey();
-      this.keys.set(kid, { pem, fetchedAt: Date.now() });
-      return pem;
+      const publicKey = createPublicKey(key.getPublicKey());
+      this.keys.set(kid, { key: publicKey, fetchedAt: Date.now() });
+      return publicKey;
     } catch (error) {
       this.logger.debug(`no Logto signing key for kid ${kid}: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
@@ -67,7 +69,7 @@ export class LogtoSigningKeys {
       try {
         const keys = await client.getSigningKeys();
         const now = Date.now();
-        const fresh = new Map(keys.map((key) => [key.kid, { pem: key.getPublicKey(), fetchedAt: now }]));
+        const fresh = new Map(keys.map((key) => [key.kid, { key: createPublicKey(key.getPublicKey()), fetchedAt: now }]));
         this.keys.clear();
         for (const [kid, key] of fresh) {
           this.keys.set(kid, key);

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
 import type { JwtPayload, VerifyOptions } from 'jsonwebtoken';
 import { Strategy as JwtStrategy } from 'passport-jwt';
 import { LogtoPrincipal } from '../access/principal';
@@ -17,7 +18,7 @@ export class LogtoTokenError extends Error {
 
 // passport-jwt's own verifier (jsonwebtoken.verify underneath), called directly so that the guard
 // and forward-auth share one code path without a fake request.
-type JwtVerifier = (token: string, key: string, options: VerifyOptions, callback: (error: Error | null, payload?: JwtPayload | string) => void) => void;
+type JwtVerifier = (token: string, key: KeyObject, options: VerifyOptions, callback: (error: Error | null, payload?: JwtPayload | string) => void) => void;
 const verifyJwt = (JwtStrategy as unknown as { JwtVerifier: JwtVerifier }).JwtVerifier;
 
 /**

@@ -14,6 +14,7 @@ import {
 } from '@app/service-core';
 import { LogtoClientModule, LogtoReadinessCheck } from '@app/logto-client';
 import { SecurityModule } from '@app/security';
+import { TenantsModule } from '@app/tenants';
 import { schema } from './database/schema';
 
 @Module({
@@ -27,6 +28,7 @@ import { schema } from './database/schema';
     }),
     HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
     SecurityModule,
+    TenantsModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },

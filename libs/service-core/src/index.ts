@@ -24,3 +24,8 @@ export * from './logging/logging.module';
 export * from './logging/redaction';
 export * from './health/health.module';
 export * from './health/readiness';
+export * from './idempotency/idempotency-key';
+export * from './idempotency/idempotency.store';
+export * from './idempotency/idempotency.interceptor';
+export * from './idempotency/idempotent.decorator';
+export * from './idempotency/idempotency.module';

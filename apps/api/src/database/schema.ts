@@ -1,7 +1,10 @@
 import { SchemaDefinition } from '@app/service-core';
+import { Tenant } from '@app/tenants';
+import { CreateIdempotencyKeys1795965600000 } from './migrations/1795965600000-CreateIdempotencyKeys';
+import { CreateTenants1795965700000 } from './migrations/1795965700000-CreateTenants';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
-  entities: [],
-  migrations: [],
+  entities: [Tenant],
+  migrations: [CreateIdempotencyKeys1795965600000, CreateTenants1795965700000],
 };

@@ -1,0 +1,11 @@
+// Tenants and their Logto organizations (1:1): entity, service, REST API, the reconciler that finishes Logto work,
+// the TENANT_ORGANIZATIONS map the security guard uses, and in-process tenant events.
+export * from './tenant.entity';
+export * from './tenant-slug';
+export * from './tenants.config';
+export * from './tenant-events';
+export * from './tenant.dto';
+export { TenantsService, tenantEtag, parseIfMatch, type CreateTenantInput, type UpdateTenantInput } from './tenants.service';
+export { TenantReconciler } from './tenant-reconciler';
+export { OWNER_ROLE_NAME } from './tenant-logto-sync';
+export * from './tenants.module';

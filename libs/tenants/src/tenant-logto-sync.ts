@@ -1,0 +1,234 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LogtoError, LogtoManagementClient, LogtoNotFoundError, Organization } from '@app/logto-client';
+import { TenantEvents } from './tenant-events';
+import { Tenant } from './tenant.entity';
+import { TenantsRepository } from './tenants.repository';
+import { tenantsConfig, TenantsConfig } from './tenants.config';
+
+/** The organization role a tenant's owner gets; it must exist in Logto's organization template. */
+export const OWNER_ROLE_NAME = 'owner';
+
+export class OwnerRoleMissingError extends Error {
+  constructor() {
+    super(`Logto has no organization role named "${OWNER_ROLE_NAME}"; create it in the organization template`);
+    this.name = 'OwnerRoleMissingError';
+  }
+}
+
+/** Whether an organization says it belongs to tenant `tenantId` (customData.tenantId). */
+export function claimsTenant(organization: Organization, tenantId: string): boolean {
+  return claimedTenantId(organization) === tenantId;
+}
+
+export function claimedTenantId(organization: Organization): string | undefined {
+  const data: unknown = organization.customData;
+  if (typeof data === 'object' && data !== null && 'tenantId' in data && typeof data.tenantId === 'string') {
+    return data.tenantId;
+  }
+  return undefined;
+}
+
+const MAX_ROUNDS = 4;
+
+/**
+ * Makes Logto match a tenant row: runs the row's pending action (PROVISION, RENAME, DELETE) and completes it
+ * with a version-guarded update, looking again when the row changed meanwhile. A failure is recorded in the row
+ * (last error, next try with capped exponential backoff), never thrown: the reconciler retries it.
+ */
+@Injectable()
+export class TenantLogtoSync {
+  private readonly logger = new Logger('TenantLogtoSync');
+
+  constructor(
+    private readonly repository: TenantsRepository,
+    private readonly logto: LogtoManagementClient,
+    private readonly events: TenantEvents,
+    @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
+  ) {}
+
+  get configured(): boolean {
+    return this.logto.configured;
+  }
+
+  /** Delay before the next try after `attempts` failed attempts. */
+  backoffMs(attempts: number): number {
+    return Math.min(this.config.backoffBaseMs * 2 ** Math.max(0, Math.min(attempts - 1, 20)), this.config.backoffMaxMs);
+  }
+
+  /** Runs the tenant's pending Logto work now; returns the row as it is afterwards. */
+  async run(tenant: Tenant): Promise<Tenant> {
+    let current = tenant;
+    for (let round = 0; round < MAX_ROUNDS && current.pendingLogtoAction !== null; round++) {
+      let completed: Tenant | undefined;
+      try {
+        completed = await this.perform(current);
+      } catch (error) {
+        await this.recordFailure(current, error);
+        return (await this.repository.findById(current.id)) ?? current;
+      }
+      if (completed !== undefined) {
+        this.announce(current, completed);
+        return completed;
+      }
+      const reloaded = await this.repository.findById(current.id);
+      if (reloaded === undefined) {
+        return current;
+      }
+      this.announce(current, reloaded);
+      current = reloaded;
+    }
+    return current;
+  }
+
+  /** Records that Logto is not configured, so the tenant waits (and says why). */
+  async recordNotConfigured(tenant: Tenant): Promise<Tenant> {
+    await this.repository.recordFailure(tenant.id, 'Logto is not configured (LOGTO_ENDPOINT, LOGTO_M2M_APP_ID, LOGTO_M2M_APP_SECRET)', this.backoffMs(tenant.syncAttempts));
+    return (await this.repository.findById(tenant.id)) ?? tenant;
+  }
+
+  /** Every organization claiming tenant `tenantId` (a full scan: Logto's `q` does not search customData). */
+  findOwnOrganizations(tenantId: string): Promise<Organization[]> {
+    return this.logto.findOrganizations((organization) => claimsTenant(organization, tenantId));
+  }
+
+  private async perform(tenant: Tenant): Promise<Tenant | undefined> {
+    switch (tenant.pendingLogtoAction) {
+      case 'PROVISION':
+        return this.provision(tenant);
+      case 'RENAME':
+        return this.rename(tenant);
+      case 'DELETE':
+        return this.delete(tenant);
+      case null:
+        return tenant;
+    }
+  }
+
+  private async provision(tenant: Tenant): Promise<Tenant | undefined> {
+    let current = tenant;
+    let organizationId = current.logtoOrganizationId;
+    if (organizationId === null) {
+      // An earlier attempt may have created the organization without learning its id (timeout, crash).
+      const existing = current.syncAttempts > 1 ? await this.findOwnOrganizations(current.id) : [];
+      const [adopted, ...duplicates] = existing;
+      for (const duplicate of duplicates) {
+        await this.deleteOrganization(duplicate.id);
+      }
+      organizationId = adopted?.id ?? (await this.logto.createOrganization({ name: current.name, customData: this.customData(current) })).id;
+      const stored = await this.repository.storeOrganizationId(current.id, organizationId);
+      if (stored === undefined) {
+        // Another worker stored a different organization first: ours is a duplicate.
+        const reloaded = await this.repository.findById(current.id);
+        if (reloaded?.logtoOrganizationId !== organizationId) {
+          await this.deleteOrganization(organizationId);
+        }
+        return undefined;
+      }
+      this.logger.log(`tenant ${current.slug}: organization ${organizationId} ${adopted === undefined ? 'created' : 'found'}`);
+      current = stored;
+      if (adopted !== undefined && adopted.name !== current.name) {
+        await this.logto.updateOrganization(organizationId, { name: current.name, customData: { ...adopted.customData, ...this.customData(current) } });
+      }
+    } else {
+      let organization: Organization;
+      try {
+        organization = await this.logto.getOrganization(organizationId);
+      } catch (error) {
+        if (error instanceof LogtoNotFoundError) {
+          await this.repository.dropOrganization(current.id, organizationId);
+          return undefined;
+        }
+        throw error;
+      }
+      if (organization.name !== current.name || !claimsTenant(organization, current.id)) {
+        await this.logto.updateOrganization(organizationId, { name: current.name, customData: { ...organization.customData, ...this.customData(current) } });
+      }
+    }
+    if (current.ownerUserId !== null) {
+      const roleId = await this.ownerRoleId();
+      await this.logto.addOrganizationUsers(organizationId, [current.ownerUserId]);
+      await this.logto.assignOrganizationRoles(organizationId, [current.ownerUserId], [roleId]);
+    }
+    return this.repository.completeSync(current.id, current.version, 'PROVISION');
+  }
+
+  private async rename(tenant: Tenant): Promise<Tenant | undefined> {
+    const organizationId = tenant.logtoOrganizationId;
+    if (organizationId === null) {
+      await this.repository.switchToProvision(tenant.id);
+      return undefined;
+    }
+    try {
+      const organization = await this.logto.getOrganization(organizationId);
+      await this.logto.updateOrganization(organizationId, { name: tenant.name, customData: { ...organization.customData, ...this.customData(tenant) } });
+    } catch (error) {
+      if (error instanceof LogtoNotFoundError) {
+        await this.repository.dropOrganization(tenant.id, organizationId);
+        return undefined;
+      }
+      throw error;
+    }
+    return this.repository.completeSync(tenant.id, tenant.version, 'RENAME');
+  }
+
+  private async delete(tenant: Tenant): Promise<Tenant | undefined> {
+    if (tenant.logtoOrganizationId !== null) {
+      await this.deleteOrganization(tenant.logtoOrganizationId);
+    }
+    // Without a stored id, or after a failed attempt, an organization may exist that the row never learned of.
+    if (tenant.logtoOrganizationId === null || tenant.syncAttempts > 1) {
+      for (const organization of await this.findOwnOrganizations(tenant.id)) {
+        await this.deleteOrganization(organization.id);
+      }
+    }
+    return this.repository.completeSync(tenant.id, tenant.version, 'DELETE');
+  }
+
+  /** An organization that is already gone counts as deleted. */
+  private async deleteOrganization(organizationId: string): Promise<void> {
+    try {
+      await this.logto.deleteOrganization(organizationId);
+    } catch (error) {
+      if (!(error instanceof LogtoNotFoundError)) {
+        throw error;
+      }
+    }
+  }
+
+  private async ownerRoleId(): Promise<string> {
+    const roles = await this.logto.listOrganizationRoles();
+    const owner = roles.find((role) => role.name === OWNER_ROLE_NAME && role.type === 'User');
+    if (owner === undefined) {
+      throw new OwnerRoleMissingError();
+    }
+    return owner.id;
+  }
+
+  private customData(tenant: Tenant): Record<string, string> {
+    return { tenantId: tenant.id, slug: tenant.slug };
+  }
+
+  private async recordFailure(tenant: Tenant, error: unknown): Promise<void> {
+    const message = error instanceof LogtoError || error instanceof OwnerRoleMissingError ? error.message : `unexpected error: ${String(error)}`;
+    const delayMs = this.backoffMs(tenant.syncAttempts);
+    if (error instanceof LogtoError || error instanceof OwnerRoleMissingError) {
+      this.logger.warn(`tenant ${tenant.slug}: ${tenant.pendingLogtoAction} failed (attempt ${tenant.syncAttempts}), retrying in ${delayMs} ms: ${message}`);
+    } else {
+      this.logger.error({ err: error }, `tenant ${tenant.slug}: ${tenant.pendingLogtoAction} failed unexpectedly`);
+    }
+    try {
+      await this.repository.recordFailure(tenant.id, message, delayMs);
+    } catch (recordError) {
+      this.logger.warn(`tenant ${tenant.slug}: could not record the failure: ${String(recordError)}`);
+    }
+  }
+
+  private announce(before: Tenant, after: Tenant): void {
+    if (before.logtoOrganizationId !== after.logtoOrganizationId) {
+      this.events.emit({ type: 'organization-changed', tenantId: after.id, organizationId: after.logtoOrganizationId, previousOrganizationId: before.logtoOrganizationId });
+    }
+    if (before.status !== after.status && after.status !== 'DELETED') {
+      this.events.emit({ type: 'status-changed', tenantId: after.id, organizationId: after.logtoOrganizationId, from: before.status, to: after.status });
+    }
+  }
+}

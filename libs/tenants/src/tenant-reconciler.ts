@@ -1,0 +1,231 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { LogtoManagementClient, LogtoNotConfiguredError, LogtoUnavailableError, Organization, OrganizationRole } from '@app/logto-client';
+import { ProblemException } from '@app/service-core';
+import {
+  MissingOrganizationView,
+  OrphanOrganizationView,
+  PlatformScopedRoleView,
+  ReconcileReportView,
+  RenamedOrganizationView,
+} from './tenant.dto';
+import { claimedTenantId, TenantLogtoSync } from './tenant-logto-sync';
+import { Tenant } from './tenant.entity';
+import { TenantsRepository } from './tenants.repository';
+import { tenantsConfig, TenantsConfig } from './tenants.config';
+import { TenantsService } from './tenants.service';
+
+const CLAIM_BATCH = 20;
+
+/**
+ * Finishes Logto work that requests could not (Logto down, slow, failing, or this process restarted): every
+ * TENANT_RECONCILE_INTERVAL_MS, and once at boot, it claims due tenants and runs their pending action. Every
+ * TENANT_DRIFT_INTERVAL_MS (and on POST /api/tenants/reconcile) it compares tenants with Logto organizations.
+ */
+@Injectable()
+export class TenantReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('TenantReconciler');
+  private syncTimer?: NodeJS.Timeout;
+  private driftTimer?: NodeJS.Timeout;
+  private syncRun?: Promise<void>;
+  private driftRun?: Promise<ReconcileReportView>;
+  private stopped = false;
+  private warnedUnconfigured = false;
+
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly repository: TenantsRepository,
+    private readonly sync: TenantLogtoSync,
+    private readonly logto: LogtoManagementClient,
+    @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.tenants.ensureDefaultTenant();
+    this.syncTimer = setInterval(() => void this.runPending(), this.config.reconcileIntervalMs);
+    this.driftTimer = setInterval(() => void this.runDriftQuietly(), this.config.driftIntervalMs);
+    this.syncTimer.unref();
+    this.driftTimer.unref();
+    // At boot: pick up whatever a previous process left unfinished (not awaited: boot does not wait for Logto).
+    void this.runPending();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.syncTimer);
+    clearInterval(this.driftTimer);
+    // Let a running pass finish its statement before the pool closes; its state is in the rows either way.
+    await Promise.allSettled([this.syncRun, this.driftRun]);
+  }
+
+  /** One pass over due tenants (skipped while the previous pass runs); resolves when it is done. */
+  runPending(): Promise<void> {
+    this.syncRun ??= this.processDue().finally(() => {
+      this.syncRun = undefined;
+    });
+    return this.syncRun;
+  }
+
+  private async processDue(): Promise<void> {
+    if (!this.sync.configured) {
+      if (!this.warnedUnconfigured) {
+        this.warnedUnconfigured = true;
+        this.logger.warn('Logto is not configured: tenants stay PROVISIONING until LOGTO_ENDPOINT and M2M credentials are set');
+      }
+      return;
+    }
+    try {
+      for (let batch = 0; batch < 50 && !this.stopped; batch++) {
+        const claimed = await this.repository.claimDue(CLAIM_BATCH, this.config.leaseMs);
+        for (const tenant of claimed) {
+          if (this.stopped) {
+            return;
+          }
+          await this.sync.run(tenant);
+        }
+        if (claimed.length < CLAIM_BATCH) {
+          return;
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`reconcile pass failed: ${String(error)}`);
+    }
+  }
+
+  private async runDriftQuietly(): Promise<void> {
+    try {
+      await this.reconcile();
+    } catch (error) {
+      if (error instanceof ProblemException) {
+        this.logger.warn(`drift check skipped: ${error.detail}`);
+      } else {
+        this.logger.warn(`drift check failed: ${String(error)}`);
+      }
+    }
+  }
+
+  /**
+   * Compares every tenant with Logto and repairs what drifted: a missing organization is recreated, a renamed
+   * one gets the tenant's name back. Orphan organizations (claiming a tenant that does not exist, is deleted, or
+   * has another organization) and organization roles carrying platform:* scopes are reported, never changed.
+   */
+  reconcile(): Promise<ReconcileReportView> {
+    this.driftRun ??= this.checkDrift().finally(() => {
+      this.driftRun = undefined;
+    });
+    return this.driftRun;
+  }
+
+  private async checkDrift(): Promise<ReconcileReportView> {
+    const ranAt = new Date().toISOString();
+    let organizations: Organization[];
+    let roles: OrganizationRole[];
+    try {
+      organizations = await this.logto.findOrganizations(() => true);
+      roles = await this.logto.listOrganizationRoles();
+    } catch (error) {
+      if (error instanceof LogtoNotConfiguredError) {
+        throw new ProblemException(503, 'LOGTO_NOT_CONFIGURED', 'Logto is not configured, so there is nothing to reconcile with.');
+      }
+      if (error instanceof LogtoUnavailableError) {
+        throw new ProblemException(503, 'LOGTO_UNAVAILABLE', 'Logto is unavailable; retry later.', { headers: { 'retry-after': '10' } });
+      }
+      throw error;
+    }
+    const tenants = await this.repository.all();
+    const organizationsById = new Map(organizations.map((organization) => [organization.id, organization]));
+    const missingOrganizations: MissingOrganizationView[] = [];
+    const renamedOrganizations: RenamedOrganizationView[] = [];
+
+    for (const tenant of tenants) {
+      if (this.stopped) {
+        break;
+      }
+      const organizationId = tenant.logtoOrganizationId;
+      if ((tenant.status !== 'ACTIVE' && tenant.status !== 'SUSPENDED') || tenant.pendingLogtoAction !== null || organizationId === null) {
+        continue;
+      }
+      const organization = organizationsById.get(organizationId);
+      if (organization === undefined) {
+        const after = await this.repair(tenant, 'PROVISION');
+        this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} is missing in Logto; ${after?.pendingLogtoAction === null ? `recreated as ${after.logtoOrganizationId}` : 'recreation pending'}`);
+        missingOrganizations.push({
+          tenantId: tenant.id,
+          slug: tenant.slug,
+          previousOrganizationId: organizationId,
+          organizationId: after?.logtoOrganizationId ?? null,
+          repaired: after !== undefined && after.pendingLogtoAction === null,
+        });
+      } else if (organization.name !== tenant.name) {
+        const after = await this.repair(tenant, 'RENAME');
+        this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} was renamed to "${organization.name}"; restoring "${tenant.name}"`);
+        renamedOrganizations.push({
+          tenantId: tenant.id,
+          slug: tenant.slug,
+          organizationId,
+          foundName: organization.name,
+          restoredName: tenant.name,
+          repaired: after !== undefined && after.pendingLogtoAction === null,
+        });
+      }
+    }
+
+    const orphanOrganizations = this.orphans(organizations, tenants);
+    for (const orphan of orphanOrganizations) {
+      this.logger.warn(`organization ${orphan.organizationId} ("${orphan.name}") claims tenant ${orphan.claimedTenantId}: ${orphan.reason}`);
+    }
+    const platformScopedRoles = this.platformScopedRoles(roles);
+    for (const role of platformScopedRoles) {
+      this.logger.error(
+        `ALERT: organization role "${role.roleName}" (${role.roleId}) carries ${role.scopes.join(', ')}: every member holding it would be a platform operator`,
+      );
+    }
+    return {
+      ranAt,
+      tenantsChecked: tenants.length,
+      organizationsChecked: organizations.length,
+      missingOrganizations,
+      renamedOrganizations,
+      orphanOrganizations,
+      platformScopedRoles,
+    };
+  }
+
+  /** Queues the repair in the row (so only one replica does it) and runs it now. */
+  private async repair(tenant: Tenant, action: 'PROVISION' | 'RENAME'): Promise<Tenant | undefined> {
+    const queued = await this.repository.requeue(tenant.id, tenant.version, action, this.config.leaseMs);
+    return queued === undefined ? undefined : this.sync.run(queued);
+  }
+
+  private orphans(organizations: readonly Organization[], tenants: readonly Tenant[]): OrphanOrganizationView[] {
+    const tenantsById = new Map(tenants.map((tenant) => [tenant.id, tenant]));
+    const orphans: OrphanOrganizationView[] = [];
+    for (const organization of organizations) {
+      const claimed = claimedTenantId(organization);
+      if (claimed === undefined) {
+        continue;
+      }
+      const tenant = tenantsById.get(claimed);
+      const reason =
+        tenant === undefined
+          ? 'UNKNOWN_TENANT'
+          : tenant.status === 'DELETED' && tenant.pendingLogtoAction === null
+            ? 'TENANT_DELETED'
+            : tenant.status !== 'DELETED' && tenant.pendingLogtoAction === null && tenant.logtoOrganizationId !== organization.id
+              ? 'DUPLICATE'
+              : undefined;
+      if (reason !== undefined) {
+        orphans.push({ organizationId: organization.id, name: organization.name, claimedTenantId: claimed, reason });
+      }
+    }
+    return orphans;
+  }
+
+  private platformScopedRoles(roles: readonly OrganizationRole[]): PlatformScopedRoleView[] {
+    return roles.flatMap((role) => {
+      const scopes = [...(role.scopes ?? []), ...(role.resourceScopes ?? [])]
+        .map((scope) => scope.name)
+        .filter((name) => name.startsWith('platform:'));
+      return scopes.length > 0 ? [{ roleId: role.id, roleName: role.name, scopes: [...new Set(scopes)].sort() }] : [];
+    });
+  }
+}

@@ -1,0 +1,157 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { PageQuery } from '@app/service-core';
+import { IsTenantName, IsTenantSlug, RESERVED_TENANT_SLUGS } from './tenant-slug';
+import { LOGTO_ACTIONS, LogtoAction, Tenant, TENANT_STATUSES, TenantStatus } from './tenant.entity';
+
+const trim = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+
+export class CreateTenantDto {
+  @ApiProperty({
+    description: `DNS label: lowercase letters, digits and hyphens, 3–63 characters, no leading or trailing hyphen, never reused. Reserved: ${[...RESERVED_TENANT_SLUGS].join(', ')}.`,
+    example: 'acme',
+    minLength: 3,
+    maxLength: 63,
+    pattern: '^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$',
+  })
+  @IsTenantSlug()
+  slug!: string;
+
+  @ApiProperty({ description: 'Display name, 1–128 characters after trimming, no control characters.', example: 'Acme Corp', minLength: 1, maxLength: 128 })
+  @trim()
+  @IsTenantName()
+  name!: string;
+
+  @ApiPropertyOptional({ description: 'Logto user id added to the organization with the `owner` organization role.', example: 'u1a2b3c4d5e6' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,128}$/, { message: 'ownerUserId must be a Logto user id (1–128 letters, digits, _ or -)' })
+  ownerUserId?: string;
+}
+
+export class UpdateTenantDto {
+  @ApiPropertyOptional({ description: 'New display name (platform:write, or tenant:admin of this tenant).', minLength: 1, maxLength: 128 })
+  // Absent means unchanged; null is refused like any other non-string.
+  @ValidateIf((_object, value) => value !== undefined)
+  @trim()
+  @IsTenantName()
+  name?: string;
+
+  @ApiPropertyOptional({
+    enum: TENANT_STATUSES,
+    description: 'Only ACTIVE ↔ SUSPENDED, and only with platform:write; any other transition is 409 INVALID_STATUS_TRANSITION.',
+  })
+  @ValidateIf((_object, value) => value !== undefined)
+  @IsIn(TENANT_STATUSES)
+  status?: TenantStatus;
+}
+
+export class ListTenantsQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: TENANT_STATUSES, description: 'Only tenants in this status (deleted tenants are listed only when asked for).' })
+  @IsOptional()
+  @IsIn(TENANT_STATUSES)
+  status?: TenantStatus;
+
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of the slug or the name.', maxLength: 128 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  q?: string;
+}
+
+export class TenantSyncView {
+  @ApiProperty({ enum: LOGTO_ACTIONS, nullable: true, type: String, description: 'Logto work still to do for this tenant.' })
+  pendingAction!: LogtoAction | null;
+  @ApiProperty({ description: 'Attempts made at the pending work so far.' })
+  attempts!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  nextAttemptAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the last attempt failed.' })
+  lastError!: string | null;
+}
+
+export class TenantView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() slug!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: TENANT_STATUSES }) status!: TenantStatus;
+  @ApiProperty({ type: String, nullable: true, description: 'The Logto organization of this tenant, once created.' })
+  logtoOrganizationId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) ownerUserId!: string | null;
+  @ApiProperty({ description: 'Also in the ETag header as W/"<version>"; send it back in If-Match.' }) version!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) deletedAt!: string | null;
+  @ApiPropertyOptional({ type: TenantSyncView, description: 'Logto sync state (operators only).' })
+  sync?: TenantSyncView;
+}
+
+export function toTenantView(tenant: Tenant, options: { includeSync: boolean }): TenantView {
+  return {
+    id: tenant.id,
+    slug: tenant.slug,
+    name: tenant.name,
+    status: tenant.status,
+    logtoOrganizationId: tenant.logtoOrganizationId,
+    ownerUserId: tenant.ownerUserId,
+    version: tenant.version,
+    createdAt: tenant.createdAt.toISOString(),
+    updatedAt: tenant.updatedAt.toISOString(),
+    deletedAt: tenant.deletedAt?.toISOString() ?? null,
+    ...(options.includeSync
+      ? {
+          sync: {
+            pendingAction: tenant.pendingLogtoAction,
+            attempts: tenant.syncAttempts,
+            nextAttemptAt: tenant.nextSyncAt?.toISOString() ?? null,
+            lastError: tenant.lastSyncError,
+          },
+        }
+      : {}),
+  };
+}
+
+export class MissingOrganizationView {
+  @ApiProperty() tenantId!: string;
+  @ApiProperty() slug!: string;
+  @ApiProperty({ description: 'The organization id the tenant had.' }) previousOrganizationId!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The organization now recorded (null until recreated).' }) organizationId!: string | null;
+  @ApiProperty({ description: 'Whether the organization was recreated in this run.' }) repaired!: boolean;
+}
+
+export class RenamedOrganizationView {
+  @ApiProperty() tenantId!: string;
+  @ApiProperty() slug!: string;
+  @ApiProperty() organizationId!: string;
+  @ApiProperty({ description: 'The name found in Logto.' }) foundName!: string;
+  @ApiProperty({ description: "The tenant's name, restored in Logto." }) restoredName!: string;
+  @ApiProperty() repaired!: boolean;
+}
+
+export class OrphanOrganizationView {
+  @ApiProperty() organizationId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ description: 'customData.tenantId of the organization.' }) claimedTenantId!: string;
+  @ApiProperty({ enum: ['UNKNOWN_TENANT', 'TENANT_DELETED', 'DUPLICATE'] }) reason!: 'UNKNOWN_TENANT' | 'TENANT_DELETED' | 'DUPLICATE';
+}
+
+export class PlatformScopedRoleView {
+  @ApiProperty() roleId!: string;
+  @ApiProperty() roleName!: string;
+  @ApiProperty({ type: [String], description: 'The platform:* scopes the role carries.' }) scopes!: string[];
+}
+
+export class ReconcileReportView {
+  @ApiProperty({ format: 'date-time' }) ranAt!: string;
+  @ApiProperty() tenantsChecked!: number;
+  @ApiProperty() organizationsChecked!: number;
+  @ApiProperty({ type: [MissingOrganizationView] }) missingOrganizations!: MissingOrganizationView[];
+  @ApiProperty({ type: [RenamedOrganizationView] }) renamedOrganizations!: RenamedOrganizationView[];
+  @ApiProperty({ type: [OrphanOrganizationView], description: 'Reported only, never deleted.' }) orphanOrganizations!: OrphanOrganizationView[];
+  @ApiProperty({
+    type: [PlatformScopedRoleView],
+    description: 'ALERT: organization roles carrying platform:* scopes would make every member holding them an operator.',
+  })
+  platformScopedRoles!: PlatformScopedRoleView[];
+}

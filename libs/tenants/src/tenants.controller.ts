@@ -1,0 +1,141 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPreconditionFailedResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Idempotent, Page, PageOf } from '@app/service-core';
+import { Authorize, CurrentPrincipal, hasPlatformScope, LogtoPrincipal, Principal, tenantNotFound } from '@app/security';
+import { CreateTenantDto, ListTenantsQuery, ReconcileReportView, TenantView, toTenantView, UpdateTenantDto } from './tenant.dto';
+import { TenantReconciler } from './tenant-reconciler';
+import { Tenant } from './tenant.entity';
+import { tenantEtag, TenantsService } from './tenants.service';
+
+class TenantPage extends PageOf(TenantView) {}
+
+const IF_MATCH = {
+  name: 'If-Match',
+  required: false,
+  description: 'The ETag (W/"<version>") the change is based on; another current version → 412 PRECONDITION_FAILED, nothing written.',
+};
+
+function logtoPrincipal(principal: Principal): LogtoPrincipal {
+  if (principal.scheme !== 'logto') {
+    throw new Error('tenant routes accept Logto principals only');
+  }
+  return principal;
+}
+
+@ApiTags('tenants')
+@Controller('tenants')
+export class TenantsController {
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly reconciler: TenantReconciler,
+  ) {}
+
+  @Post()
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Create a tenant and its Logto organization',
+    description:
+      'The tenant is committed as PROVISIONING, then its Logto organization is created (with the owner, if given, in the ' +
+      '`owner` organization role). 201 when that completed within the request; 202 (status PROVISIONING) when Logto was ' +
+      'unavailable or is not configured: nothing is lost, the reconciler finishes it once Logto answers.',
+  })
+  @ApiCreatedResponse({ type: TenantView, description: 'Created and provisioned (ACTIVE). Location and ETag headers are set.' })
+  @ApiAcceptedResponse({ type: TenantView, description: 'Created; the Logto organization is still pending (PROVISIONING).' })
+  @ApiConflictResponse({ description: '`SLUG_TAKEN` (also by a deleted tenant), or `IDEMPOTENCY_IN_PROGRESS`.' })
+  @Idempotent()
+  async create(@Body() body: CreateTenantDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
+    const { tenant, provisioned } = await this.tenants.create(body);
+    void reply.status(provisioned ? 201 : 202).header('location', `/api/tenants/${tenant.id}`).header('etag', tenantEtag(tenant));
+    return toTenantView(tenant, { includeSync: true });
+  }
+
+  @Get()
+  @Authorize({ platform: 'platform:read' })
+  @ApiOperation({ summary: 'List tenants (deleted ones only with status=DELETED)' })
+  @ApiOkResponse({ type: TenantPage })
+  async list(@Query() query: ListTenantsQuery): Promise<Page<TenantView>> {
+    const page = await this.tenants.list(query);
+    return { ...page, items: page.items.map((tenant) => toTenantView(tenant, { includeSync: true })) };
+  }
+
+  @Post('reconcile')
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Compare tenants with Logto organizations now and repair drift',
+    description:
+      'Recreates missing organizations, restores renamed ones, reports organizations claiming a tenant that does not exist ' +
+      '(never deleted) and alerts on organization roles carrying platform:* scopes.',
+  })
+  @ApiOkResponse({ type: ReconcileReportView })
+  @ApiServiceUnavailableResponse({ description: '`LOGTO_NOT_CONFIGURED` or `LOGTO_UNAVAILABLE`.' })
+  reconcile(): Promise<ReconcileReportView> {
+    return this.reconciler.reconcile();
+  }
+
+  @Get(':id')
+  @Authorize({ platform: 'platform:read', tenant: 'tenant:read' })
+  @ApiOperation({ summary: 'A tenant (operators, or members of it with tenant:read)' })
+  @ApiOkResponse({ type: TenantView, description: 'With an ETag header.' })
+  @ApiNotFoundResponse({ description: 'No such tenant (or not one the caller belongs to; deleted tenants are visible to operators only).' })
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
+    const operator = hasPlatformScope(logtoPrincipal(principal), 'platform:read');
+    const tenant = await this.tenants.get(id);
+    if (tenant.status === 'DELETED' && !operator) {
+      throw tenantNotFound();
+    }
+    return this.withEtag(reply, tenant, operator);
+  }
+
+  @Patch(':id')
+  @Authorize({ platform: 'platform:write', tenant: 'tenant:admin' })
+  @ApiOperation({
+    summary: 'Rename, suspend or resume a tenant',
+    description: 'name: platform:write, or tenant:admin of this tenant (the organization is renamed too). status: ACTIVE ↔ SUSPENDED, platform:write only.',
+  })
+  @ApiHeader(IF_MATCH)
+  @ApiOkResponse({ type: TenantView })
+  @ApiConflictResponse({ description: '`INVALID_STATUS_TRANSITION` or `TENANT_DELETED`.' })
+  @ApiPreconditionFailedResponse({ description: '`PRECONDITION_FAILED`: If-Match does not match the current version.' })
+  async update(
+    @Param('id') id: string,
+    @Body() body: UpdateTenantDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TenantView> {
+    const caller = logtoPrincipal(principal);
+    const tenant = await this.tenants.update(id, body, caller, ifMatch);
+    return this.withEtag(reply, tenant, hasPlatformScope(caller, 'platform:read') || hasPlatformScope(caller, 'platform:write'));
+  }
+
+  @Delete(':id')
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Soft-delete a tenant (status DELETED; its slug is never reused) and its Logto organization' })
+  @ApiHeader(IF_MATCH)
+  @ApiNoContentResponse({ description: 'Deleted (or already deleted).' })
+  @ApiPreconditionFailedResponse({ description: '`PRECONDITION_FAILED`: If-Match does not match the current version.' })
+  async delete(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    await this.tenants.delete(id, ifMatch);
+  }
+
+  private withEtag(reply: FastifyReply, tenant: Tenant, operator: boolean): TenantView {
+    void reply.header('etag', tenantEtag(tenant));
+    return toTenantView(tenant, { includeSync: operator });
+  }
+}

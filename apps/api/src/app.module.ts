@@ -15,6 +15,7 @@ import {
 import { LogtoClientModule, LogtoReadinessCheck } from '@app/logto-client';
 import { SecurityModule } from '@app/security';
 import { TenantsModule } from '@app/tenants';
+import { LicensingModule } from '@app/licensing';
 import { schema } from './database/schema';
 
 @Module({
@@ -29,6 +30,7 @@ import { schema } from './database/schema';
     HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
     SecurityModule,
     TenantsModule,
+    LicensingModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },

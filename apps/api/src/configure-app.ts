@@ -14,10 +14,11 @@ import {
 } from '@app/service-core';
 import { logtoConfigSchema } from '@app/logto-client';
 import { keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema } from '@app/security';
+import { licensingConfigSchema } from '@app/licensing';
 import { AppModule } from './app.module';
 
 /** Every configuration namespace, validated together before the app is created. */
-export const configSchemas = [serviceConfigSchema, databaseConfigSchema, keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema, logtoConfigSchema];
+export const configSchemas = [serviceConfigSchema, databaseConfigSchema, keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema, logtoConfigSchema, licensingConfigSchema];
 
 export const openApiInfo = {
   title: 'cameleer-saas',

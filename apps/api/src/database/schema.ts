@@ -1,10 +1,12 @@
 import { SchemaDefinition } from '@app/service-core';
 import { Tenant } from '@app/tenants';
+import { License } from '@app/licensing';
 import { CreateIdempotencyKeys1795965600000 } from './migrations/1795965600000-CreateIdempotencyKeys';
 import { CreateTenants1795965700000 } from './migrations/1795965700000-CreateTenants';
+import { CreateLicenses1795965800000 } from './migrations/1795965800000-CreateLicenses';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
-  entities: [Tenant],
-  migrations: [CreateIdempotencyKeys1795965600000, CreateTenants1795965700000],
+  entities: [Tenant, License],
+  migrations: [CreateIdempotencyKeys1795965600000, CreateTenants1795965700000, CreateLicenses1795965800000],
 };

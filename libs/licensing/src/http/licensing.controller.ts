@@ -1,0 +1,81 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
+import { Authorize, CurrentPrincipal, Principal } from '@app/security';
+import { LicensingService } from '../licensing.service';
+import { IssueLicenseRequest, LicenseDto, LicenseWithTokenDto, RevokeLicenseRequest } from './license.dto';
+
+class LicensePage extends PageOf(LicenseDto) {}
+
+/** The subject that acted, as recorded in issuedBy / revokedBy. */
+function actor(principal: Principal): string {
+  return principal.scheme === 'logto' ? `${principal.kind}:${principal.subject}` : `machine:${principal.subject}`;
+}
+
+@ApiTags('licenses')
+@Controller('tenants')
+export class LicensingController {
+  constructor(private readonly licensing: LicensingService) {}
+
+  @Post(':id/license')
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(201)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: "Issue a license to a tenant (supersedes its current one)",
+    description:
+      'tier: from the tier catalog. features (optional) replace the tier defaults; limits (optional) are merged over them. ' +
+      'validDays or endsAt (at most one; neither = the tier default), at most 5 years. The previous CURRENT license becomes ' +
+      'SUPERSEDED in the same transaction. The response carries a signed token (docs/license-format.md).',
+  })
+  @ApiCreatedResponse({ type: LicenseWithTokenDto })
+  @ApiNotFoundResponse({ description: 'No such tenant.' })
+  @ApiConflictResponse({ description: '`TENANT_NOT_ACTIVE`, or `IDEMPOTENCY_IN_PROGRESS`.' })
+  @Idempotent()
+  issue(@Param('id') id: string, @Body() body: IssueLicenseRequest, @CurrentPrincipal() principal: Principal): Promise<LicenseWithTokenDto> {
+    return this.licensing.issue(id, {
+      tier: body.tier,
+      features: body.features,
+      limits: body.limits,
+      validDays: body.validDays,
+      endsAt: body.endsAt === undefined ? undefined : new Date(body.endsAt),
+      graceDays: body.graceDays,
+      issuedBy: actor(principal),
+    }) as Promise<LicenseWithTokenDto>;
+  }
+
+  @Get(':id/license')
+  @Authorize({ platform: 'platform:read', tenant: 'tenant:read' })
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'The current license with a freshly signed token',
+    description: 'Same jti (the license id), new iat/exp: call it to refresh a token before its exp (LICENSE_TOKEN_TTL).',
+  })
+  @ApiOkResponse({ type: LicenseWithTokenDto })
+  @ApiNotFoundResponse({ description: '`NO_CURRENT_LICENSE`, or no such tenant (`NOT_FOUND`).' })
+  current(@Param('id') id: string): Promise<LicenseWithTokenDto> {
+    return this.licensing.current(id) as Promise<LicenseWithTokenDto>;
+  }
+
+  @Get(':id/licenses')
+  @Authorize({ platform: 'platform:read', tenant: 'tenant:read' })
+  @ApiOperation({ summary: "A tenant's licenses, newest first (without tokens)" })
+  @ApiOkResponse({ type: LicensePage })
+  @ApiNotFoundResponse({ description: 'No such tenant.' })
+  history(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<LicenseDto>> {
+    return this.licensing.history(id, query) as Promise<Page<LicenseDto>>;
+  }
+
+  @Post(':id/license/revoke')
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Revoke the current license',
+    description: 'The license becomes REVOKED (who, when, why); the tenant then has no current license until one is issued. Tokens already handed out stay valid until their exp.',
+  })
+  @ApiOkResponse({ type: LicenseDto })
+  @ApiNotFoundResponse({ description: '`NO_CURRENT_LICENSE`, or no such tenant.' })
+  revoke(@Param('id') id: string, @Body() body: RevokeLicenseRequest, @CurrentPrincipal() principal: Principal): Promise<LicenseDto> {
+    return this.licensing.revoke(id, body.reason, actor(principal)) as Promise<LicenseDto>;
+  }
+}

@@ -235,14 +235,14 @@ describe('tenants API', () => {
       expect(page.body).toMatchObject({ total: 2, page: 2, pageSize: 1 });
       expect(page.body.items).toHaveLength(1);
       const percent = await api().get(`/api/tenants?q=${encodeURIComponent(`100% ${marker}`)}`).set('authorization', `Bearer ${reader}`).expect(200);
-      expect(percent.body.items.map((t: { slug: string }) => t.slug)).toEqual([`list-${marker}-b`]);
+      expect((percent.body.items as { slug: string }[]).map((t) => t.slug)).toEqual([`list-${marker}-b`]);
       const wildcard = await api().get(`/api/tenants?q=${encodeURIComponent(`list_${marker}`)}`).set('authorization', `Bearer ${reader}`).expect(200);
       expect(wildcard.body.total).toBe(0);
       await api().delete(`/api/tenants/${a.id}`).set('authorization', `Bearer ${operator}`).expect(204);
       const active = await api().get(`/api/tenants?q=list-${marker}`).set('authorization', `Bearer ${reader}`).expect(200);
       expect(active.body.total).toBe(1);
       const deleted = await api().get(`/api/tenants?q=list-${marker}&status=DELETED`).set('authorization', `Bearer ${reader}`).expect(200);
-      expect(deleted.body.items.map((t: { id: string }) => t.id)).toEqual([a.id]);
+      expect((deleted.body.items as { id: string }[]).map((t) => t.id)).toEqual([a.id]);
     });
 
     it('validates the query', async () => {

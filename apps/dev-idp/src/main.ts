@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   });
   listening.attach({
     oidc: core.provider.callback(),
-    management: createManagementApi({ issuer: core.issuer, publicJwks: [core.signingKey.publicJwk], catalog: core.catalog }),
+    management: createManagementApi({
+      issuer: core.issuer,
+      publicJwks: [core.signingKey.publicJwk],
+      catalog: core.catalog,
+      registry: core.registry,
+    }),
     faults,
   });
 

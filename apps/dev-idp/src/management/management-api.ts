@@ -2,7 +2,10 @@ import type { IncomingMessage } from 'node:http';
 
 import type { JWK } from 'jose';
 
+import type { AppRegistry } from '../oidc/app-registry';
 import type { ResourceCatalog } from '../oidc/resource-catalog';
+import { AccessState } from './access-state';
+import { addApplicationRoutes } from './applications.routes';
 import { createManagementAuth } from './management-auth';
 import { ManagementState } from './management-state';
 import { addOrganizationRoleRoutes } from './organization-roles.routes';
@@ -11,6 +14,7 @@ import { addOrganizationUserRoutes } from './organization-users.routes';
 import { addOrganizationRoutes } from './organizations.routes';
 import { invalidInput, RequestError } from './request-error';
 import { addResourceRoutes } from './resources.routes';
+import { addRoleRoutes } from './roles.routes';
 import { type JsonResponse, RouteTable } from './route-table';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -19,13 +23,16 @@ export interface ManagementApiOptions {
   issuer: string;
   publicJwks: readonly JWK[];
   catalog: ResourceCatalog;
+  /** Where applications created through the API are registered for `client_credentials` (optional in unit use). */
+  registry?: AppRegistry;
 }
 
-/** Handles `/api/...` requests: Logto's Management API subset for organizations, in memory. */
+/** Handles `/api/...` requests: Logto's Management API subset (organizations, resources, roles, applications), in memory. */
 export type ManagementApi = (request: IncomingMessage, url: URL) => Promise<JsonResponse>;
 
-export function createManagementApi({ issuer, publicJwks, catalog }: ManagementApiOptions): ManagementApi {
+export function createManagementApi({ issuer, publicJwks, catalog, registry }: ManagementApiOptions): ManagementApi {
   const state = new ManagementState(catalog);
+  const access = new AccessState(catalog, registry);
   const authenticate = createManagementAuth(issuer, publicJwks);
   const routes = new RouteTable();
   addOrganizationRoutes(routes, state);
@@ -33,6 +40,8 @@ export function createManagementApi({ issuer, publicJwks, catalog }: ManagementA
   addOrganizationUserRoleRoutes(routes, state);
   addOrganizationRoleRoutes(routes, state);
   addResourceRoutes(routes, state);
+  addRoleRoutes(routes, access);
+  addApplicationRoutes(routes, access);
 
   return async (request, url) => {
     const method = request.method ?? 'GET';

@@ -2,7 +2,7 @@ import { generateStandardId } from '../ids';
 import { optionalString, requireBody, requiredString, stringArray } from './input-guards';
 import { type ManagementState, matchesSearch, type OrganizationRole, TENANT_ID } from './management-state';
 import { paginate, parsePagination } from './pagination';
-import { foreignKeyNotFound, invalidInput, notFound, uniqueViolation } from './request-error';
+import { foreignKeyNotFound, invalidInput, notExists, notFound, uniqueViolation } from './request-error';
 import type { RouteTable } from './route-table';
 
 /** `/organization-roles` and their API-resource scopes, as core routes/organization-role/index.ts. */
@@ -53,6 +53,27 @@ export function addOrganizationRoleRoutes(routes: RouteTable, state: ManagementS
   });
 
   routes.add('GET', '/organization-roles/:id', ({ param }) => ({ status: 200, body: state.roleOr404(param('id')) }));
+
+  routes.add('PATCH', '/organization-roles/:id', ({ param, body }) => {
+    const current = state.roles.get(param('id'));
+    if (!current) {
+      throw notExists('organization role');
+    }
+    const input = requireBody(body);
+    const updated: OrganizationRole = { ...current };
+    if (input.name !== undefined) {
+      updated.name = requiredString(input, 'name', 128);
+      if ([...state.roles.values()].some((role) => role.name === updated.name && role.id !== current.id)) {
+        throw uniqueViolation();
+      }
+    }
+    const description = optionalString(input, 'description');
+    if (description !== undefined) {
+      updated.description = description;
+    }
+    state.roles.set(updated.id, updated);
+    return { status: 200, body: updated };
+  });
 
   routes.add('GET', '/organization-roles/:id/resource-scopes', ({ param, url }) => {
     const pageRequest = parsePagination(url.searchParams, { optional: true });

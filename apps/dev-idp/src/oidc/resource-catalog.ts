@@ -74,6 +74,29 @@ export class ResourceCatalog {
     return addScopeTo(entry, name, description);
   }
 
+  /** Changes a resource's name or token TTL (the indicator is fixed once created, as in Logto). */
+  update(id: string, patch: { name?: string; accessTokenTtl?: number }): ApiResource | undefined {
+    const entry = this.entryById(id);
+    if (!entry) {
+      return undefined;
+    }
+    entry.resource = { ...entry.resource, ...patch };
+    return entry.resource;
+  }
+
+  /** Renames a scope or changes its description; undefined when the scope is not one of the resource's. */
+  updateScope(resourceId: string, scopeId: string, patch: { name?: string; description?: string | null }): ResourceScope | undefined {
+    const entry = this.entryById(resourceId);
+    const current = entry && [...entry.scopes.values()].find((scope) => scope.id === scopeId);
+    if (!entry || !current) {
+      return undefined;
+    }
+    const updated: ResourceScope = { ...current, ...patch };
+    // Scopes are keyed by name: rebuild the map to keep the insertion order under the new name.
+    entry.scopes = new Map([...entry.scopes.values()].map((scope) => (scope.id === scopeId ? updated : scope)).map((scope) => [scope.name, scope]));
+    return updated;
+  }
+
   findByIndicator(indicator: string): ApiResource | undefined {
     return this.entries.get(indicator)?.resource;
   }

@@ -1,0 +1,131 @@
+import { MANAGEMENT_API_RESOURCE, MANAGEMENT_API_SCOPE } from '../constants';
+import { generateStandardId } from '../ids';
+import type { AppRegistry } from '../oidc/app-registry';
+import type { ResourceCatalog } from '../oidc/resource-catalog';
+import { TENANT_ID } from './management-state';
+import { notExistsWithId } from './request-error';
+
+export type RoleType = 'User' | 'MachineToMachine';
+
+/** Logto's `Role` entity: a global (tenant-wide) role, for users or for machine-to-machine apps. */
+export interface Role {
+  tenantId: string;
+  id: string;
+  name: string;
+  description: string;
+  type: RoleType;
+  isDefault: boolean;
+}
+
+export const APPLICATION_TYPES = ['Native', 'SPA', 'Traditional', 'MachineToMachine'] as const;
+export type ApplicationType = (typeof APPLICATION_TYPES)[number];
+
+export interface OidcClientMetadata {
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  [key: string]: unknown;
+}
+
+/** Logto's `Application` entity (the fields the dev IdP keeps). */
+export interface Application {
+  tenantId: string;
+  id: string;
+  name: string;
+  secret: string;
+  description: string | null;
+  type: ApplicationType;
+  oidcClientMetadata: OidcClientMetadata;
+  customClientMetadata: Record<string, unknown>;
+  protectedAppMetadata: null;
+  customData: Record<string, unknown>;
+  isThirdParty: boolean;
+  createdAt: number;
+}
+
+/** Logto seeds this machine-to-machine role holding the Management API's `all` scope (schemas seeds/management-api.ts). */
+export const MANAGEMENT_API_ACCESS_ROLE = 'Logto Management API access';
+
+/**
+ * Global roles (user and machine-to-machine), their API-resource scopes, applications and the M2M apps' roles.
+ * Machine-to-machine apps created here are registered with the token endpoint; what they may obtain by
+ * `client_credentials` follows their roles, as in Logto, and is re-derived whenever a role or its scopes change.
+ */
+export class AccessState {
+  readonly roles = new Map<string, Role>();
+  /** roleId → resource scope IDs, in insertion order. */
+  readonly roleScopes = new Map<string, Set<string>>();
+  readonly applications = new Map<string, Application>();
+  /** applicationId → role IDs. */
+  readonly applicationRoles = new Map<string, Set<string>>();
+
+  constructor(
+    readonly catalog: ResourceCatalog,
+    private readonly registry: AppRegistry | undefined,
+  ) {
+    const all = catalog.scopesOf(catalog.findByIndicator(MANAGEMENT_API_RESOURCE)?.id ?? '').find((scope) => scope.name === MANAGEMENT_API_SCOPE);
+    const seeded = this.addRole({
+      name: MANAGEMENT_API_ACCESS_ROLE,
+      description: 'This default role grants access to the Logto management API.',
+      type: 'MachineToMachine',
+      isDefault: false,
+    });
+    if (all) {
+      this.roleScopes.set(seeded.id, new Set([all.id]));
+    }
+  }
+
+  addRole(input: Omit<Role, 'tenantId' | 'id'>): Role {
+    const role: Role = { tenantId: TENANT_ID, id: generateStandardId(), ...input };
+    this.roles.set(role.id, role);
+    this.roleScopes.set(role.id, new Set());
+    return role;
+  }
+
+  roleOr404(id: string): Role {
+    const role = this.roles.get(id);
+    if (!role) {
+      throw notExistsWithId('role', id);
+    }
+    return role;
+  }
+
+  applicationOr404(id: string): Application {
+    const application = this.applications.get(id);
+    if (!application) {
+      throw notExistsWithId('application', id);
+    }
+    return application;
+  }
+
+  rolesOfApplication(applicationId: string): Set<string> {
+    let roleIds = this.applicationRoles.get(applicationId);
+    if (!roleIds) {
+      roleIds = new Set();
+      this.applicationRoles.set(applicationId, roleIds);
+    }
+    return roleIds;
+  }
+
+  /** Re-registers every machine-to-machine app with the scopes its roles grant, per resource indicator. */
+  syncGrants(): void {
+    if (!this.registry) {
+      return;
+    }
+    for (const application of this.applications.values()) {
+      if (application.type !== 'MachineToMachine') {
+        continue;
+      }
+      const scopesByResource: Record<string, string[]> = {};
+      for (const roleId of this.rolesOfApplication(application.id)) {
+        for (const scopeId of this.roleScopes.get(roleId) ?? []) {
+          const scope = this.catalog.findScopeById(scopeId);
+          const resource = scope && this.catalog.findById(scope.resourceId);
+          if (scope && resource) {
+            (scopesByResource[resource.indicator] ??= []).push(scope.name);
+          }
+        }
+      }
+      this.registry.register({ clientId: application.id, clientSecret: application.secret, name: application.name, scopesByResource });
+    }
+  }
+}

@@ -1,0 +1,505 @@
+// The Logto bootstrap itself: reads what exists, refuses on organization roles holding platform scopes, then creates
+// or updates each item of desired-state.ts. Idempotent: a rerun finds everything in place and changes nothing.
+import type { LogtoLogger } from '../../libs/logto-client/src/logto-http';
+import {
+  API_RESOURCE_NAME,
+  API_SCOPES,
+  FALLBACK_MANAGEMENT_ROLE,
+  M2M_APP,
+  MANAGEMENT_API_SCOPE,
+  ORGANIZATION_ROLES,
+  PLATFORM_OPERATOR_ROLE,
+  PLATFORM_SCOPE_PREFIX,
+  type RoleSpec,
+  SEEDED_MANAGEMENT_ROLE,
+  SPA_APP,
+} from './desired-state';
+import { BootstrapManagementClient } from './management-client';
+
+export const DEFAULT_MANAGEMENT_API_RESOURCE = 'https://default.logto.app/api';
+
+export interface BootstrapOptions {
+  /** Where Logto answers: LOGTO_INTERNAL_URL, else LOGTO_ENDPOINT. */
+  readonly baseUrl: string;
+  /** The admin machine-to-machine credential (a role holding the Management API's `all` scope). */
+  readonly adminAppId: string;
+  readonly adminAppSecret: string;
+  /** This API's resource indicator (LOGTO_API_RESOURCE). */
+  readonly apiResource: string;
+  readonly managementApiResource?: string;
+  /** The UI's redirect URIs; undefined leaves an existing app's URIs alone (and creates it with none). */
+  readonly uiRedirectUris?: readonly string[];
+  /** Default: the origins of the redirect URIs, each with a trailing `/`. */
+  readonly uiPostLogoutRedirectUris?: readonly string[];
+  readonly dryRun?: boolean;
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+  readonly fetch?: typeof fetch;
+  readonly logger?: LogtoLogger;
+}
+
+export type ItemAction = 'created' | 'updated' | 'unchanged' | 'would create' | 'would update';
+
+export interface ItemReport {
+  readonly item: string;
+  readonly action: ItemAction;
+  readonly detail?: string;
+}
+
+export interface EnvLine {
+  readonly name: string;
+  /** Undefined when it cannot be shown (a secret of an app that already existed, or a dry run). */
+  readonly value?: string;
+  readonly note?: string;
+}
+
+export interface BootstrapResult {
+  readonly dryRun: boolean;
+  readonly items: readonly ItemReport[];
+  readonly env: readonly EnvLine[];
+  readonly warnings: readonly string[];
+  /** Something was (or, in a dry run, would be) created or updated. */
+  readonly changed: boolean;
+}
+
+export interface PlatformScopeOffence {
+  readonly role: string;
+  readonly scope: string;
+  readonly resource: string;
+}
+
+/** An organization role holds a `platform:*` scope: the bootstrap refuses to finish until an operator removes it. */
+export class BootstrapRefusedError extends Error {
+  constructor(readonly offences: readonly PlatformScopeOffence[]) {
+    const list = offences.map(({ role, scope, resource }) => `organization role "${role}" holds ${scope} (${resource})`).join('; ');
+    super(
+      `Refusing to bootstrap: ${list}. Platform scopes must come only from the global role "${PLATFORM_OPERATOR_ROLE.name}": ` +
+        'an organization role holding one would grant platform access through any organization. Remove the scope from the ' +
+        'role in the Logto console (Organization template → Organization roles → Permissions), then run the bootstrap again.',
+    );
+    this.name = 'BootstrapRefusedError';
+  }
+}
+
+// Logto response shapes (the fields used here).
+interface Scope {
+  id: string;
+  resourceId: string;
+  name: string;
+  description: string | null;
+}
+interface Resource {
+  id: string;
+  name: string;
+  indicator: string;
+}
+interface OrganizationRole {
+  id: string;
+  name: string;
+  description: string | null;
+  type?: string;
+  scopes?: { id: string; name: string }[];
+  resourceScopes?: { id: string; name: string; resource: { id: string; name: string } }[];
+}
+interface Role {
+  id: string;
+  name: string;
+  description: string;
+  type: 'User' | 'MachineToMachine';
+}
+interface Application {
+  id: string;
+  name: string;
+  type: string;
+  secret?: string;
+  oidcClientMetadata?: { redirectUris?: string[]; postLogoutRedirectUris?: string[] };
+}
+
+class Run {
+  readonly items: ItemReport[] = [];
+  readonly warnings: string[] = [];
+  constructor(
+    readonly client: BootstrapManagementClient,
+    readonly dryRun: boolean,
+  ) {}
+
+  report(item: string, action: ItemAction, detail?: string): void {
+    this.items.push({ item, action, ...(detail === undefined ? {} : { detail }) });
+  }
+
+  created(item: string, detail?: string): void {
+    this.report(item, this.dryRun ? 'would create' : 'created', detail);
+  }
+
+  updated(item: string, detail?: string): void {
+    this.report(item, this.dryRun ? 'would update' : 'updated', detail);
+  }
+}
+
+/** Runs the bootstrap once. Throws BootstrapRefusedError (before changing anything) or the Logto error that stopped it. */
+export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
+  const managementApiResource = options.managementApiResource ?? DEFAULT_MANAGEMENT_API_RESOURCE;
+  const client = new BootstrapManagementClient({
+    baseUrl: options.baseUrl,
+    appId: options.adminAppId,
+    appSecret: options.adminAppSecret,
+    managementApiResource,
+    timeoutMs: options.timeoutMs,
+    retries: options.retries,
+    fetch: options.fetch,
+    logger: options.logger,
+  });
+  const ctx = new Run(client, options.dryRun ?? false);
+
+  // Read first: the refusal must come before any change.
+  const resources = await client.list<Resource>('/resources');
+  const organizationRoles = await client.list<OrganizationRole>('/organization-roles');
+  const offences = platformScopeOffences(organizationRoles);
+  if (offences.length > 0) {
+    throw new BootstrapRefusedError(offences);
+  }
+
+  const managementApi = resources.find((resource) => resource.indicator === managementApiResource);
+  if (!managementApi) {
+    throw new Error(`Logto has no API resource "${managementApiResource}" (LOGTO_MANAGEMENT_API_RESOURCE); on Logto OSS it is https://default.logto.app/api`);
+  }
+  const allScope = (await client.list<Scope>(`/resources/${seg(managementApi.id)}/scopes`)).find((scope) => scope.name === MANAGEMENT_API_SCOPE);
+  if (!allScope) {
+    throw new Error(`The Management API resource "${managementApiResource}" has no "${MANAGEMENT_API_SCOPE}" scope`);
+  }
+
+  const api = await ensureApiResource(ctx, resources, options.apiResource);
+  for (const spec of ORGANIZATION_ROLES) {
+    await ensureOrganizationRole(ctx, organizationRoles, api, spec);
+  }
+  const roles = await client.list<Role>('/roles');
+  await ensurePlatformOperatorRole(ctx, roles, api);
+  const managementRole = await ensureManagementRole(ctx, roles, allScope);
+  const m2m = await ensureM2mApp(ctx, managementRole);
+  const spa = await ensureSpa(ctx, options);
+
+  const env: EnvLine[] = [
+    { name: 'LOGTO_API_RESOURCE', value: options.apiResource },
+    m2m.id === undefined ? { name: 'LOGTO_M2M_APP_ID', note: 'known after a real run' } : { name: 'LOGTO_M2M_APP_ID', value: m2m.id },
+    m2m.secret !== undefined
+      ? { name: 'LOGTO_M2M_APP_SECRET', value: m2m.secret, note: 'shown once: copy it now' }
+      : {
+          name: 'LOGTO_M2M_APP_SECRET',
+          note: ctx.dryRun && m2m.id === undefined
+            ? 'printed when the app is created'
+            : `unchanged: the app already existed, its secret was printed when it was created (lost? add a secret to "${M2M_APP.name}" in the Logto console)`,
+        },
+    spa === undefined ? { name: 'LOGTO_UI_APP_ID', note: 'known after a real run' } : { name: 'LOGTO_UI_APP_ID', value: spa, note: `client id of "${SPA_APP.name}"` },
+  ];
+  return {
+    dryRun: ctx.dryRun,
+    items: ctx.items,
+    env,
+    warnings: ctx.warnings,
+    changed: ctx.items.some((item) => item.action !== 'unchanged'),
+  };
+}
+
+export function platformScopeOffences(organizationRoles: readonly OrganizationRole[]): PlatformScopeOffence[] {
+  return organizationRoles.flatMap((role) => [
+    ...(role.resourceScopes ?? [])
+      .filter((scope) => scope.name.startsWith(PLATFORM_SCOPE_PREFIX))
+      .map((scope) => ({ role: role.name, scope: scope.name, resource: `API resource "${scope.resource.name}"` })),
+    ...(role.scopes ?? [])
+      .filter((scope) => scope.name.startsWith(PLATFORM_SCOPE_PREFIX))
+      .map((scope) => ({ role: role.name, scope: scope.name, resource: 'organization permission' })),
+  ]);
+}
+
+interface ApiState {
+  /** Undefined only in a dry run that would create it. */
+  readonly resource?: Resource;
+  /** Scope name → ID, for the scopes that exist. */
+  readonly scopeIds: ReadonlyMap<string, string>;
+}
+
+async function ensureApiResource(ctx: Run, resources: readonly Resource[], indicator: string): Promise<ApiState> {
+  const item = `API resource ${indicator}`;
+  let resource = resources.find((candidate) => candidate.indicator === indicator);
+  const scopeIds = new Map<string, string>();
+  if (!resource) {
+    ctx.created(item, `"${API_RESOURCE_NAME}"`);
+    if (ctx.dryRun) {
+      API_SCOPES.forEach((scope) => ctx.created(`scope ${scope.name}`));
+      return { scopeIds };
+    }
+    resource = await ctx.client.post<Resource>('/resources', { name: API_RESOURCE_NAME, indicator });
+  } else if (resource.name !== API_RESOURCE_NAME) {
+    ctx.updated(item, `name "${resource.name}" → "${API_RESOURCE_NAME}"`);
+    if (!ctx.dryRun) {
+      resource = await ctx.client.patch<Resource>(`/resources/${seg(resource.id)}`, { name: API_RESOURCE_NAME });
+    }
+  } else {
+    ctx.report(item, 'unchanged');
+  }
+
+  const path = `/resources/${seg(resource.id)}/scopes`;
+  const existing = await ctx.client.list<Scope>(path);
+  for (const spec of API_SCOPES) {
+    const scope = existing.find((candidate) => candidate.name === spec.name);
+    if (!scope) {
+      ctx.created(`scope ${spec.name}`);
+      if (!ctx.dryRun) {
+        const created = await ctx.client.post<Scope>(path, { name: spec.name, description: spec.description });
+        scopeIds.set(spec.name, created.id);
+      }
+      continue;
+    }
+    scopeIds.set(spec.name, scope.id);
+    if (scope.description !== spec.description) {
+      ctx.updated(`scope ${spec.name}`, 'description');
+      if (!ctx.dryRun) {
+        await ctx.client.patch(`${path}/${seg(scope.id)}`, { description: spec.description });
+      }
+    } else {
+      ctx.report(`scope ${spec.name}`, 'unchanged');
+    }
+  }
+  return { resource, scopeIds };
+}
+
+/** IDs of the named scopes that exist (all of them, except in a dry run that would create some). */
+const idsOf = (api: ApiState, names: readonly string[]): string[] => names.flatMap((name) => api.scopeIds.get(name) ?? []);
+
+async function ensureOrganizationRole(ctx: Run, existing: readonly OrganizationRole[], api: ApiState, spec: RoleSpec): Promise<void> {
+  const item = `organization role ${spec.name}`;
+  const role = existing.find((candidate) => candidate.name === spec.name);
+  if (!role) {
+    ctx.created(item, spec.scopes.join(', '));
+    if (!ctx.dryRun) {
+      await ctx.client.post('/organization-roles', {
+        name: spec.name,
+        description: spec.description,
+        organizationScopeIds: [],
+        resourceScopeIds: idsOf(api, spec.scopes),
+      });
+    }
+    return;
+  }
+  const held = new Set((role.resourceScopes ?? []).filter((scope) => scope.resource.id === api.resource?.id).map((scope) => scope.name));
+  const missing = spec.scopes.filter((name) => !held.has(name));
+  const extra = [...held].filter((name) => !spec.scopes.includes(name));
+  if (extra.length > 0) {
+    ctx.warnings.push(`${item} also holds ${extra.join(', ')} (left as is; remove it in the Logto console if unintended)`);
+  }
+  const changes: string[] = [];
+  if (missing.length > 0) {
+    changes.push(`+${missing.join(', +')}`);
+    if (!ctx.dryRun) {
+      await ctx.client.post(`/organization-roles/${seg(role.id)}/resource-scopes`, { scopeIds: idsOf(api, missing) });
+    }
+  }
+  if (role.description !== spec.description) {
+    changes.push('description');
+    if (!ctx.dryRun) {
+      await ctx.client.patch(`/organization-roles/${seg(role.id)}`, { description: spec.description });
+    }
+  }
+  if (changes.length > 0) {
+    ctx.updated(item, changes.join('; '));
+  } else {
+    ctx.report(item, 'unchanged');
+  }
+}
+
+async function ensurePlatformOperatorRole(ctx: Run, roles: readonly Role[], api: ApiState): Promise<void> {
+  const spec = PLATFORM_OPERATOR_ROLE;
+  const item = `global role ${spec.name}`;
+  const role = roles.find((candidate) => candidate.name === spec.name);
+  if (!role) {
+    ctx.created(item, spec.scopes.join(', '));
+    if (!ctx.dryRun) {
+      await ctx.client.post('/roles', { name: spec.name, description: spec.description, type: 'User', scopeIds: idsOf(api, spec.scopes) });
+    }
+    return;
+  }
+  if (role.type !== 'User') {
+    throw new Error(`The role "${spec.name}" exists with type ${role.type}; it must be a user role. Rename or delete it in the Logto console.`);
+  }
+  const held = new Set(
+    (await ctx.client.list<Scope>(`/roles/${seg(role.id)}/scopes`)).filter((scope) => scope.resourceId === api.resource?.id).map((scope) => scope.name),
+  );
+  const missing = spec.scopes.filter((name) => !held.has(name));
+  const changes: string[] = [];
+  if (missing.length > 0) {
+    changes.push(`+${missing.join(', +')}`);
+    if (!ctx.dryRun) {
+      await ctx.client.post(`/roles/${seg(role.id)}/scopes`, { scopeIds: idsOf(api, missing) });
+    }
+  }
+  if (role.description !== spec.description) {
+    changes.push('description');
+    if (!ctx.dryRun) {
+      await ctx.client.patch(`/roles/${seg(role.id)}`, { description: spec.description });
+    }
+  }
+  if (changes.length > 0) {
+    ctx.updated(item, changes.join('; '));
+  } else {
+    ctx.report(item, 'unchanged');
+  }
+}
+
+interface ManagementRoleState {
+  /** The role to assign (undefined only in a dry run that would create it). */
+  readonly roleId?: string;
+  /** Every machine-to-machine role holding the `all` scope: an app holding any of them has Management API access. */
+  readonly holders: ReadonlySet<string>;
+}
+
+/**
+ * The machine-to-machine role granting Management API access: Logto's seeded "Logto Management API access" when it
+ * still holds `all`, else any M2M role holding it, else one created for cameleer-saas.
+ */
+async function ensureManagementRole(ctx: Run, roles: readonly Role[], allScope: Scope): Promise<ManagementRoleState> {
+  const holders = new Map<string, Role>();
+  for (const role of roles.filter((candidate) => candidate.type === 'MachineToMachine')) {
+    const scopes = await ctx.client.list<Scope>(`/roles/${seg(role.id)}/scopes`);
+    if (scopes.some((scope) => scope.id === allScope.id)) {
+      holders.set(role.id, role);
+    }
+  }
+  const preferred = [...holders.values()].sort(
+    (a, b) => Number(b.name === SEEDED_MANAGEMENT_ROLE) - Number(a.name === SEEDED_MANAGEMENT_ROLE),
+  )[0];
+  const item = 'Management API role';
+  if (preferred) {
+    ctx.report(item, 'unchanged', `"${preferred.name}"`);
+    return { roleId: preferred.id, holders: new Set(holders.keys()) };
+  }
+  const spec = FALLBACK_MANAGEMENT_ROLE;
+  const sameName = roles.find((role) => role.name === spec.name);
+  if (sameName) {
+    if (sameName.type !== 'MachineToMachine') {
+      throw new Error(`The role "${spec.name}" exists with type ${sameName.type}; it must be a machine-to-machine role.`);
+    }
+    ctx.updated(item, `"${spec.name}": +${MANAGEMENT_API_SCOPE}`);
+    if (!ctx.dryRun) {
+      await ctx.client.post(`/roles/${seg(sameName.id)}/scopes`, { scopeIds: [allScope.id] });
+    }
+    return { roleId: sameName.id, holders: new Set([sameName.id]) };
+  }
+  ctx.created(item, `"${spec.name}" (no machine-to-machine role holds the Management API "${MANAGEMENT_API_SCOPE}" scope)`);
+  if (ctx.dryRun) {
+    return { holders: new Set() };
+  }
+  const created = await ctx.client.post<Role>('/roles', {
+    name: spec.name,
+    description: spec.description,
+    type: 'MachineToMachine',
+    scopeIds: [allScope.id],
+  });
+  return { roleId: created.id, holders: new Set([created.id]) };
+}
+
+/** One app of that type and name, or none; several are ambiguous and stop the run. */
+async function findApplication(ctx: Run, type: string, name: string): Promise<Application | undefined> {
+  const matches = (await ctx.client.list<Application>('/applications', { types: type })).filter((app) => app.name === name);
+  if (matches.length > 1) {
+    throw new Error(`Logto has ${matches.length} ${type} applications named "${name}" (${matches.map((app) => app.id).join(', ')}); delete or rename all but one.`);
+  }
+  return matches[0];
+}
+
+async function ensureM2mApp(ctx: Run, managementRole: ManagementRoleState): Promise<{ id?: string; secret?: string }> {
+  const item = `machine-to-machine app ${M2M_APP.name}`;
+  const existing = await findApplication(ctx, 'MachineToMachine', M2M_APP.name);
+  if (!existing) {
+    ctx.created(item, 'with Management API access');
+    if (ctx.dryRun) {
+      return {};
+    }
+    const created = await ctx.client.post<Application>('/applications', {
+      name: M2M_APP.name,
+      description: M2M_APP.description,
+      type: 'MachineToMachine',
+    });
+    const secret = await initialSecret(ctx, created);
+    if (managementRole.roleId !== undefined) {
+      await ctx.client.post(`/applications/${seg(created.id)}/roles`, { roleIds: [managementRole.roleId] });
+    }
+    return { id: created.id, secret };
+  }
+  const roleIds = (await ctx.client.list<Role>(`/applications/${seg(existing.id)}/roles`)).map((role) => role.id);
+  if (roleIds.some((roleId) => managementRole.holders.has(roleId))) {
+    ctx.report(item, 'unchanged', existing.id);
+  } else {
+    ctx.updated(item, 'assigned the Management API role');
+    if (!ctx.dryRun && managementRole.roleId !== undefined) {
+      await ctx.client.post(`/applications/${seg(existing.id)}/roles`, { roleIds: [managementRole.roleId] });
+    }
+  }
+  return { id: existing.id };
+}
+
+/**
+ * The secret of an app created just now. Older Logto answers the create with it in `secret`; newer versions keep an
+ * internal value there (prefix `internal_`) and list the usable secret under `/applications/:id/secrets`.
+ */
+async function initialSecret(ctx: Run, created: Application): Promise<string | undefined> {
+  if (typeof created.secret === 'string' && created.secret !== '' && !created.secret.startsWith('internal_')) {
+    return created.secret;
+  }
+  const secrets = await ctx.client.get<{ value?: string }[]>(`/applications/${seg(created.id)}/secrets`);
+  const value = Array.isArray(secrets) ? secrets.find((secret) => typeof secret.value === 'string')?.value : undefined;
+  if (value === undefined) {
+    ctx.warnings.push(`Logto returned no secret for "${M2M_APP.name}": add one in the Logto console (Applications → ${M2M_APP.name})`);
+  }
+  return value;
+}
+
+async function ensureSpa(ctx: Run, options: BootstrapOptions): Promise<string | undefined> {
+  const item = `single-page app ${SPA_APP.name}`;
+  const redirectUris = options.uiRedirectUris === undefined ? undefined : [...options.uiRedirectUris];
+  const postLogoutRedirectUris =
+    redirectUris === undefined ? undefined : [...(options.uiPostLogoutRedirectUris ?? defaultPostLogoutUris(redirectUris))];
+  if (redirectUris === undefined) {
+    ctx.warnings.push(`CAMELEER_UI_REDIRECT_URIS is not set: the redirect URIs of "${SPA_APP.name}" are not managed`);
+  }
+  const existing = await findApplication(ctx, 'SPA', SPA_APP.name);
+  if (!existing) {
+    ctx.created(item, redirectUris === undefined ? 'without redirect URIs' : redirectUris.join(', '));
+    if (ctx.dryRun) {
+      return undefined;
+    }
+    const created = await ctx.client.post<Application>('/applications', {
+      name: SPA_APP.name,
+      description: SPA_APP.description,
+      type: 'SPA',
+      oidcClientMetadata: { redirectUris: redirectUris ?? [], postLogoutRedirectUris: postLogoutRedirectUris ?? [] },
+    });
+    return created.id;
+  }
+  const current = existing.oidcClientMetadata ?? {};
+  if (
+    redirectUris !== undefined &&
+    postLogoutRedirectUris !== undefined &&
+    (!sameSet(current.redirectUris ?? [], redirectUris) || !sameSet(current.postLogoutRedirectUris ?? [], postLogoutRedirectUris))
+  ) {
+    ctx.updated(item, `redirect URIs ${redirectUris.join(', ')}; post-logout ${postLogoutRedirectUris.join(', ')}`);
+    if (!ctx.dryRun) {
+      await ctx.client.patch(`/applications/${seg(existing.id)}`, { oidcClientMetadata: { redirectUris, postLogoutRedirectUris } });
+    }
+  } else {
+    ctx.report(item, 'unchanged', existing.id);
+  }
+  return existing.id;
+}
+
+/** `https://console.example.com/callback` → `https://console.example.com/`. */
+export function defaultPostLogoutUris(redirectUris: readonly string[]): string[] {
+  return [...new Set(redirectUris.map((uri) => `${new URL(uri).origin}/`))];
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((value) => right.has(value));
+}
+
+const seg = (value: string): string => encodeURIComponent(value);

@@ -1,0 +1,52 @@
+// What cameleer-saas needs in Logto (README "Authorization"): one API resource with four scopes, three organization
+// roles carrying tenant scopes as organization-level API resource scopes, one global role for platform operators,
+// the control plane's machine-to-machine app (Management API access) and the UI's single-page app.
+
+export const API_RESOURCE_NAME = 'Cameleer platform API';
+
+export interface ScopeSpec {
+  readonly name: string;
+  readonly description: string;
+}
+
+export const API_SCOPES: readonly ScopeSpec[] = [
+  { name: 'platform:read', description: 'Read platform-wide data (all tenants, licenses). Global role only.' },
+  { name: 'platform:write', description: 'Change platform-wide data (tenants, licenses). Global role only.' },
+  { name: 'tenant:read', description: "Read one tenant's data. Organization role, organization-scoped token." },
+  { name: 'tenant:admin', description: 'Administer one tenant (members, agents, settings). Organization role.' },
+];
+
+/** Scopes an organization role must never hold: they would grant platform access through any organization. */
+export const PLATFORM_SCOPE_PREFIX = 'platform:';
+
+export interface RoleSpec {
+  readonly name: string;
+  readonly description: string;
+  /** Scope names on this API's resource. */
+  readonly scopes: readonly string[];
+}
+
+export const ORGANIZATION_ROLES: readonly RoleSpec[] = [
+  { name: 'owner', description: 'Owner of a Cameleer tenant', scopes: ['tenant:read', 'tenant:admin'] },
+  { name: 'admin', description: 'Administrator of a Cameleer tenant', scopes: ['tenant:read', 'tenant:admin'] },
+  { name: 'member', description: 'Member of a Cameleer tenant', scopes: ['tenant:read'] },
+];
+
+export const PLATFORM_OPERATOR_ROLE: RoleSpec = {
+  name: 'platform-operator',
+  description: 'Operates the Cameleer platform (all tenants)',
+  scopes: ['platform:read', 'platform:write'],
+};
+
+/** Logto OSS seeds this machine-to-machine role with the Management API's `all` scope. */
+export const SEEDED_MANAGEMENT_ROLE = 'Logto Management API access';
+/** Created only when no machine-to-machine role holds the Management API's `all` scope. */
+export const FALLBACK_MANAGEMENT_ROLE: RoleSpec = {
+  name: 'cameleer-saas Management API access',
+  description: 'Logto Management API access for the cameleer-saas control plane',
+  scopes: ['all'],
+};
+export const MANAGEMENT_API_SCOPE = 'all';
+
+export const M2M_APP = { name: 'cameleer-saas', description: 'cameleer-saas control plane (Logto Management API access)' };
+export const SPA_APP = { name: 'Cameleer UI', description: 'Cameleer web UI (single-page application)' };

@@ -55,7 +55,7 @@ export class TenantsController {
   })
   @ApiCreatedResponse({ type: TenantView, description: 'Created and provisioned (ACTIVE). Location and ETag headers are set.' })
   @ApiAcceptedResponse({ type: TenantView, description: 'Created; the Logto organization is still pending (PROVISIONING).' })
-  @ApiConflictResponse({ description: '`SLUG_TAKEN` (also by a deleted tenant), or `IDEMPOTENCY_IN_PROGRESS`.' })
+  @ApiConflictResponse({ description: '`SLUG_TAKEN`: the slug is taken, also by a deleted tenant (slugs are never reused).' })
   @Idempotent()
   async create(@Body() body: CreateTenantDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
     const { tenant, provisioned } = await this.tenants.create(body);

@@ -118,7 +118,7 @@ export function formatResult(result: BootstrapResult, baseUrl: string): string {
   for (const warning of result.warnings) {
     lines.push(`warning: ${warning}`);
   }
-  lines.push('', 'For deploy/env/cameleer-saas.env:');
+  lines.push('', 'Values for deploy/env/cameleer-saas.env:');
   for (const { name, value, note } of result.env) {
     lines.push(value === undefined ? `# ${name}: ${note ?? ''}` : `${name}=${value}${note === undefined ? '' : `   # ${note}`}`);
   }

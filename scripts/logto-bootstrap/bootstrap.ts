@@ -189,7 +189,7 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
             ? 'printed when the app is created'
             : `unchanged: the app already existed, its secret was printed when it was created (lost? add a secret to "${M2M_APP.name}" in the Logto console)`,
         },
-    spa === undefined ? { name: 'LOGTO_UI_APP_ID', note: 'known after a real run' } : { name: 'LOGTO_UI_APP_ID', value: spa, note: `client id of "${SPA_APP.name}"` },
+    spa === undefined ? { name: 'LOGTO_UI_APP_ID', note: 'known after a real run' } : { name: 'LOGTO_UI_APP_ID', value: spa, note: `client id of "${SPA_APP.name}", for the UI's configuration (cameleer-saas does not read it)` },
   ];
   return {
     dryRun: ctx.dryRun,

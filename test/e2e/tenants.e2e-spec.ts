@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { IdempotencyStore } from '@app/service-core';
 import { TenantEvent, TenantEvents } from '@app/tenants';
 import { startTestApp, TestApp } from '../support/test-app';
 import { queryDatabase, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
@@ -198,6 +199,18 @@ describe('tenants API', () => {
       } finally {
         await logto.idp.setFault('none');
       }
+    });
+
+    it('forgets expired keys: the key runs again, and purging removes expired rows', async () => {
+      const key = randomUUID();
+      await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).set('idempotency-key', key).send({ slug: unique('exp'), name: 'E' }).expect(201);
+      await queryDatabase(testApp.database.url, `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE idempotency_key = $1`, [key]);
+      const fresh = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).set('idempotency-key', key).send({ slug: unique('exp'), name: 'E2' });
+      expect(fresh.status).toBe(201);
+      expect(fresh.headers['idempotent-replayed']).toBeUndefined();
+      await queryDatabase(testApp.database.url, `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE idempotency_key = $1`, [key]);
+      expect(await testApp.app.get(IdempotencyStore).purgeExpired()).toBeGreaterThanOrEqual(1);
+      expect(await queryDatabase(testApp.database.url, 'SELECT 1 FROM idempotency_keys WHERE idempotency_key = $1', [key])).toEqual([]);
     });
 
     it.each([

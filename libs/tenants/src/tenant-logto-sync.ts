@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { LogtoError, LogtoManagementClient, LogtoNotFoundError, Organization } from '@app/logto-client';
 import { TenantEvents } from './tenant-events';
 import { Tenant } from './tenant.entity';
@@ -36,8 +36,10 @@ const MAX_ROUNDS = 4;
  * (last error, next try with capped exponential backoff), never thrown: the reconciler retries it.
  */
 @Injectable()
-export class TenantLogtoSync {
+export class TenantLogtoSync implements OnApplicationShutdown {
   private readonly logger = new Logger('TenantLogtoSync');
+  /** Runs a request stopped waiting for; they finish (and record their outcome) in the background. */
+  private readonly background = new Set<Promise<Tenant>>();
 
   constructor(
     private readonly repository: TenantsRepository,
@@ -78,6 +80,30 @@ export class TenantLogtoSync {
       current = reloaded;
     }
     return current;
+  }
+
+  /**
+   * Runs the pending work, but answers after at most `budgetMs` with the row as it is then: a slow Logto must
+   * not hold an HTTP request for long. The run goes on in the background under the row's lease.
+   */
+  async runWithin(tenant: Tenant, budgetMs: number): Promise<Tenant> {
+    const run = this.run(tenant);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), budgetMs);
+    });
+    const finished = await Promise.race([run, timedOut]);
+    clearTimeout(timer);
+    if (finished !== undefined) {
+      return finished;
+    }
+    this.background.add(run);
+    void run.finally(() => this.background.delete(run));
+    return (await this.repository.findById(tenant.id)) ?? tenant;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.background]);
   }
 
   /** Records that Logto is not configured, so the tenant waits (and says why). */

@@ -26,6 +26,10 @@ class TenantsEnv {
   @Type(() => Number) @IsInt() @Min(10) @Max(3_600_000)
   TENANT_SYNC_BACKOFF_MAX_MS = 30_000;
 
+  /** How long a request waits for Logto before answering (202 for a create) and leaving the rest to run in the background. */
+  @Type(() => Number) @IsInt() @Min(100) @Max(60_000)
+  TENANT_REQUEST_SYNC_BUDGET_MS = 10_000;
+
   /** How long a claimed tenant is left to the claiming process before another one may retry it. */
   @Type(() => Number) @IsInt() @Min(1000) @Max(3_600_000)
   TENANT_SYNC_LEASE_MS = 60_000;
@@ -38,6 +42,7 @@ export interface TenantsConfig {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
   readonly leaseMs: number;
+  readonly requestBudgetMs: number;
 }
 
 export const tenantsConfigSchema: ConfigSchema<TenantsEnv, TenantsConfig> = {
@@ -58,6 +63,9 @@ export const tenantsConfigSchema: ConfigSchema<TenantsEnv, TenantsConfig> = {
     if (nameProblem !== undefined) {
       problems.push(`DEFAULT_TENANT_NAME: ${nameProblem}`);
     }
+    if (env.TENANT_REQUEST_SYNC_BUDGET_MS >= env.TENANT_SYNC_LEASE_MS) {
+      problems.push('TENANT_REQUEST_SYNC_BUDGET_MS: must be below TENANT_SYNC_LEASE_MS (the request holds the lease meanwhile)');
+    }
     if (env.TENANT_SYNC_BACKOFF_MAX_MS < env.TENANT_SYNC_BACKOFF_BASE_MS) {
       problems.push('TENANT_SYNC_BACKOFF_MAX_MS: must not be below TENANT_SYNC_BACKOFF_BASE_MS');
     }
@@ -71,6 +79,7 @@ export const tenantsConfigSchema: ConfigSchema<TenantsEnv, TenantsConfig> = {
       backoffBaseMs: env.TENANT_SYNC_BACKOFF_BASE_MS,
       backoffMaxMs: env.TENANT_SYNC_BACKOFF_MAX_MS,
       leaseMs: env.TENANT_SYNC_LEASE_MS,
+      requestBudgetMs: env.TENANT_REQUEST_SYNC_BUDGET_MS,
     };
   },
 };

@@ -79,7 +79,7 @@ export class TenantsService {
       throw error;
     }
     this.logger.log(`tenant ${tenant.slug} created (${tenant.id})`);
-    tenant = this.sync.configured ? await this.sync.run(tenant) : await this.sync.recordNotConfigured(tenant);
+    tenant = this.sync.configured ? await this.sync.runWithin(tenant, this.config.requestBudgetMs) : await this.sync.recordNotConfigured(tenant);
     return { tenant, provisioned: tenant.status !== 'PROVISIONING' };
   }
 
@@ -158,7 +158,7 @@ export class TenantsService {
         this.events.emit({ type: 'status-changed', tenantId: id, organizationId: updated.logtoOrganizationId, from: tenant.status, to: changes.status });
       }
       if (changes.name !== undefined && updated.pendingLogtoAction === 'RENAME' && this.sync.configured) {
-        updated = await this.sync.run(updated);
+        updated = await this.sync.runWithin(updated, this.config.requestBudgetMs);
       }
       return updated;
     }
@@ -186,7 +186,7 @@ export class TenantsService {
       this.logger.log(`tenant ${tenant.slug} deleted (${tenant.id})`);
       this.events.emit({ type: 'deleted', tenantId: id, organizationId: tenant.logtoOrganizationId });
       if (this.sync.configured) {
-        await this.sync.run(deleted);
+        await this.sync.runWithin(deleted, this.config.requestBudgetMs);
       } else {
         await this.sync.recordNotConfigured(deleted);
       }

@@ -18,6 +18,7 @@ port=$((20000 + RANDOM % 20000))
 # Production settings: Logto is not running here, which the API tolerates at boot (readiness reports it).
 NODE_ENV=production PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn KEYS_DIR="$keys" \
   PUBLIC_URL=https://api.cameleer.example LOGTO_ENDPOINT=https://auth.cameleer.example LOGTO_API_RESOURCE=https://api.cameleer.example \
+  LICENSE_ISSUER=https://api.cameleer.example TENANT_BASE_DOMAIN=cameleer.example \
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/t_node24_boot \
   "$node24" dist/apps/api/src/main.js >"$runtime/app.log" 2>&1 &
 app_pid=$!

@@ -16,6 +16,7 @@ import { LogtoClientModule, LogtoReadinessCheck } from '@app/logto-client';
 import { SecurityModule } from '@app/security';
 import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
+import { ForwardAuthModule } from '@app/forward-auth';
 import { schema } from './database/schema';
 
 @Module({
@@ -31,6 +32,7 @@ import { schema } from './database/schema';
     SecurityModule,
     TenantsModule,
     LicensingModule,
+    ForwardAuthModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },

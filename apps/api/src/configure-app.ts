@@ -15,10 +15,22 @@ import {
 import { logtoConfigSchema } from '@app/logto-client';
 import { keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema } from '@app/security';
 import { licensingConfigSchema } from '@app/licensing';
+import { forwardAuthConfigSchema } from '@app/forward-auth';
+import { tenantsConfigSchema } from '@app/tenants';
 import { AppModule } from './app.module';
 
 /** Every configuration namespace, validated together before the app is created. */
-export const configSchemas = [serviceConfigSchema, databaseConfigSchema, keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema, logtoConfigSchema, licensingConfigSchema];
+export const configSchemas = [
+  serviceConfigSchema,
+  databaseConfigSchema,
+  keysConfigSchema,
+  logtoAuthConfigSchema,
+  machineTokensConfigSchema,
+  logtoConfigSchema,
+  tenantsConfigSchema,
+  forwardAuthConfigSchema,
+  licensingConfigSchema,
+];
 
 export const openApiInfo = {
   title: 'cameleer-saas',

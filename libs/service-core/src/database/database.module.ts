@@ -1,42 +1,13 @@
-import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { initializeWithRetry } from './connect-with-retry';
 import { buildDataSourceOptions, SchemaDefinition } from './data-source-options';
 import { databaseConfig, DatabaseConfig } from './database.config';
-import { EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
+import { DatabaseEndpoint } from './database-endpoint';
 import { runMigrations } from './migrate';
-
-/** Where the app's database is: a configured server, or the embedded one started for this process. */
-@Injectable()
-export class DatabaseEndpoint implements OnApplicationShutdown {
-  private embedded?: EmbeddedPostgres;
-  private resolvedUrl?: string;
-
-  constructor(@Inject(databaseConfig.KEY) private readonly config: DatabaseConfig) {}
-
-  async url(): Promise<string> {
-    if (this.resolvedUrl === undefined) {
-      const target = this.config.target;
-      if (target.kind === 'server') {
-        this.resolvedUrl = target.url;
-      } else {
-        this.embedded = await startEmbeddedPostgres(target.dataDir);
-        this.resolvedUrl = this.embedded.url;
-      }
-    }
-    return this.resolvedUrl;
-  }
-
-  get isEmbedded(): boolean {
-    return this.config.target.kind === 'embedded';
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.embedded?.stop();
-  }
-}
+import { ChangeBus } from './change-bus';
 
 @Module({
   imports: [ConfigModule.forFeature(databaseConfig)],
@@ -84,7 +55,9 @@ export class DatabaseModule {
           },
         }),
       ],
-      exports: [TypeOrmModule, DatabaseEndpointModule],
+      providers: [ChangeBus],
+      exports: [TypeOrmModule, DatabaseEndpointModule, ChangeBus],
+      global: true,
     };
   }
 }

@@ -1,0 +1,49 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ConfigSchema, ConfigValidationError, registerConfig } from '@app/service-core';
+
+class ForwardAuthEnv {
+  /** Tenants are `<slug>.${TENANT_BASE_DOMAIN}` (e.g. cameleer.example → acme.cameleer.example). */
+  @IsOptional() @IsString()
+  TENANT_BASE_DOMAIN?: string;
+
+  /** A Docker install with one tenant: without TENANT_BASE_DOMAIN every host maps to this tenant. */
+  @IsOptional() @IsString()
+  DEFAULT_TENANT_SLUG?: string;
+
+  /** Verified tokens kept in memory (by SHA-256 of the token), at most this many. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(1_000_000)
+  FORWARD_AUTH_TOKEN_CACHE_MAX = 10_000;
+
+  /** Hard TTL of every cache entry, so a lost notification cannot keep a stale decision alive. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(300_000)
+  FORWARD_AUTH_CACHE_TTL_MS = 30_000;
+}
+
+export interface ForwardAuthConfig {
+  readonly tenantBaseDomain?: string;
+  readonly defaultTenantSlug?: string;
+  readonly tokenCacheMax: number;
+  readonly cacheTtlMs: number;
+}
+
+const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+export const forwardAuthConfigSchema: ConfigSchema<ForwardAuthEnv, ForwardAuthConfig> = {
+  namespace: 'forward-auth',
+  env: ForwardAuthEnv,
+  map: (env) => {
+    const base = env.TENANT_BASE_DOMAIN?.toLowerCase().replace(/\.$/, '');
+    if (base !== undefined && !HOST.test(base)) {
+      throw new ConfigValidationError(['TENANT_BASE_DOMAIN: not a domain name (e.g. cameleer.example.com)']);
+    }
+    return {
+      tenantBaseDomain: base,
+      defaultTenantSlug: env.DEFAULT_TENANT_SLUG?.toLowerCase(),
+      tokenCacheMax: env.FORWARD_AUTH_TOKEN_CACHE_MAX,
+      cacheTtlMs: env.FORWARD_AUTH_CACHE_TTL_MS,
+    };
+  },
+};
+
+export const forwardAuthConfig = registerConfig(forwardAuthConfigSchema);

@@ -1,0 +1,182 @@
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { ChangeBus, ProblemException } from '@app/service-core';
+import {
+  hasPlatformScope,
+  insufficientScope,
+  LOGTO_ACCESS_TOKEN_TYP,
+  LogtoTokenVerifier,
+  MachineTokenService,
+  machineTokenKindOfTyp,
+  peekJwtHeader,
+  Principal,
+  readBearerToken,
+  tenantNotFound,
+  unauthorized,
+} from '@app/security';
+import { AGENT_STATUS, AgentStatus } from './agent-status';
+import { ExpiringLru } from './expiring-lru';
+import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
+import { TenantDirectory, TenantSnapshot } from './tenant-directory';
+
+/** The request headers forward-auth reads; everything else (including X-Cameleer-*) is ignored. */
+export interface ForwardedRequest {
+  readonly authorization?: string | string[];
+  readonly forwardedHost?: string | string[];
+  readonly forwardedMethod?: string | string[];
+  readonly origin?: string | string[];
+  readonly accessControlRequestMethod?: string | string[];
+}
+
+export const IDENTITY_HEADER_PREFIX = 'x-cameleer-';
+
+export type Decision = { readonly allow: true; readonly headers: Readonly<Record<string, string>> } | { readonly allow: false; readonly problem: ProblemException };
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Decides, for every request entering the platform, who is calling and for which tenant.
+ * Warm path: a token cache hit and a tenant cache hit, no I/O.
+ */
+@Injectable()
+export class ForwardAuthService implements OnModuleInit {
+  private readonly tokens: ExpiringLru<string, Principal>;
+
+  constructor(
+    @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
+    private readonly tenants: TenantDirectory,
+    private readonly logto: LogtoTokenVerifier,
+    private readonly machine: MachineTokenService,
+    private readonly changes: ChangeBus,
+    @Optional() @Inject(AGENT_STATUS) private readonly agents?: AgentStatus,
+  ) {
+    this.tokens = new ExpiringLru(config.tokenCacheMax);
+  }
+
+  onModuleInit(): void {
+    // Agent tokens of a disabled agent must stop working at once: drop that agent's cached tokens.
+    this.changes.subscribe((change) => {
+      if (change.topic === 'agent') {
+        this.tokens.deleteWhere((principal) => principal.scheme === 'machine' && principal.subject === change.id);
+      }
+    });
+    this.changes.onResync(() => this.tokens.clear());
+  }
+
+  async decide(request: ForwardedRequest): Promise<Decision> {
+    const slug = this.slugOf(single(request.forwardedHost));
+    if (isPreflight(request)) {
+      return { allow: true, headers: {} };
+    }
+    const bearer = readBearerToken(request.authorization);
+    if (bearer.kind === 'none') {
+      return deny(unauthorized('This request needs a bearer token.', false));
+    }
+    if (bearer.kind === 'malformed') {
+      return deny(unauthorized('The Authorization header must be exactly "Bearer <token>".', true));
+    }
+    const principal = await this.principalOf(bearer.token);
+    if (principal === undefined) {
+      return deny(unauthorized('The bearer token is not valid here.', true));
+    }
+    const tenant = slug === undefined ? undefined : await this.tenants.bySlug(slug);
+    if (tenant === undefined) {
+      return deny(tenantNotFound());
+    }
+    return this.authorize(principal, tenant);
+  }
+
+  private authorize(principal: Principal, tenant: TenantSnapshot): Decision {
+    let scopes: string;
+    if (principal.scheme === 'machine') {
+      if (principal.tenantId !== tenant.id) {
+        return deny(tenantNotFound());
+      }
+      scopes = '';
+    } else if (principal.organizationId === undefined) {
+      // Operators: platform scopes, only from tokens not bound to an organization.
+      if (!hasPlatformScope(principal, 'platform:read')) {
+        return deny(tenantNotFound());
+      }
+      scopes = [...principal.scopes].filter((scope) => scope.startsWith('platform:')).join(' ');
+    } else {
+      if (tenant.organizationId === null || principal.organizationId !== tenant.organizationId) {
+        return deny(tenantNotFound());
+      }
+      if (!principal.scopes.has('tenant:read')) {
+        return deny(insufficientScope('tenant:read'));
+      }
+      scopes = [...principal.scopes].filter((scope) => scope.startsWith('tenant:')).join(' ');
+    }
+    // Only a caller proven to belong here learns why the tenant is closed.
+    if (tenant.status !== 'ACTIVE') {
+      return deny(new ProblemException(403, `TENANT_${tenant.status}`, `This tenant is ${tenant.status.toLowerCase()}.`));
+    }
+    const headers: Record<string, string> = {
+      'x-cameleer-tenant-id': tenant.id,
+      'x-cameleer-tenant-slug': tenant.slug,
+      'x-cameleer-subject': principal.subject,
+      'x-cameleer-principal': principal.scheme === 'machine' ? 'agent' : principal.kind,
+      'x-cameleer-scopes': scopes,
+    };
+    if (tenant.license !== undefined && tenant.license.usableUntil.getTime() > Date.now()) {
+      headers['x-cameleer-license-tier'] = tenant.license.tier;
+    }
+    return { allow: true, headers };
+  }
+
+  /** Verified principal for a token, from the cache when seen before; undefined when invalid. */
+  private async principalOf(token: string): Promise<Principal | undefined> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const now = Date.now();
+    const cached = this.tokens.get(key, now);
+    if (cached !== undefined) {
+      return cached;
+    }
+    const typ = peekJwtHeader(token)?.typ;
+    let principal: Principal | undefined;
+    try {
+      if (typ === LOGTO_ACCESS_TOKEN_TYP) {
+        principal = await this.logto.verify(token);
+      } else if (typeof typ === 'string' && machineTokenKindOfTyp(typ) === 'agent') {
+        // Agent access tokens only: a bootstrap token never opens the platform.
+        const verified = await this.machine.verify('agent', token);
+        if (this.agents !== undefined && !(await this.agents.isActive(verified.subject, verified.tenantId))) {
+          return undefined;
+        }
+        principal = { scheme: 'machine', kind: 'agent', subject: verified.subject, tenantId: verified.tenantId, tokenId: verified.tokenId, expiresAt: verified.expiresAt };
+      }
+    } catch {
+      return undefined;
+    }
+    if (principal !== undefined) {
+      this.tokens.set(key, principal, Math.min(principal.expiresAt.getTime(), now + this.config.cacheTtlMs));
+    }
+    return principal;
+  }
+
+  private slugOf(forwardedHost: string | undefined): string | undefined {
+    const host = forwardedHost?.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+    const base = this.config.tenantBaseDomain;
+    if (base !== undefined) {
+      if (host === undefined || !host.endsWith(`.${base}`)) {
+        return undefined;
+      }
+      const label = host.slice(0, -base.length - 1);
+      return DNS_LABEL.test(label) ? label : undefined;
+    }
+    return this.config.defaultTenantSlug;
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? undefined : value;
+}
+
+function deny(problem: ProblemException): Decision {
+  return { allow: false, problem };
+}
+
+function isPreflight(request: ForwardedRequest): boolean {
+  return single(request.forwardedMethod)?.toUpperCase() === 'OPTIONS' && single(request.origin) !== undefined && single(request.accessControlRequestMethod) !== undefined;
+}

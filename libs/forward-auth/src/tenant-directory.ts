@@ -1,0 +1,81 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ChangeBus } from '@app/service-core';
+import { ExpiringLru } from './expiring-lru';
+import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
+
+/** What forward-auth needs to know about a tenant, read once and cached by slug. */
+export interface TenantSnapshot {
+  readonly id: string;
+  readonly slug: string;
+  readonly status: 'PROVISIONING' | 'ACTIVE' | 'SUSPENDED' | 'DELETED';
+  readonly organizationId: string | null;
+  /** The current license while it is within contract end + grace. */
+  readonly license?: { readonly tier: string; readonly usableUntil: Date };
+}
+
+interface TenantRow {
+  id: string;
+  slug: string;
+  status: TenantSnapshot['status'];
+  organization_id: string | null;
+  tier: string | null;
+  usable_until: Date | null;
+}
+
+const MISSING = Symbol('missing');
+const MAX_TENANTS_CACHED = 10_000;
+
+/**
+ * Tenants by slug for forward-auth: one query on a miss, then served from memory until a change
+ * notification (tenant status, license issue/revoke) drops the entry, the hard TTL expires it, or
+ * the notification connection reconnects (everything is flushed then).
+ */
+@Injectable()
+export class TenantDirectory implements OnModuleInit {
+  private readonly cache = new ExpiringLru<string, TenantSnapshot | typeof MISSING>(MAX_TENANTS_CACHED);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly changes: ChangeBus,
+    @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.changes.subscribe((change) => {
+      if (change.topic === 'tenant' || change.topic === 'license') {
+        this.cache.deleteWhere((snapshot) => snapshot === MISSING || snapshot.id === change.id);
+      }
+    });
+    this.changes.onResync(() => this.cache.clear());
+  }
+
+  async bySlug(slug: string): Promise<TenantSnapshot | undefined> {
+    const cached = this.cache.get(slug);
+    if (cached !== undefined) {
+      return cached === MISSING ? undefined : cached;
+    }
+    const rows: TenantRow[] = await this.dataSource.query(
+      `SELECT t.id, t.slug, t.status, t.logto_organization_id AS organization_id, l.tier,
+              l.ends_at + make_interval(days => l.grace_days) AS usable_until
+         FROM tenants t
+         LEFT JOIN licenses l ON l.tenant_id = t.id AND l.state = 'CURRENT'
+        WHERE t.slug = $1`,
+      [slug],
+    );
+    const row = rows[0];
+    const snapshot: TenantSnapshot | typeof MISSING =
+      row === undefined
+        ? MISSING
+        : {
+            id: row.id,
+            slug: row.slug,
+            status: row.status,
+            organizationId: row.organization_id,
+            license: row.tier !== null && row.usable_until !== null ? { tier: row.tier, usableUntil: new Date(row.usable_until) } : undefined,
+          };
+    this.cache.set(slug, snapshot, Date.now() + this.config.cacheTtlMs);
+    return snapshot === MISSING ? undefined : snapshot;
+  }
+}

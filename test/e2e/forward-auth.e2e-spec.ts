@@ -1,0 +1,251 @@
+import { spawn, ChildProcess, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { MachineTokenService } from '@app/security';
+import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+import { startEchoUpstream, startTraefikLikeProxy, TraefikLikeProxy } from '../support/traefik-like-proxy';
+
+const BASE = 'tenants.cameleer.test';
+const PATTERN = /^x[-_]cameleer[-_]/i;
+
+interface Echo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+describe('forward-auth through a proxy that behaves like Traefik', () => {
+  let logto: TenantsIdp;
+  let testApp: TestApp;
+  let apiUrl: string;
+  let upstream: { url: string; close(): Promise<void> };
+  let proxy: TraefikLikeProxy;
+  let operator: string;
+  const tenants: Record<'acme' | 'globex', { id: string; organizationId: string }> = {} as never;
+
+  async function createTenant(slug: 'acme' | 'globex'): Promise<void> {
+    const created = await request(testApp.server).post('/api/tenants').auth(operator, { type: 'bearer' }).send({ slug, name: slug.toUpperCase() });
+    expect(created.status).toBe(201);
+    tenants[slug] = { id: created.body.id as string, organizationId: created.body.logtoOrganizationId as string };
+  }
+
+  const member = (slug: 'acme' | 'globex', scopes = ['tenant:read']) =>
+    logto.idp.mintUserToken({ sub: `user-of-${slug}`, organizationId: tenants[slug].organizationId, scopes });
+
+  const through = (slug: string, token?: string) => {
+    const call = request(proxy.url).get('/dashboard?x=1').set('Host', `${slug}.${BASE}`);
+    return token === undefined ? call : call.set('Authorization', `Bearer ${token}`);
+  };
+
+  beforeAll(async () => {
+    logto = await startTenantsIdp();
+    testApp = await startTestApp(logto.env({ TENANT_BASE_DOMAIN: BASE }));
+    apiUrl = await testApp.app.getUrl();
+    operator = await logto.operatorToken();
+    await createTenant('acme');
+    await createTenant('globex');
+    upstream = await startEchoUpstream();
+    proxy = await startTraefikLikeProxy({ authAddress: `${apiUrl.replace('[::1]', '127.0.0.1')}/api/auth/verify`, upstream: upstream.url, authResponseHeadersRegex: PATTERN });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await upstream?.close();
+    await testApp?.close();
+    await logto?.stop();
+  });
+
+  it('lets a tenant member through with the identity headers', async () => {
+    const response = await through('acme', await member('acme')).expect(200);
+    const echo = response.body as Echo;
+    expect(echo.headers['x-cameleer-tenant-id']).toBe(tenants.acme.id);
+    expect(echo.headers['x-cameleer-tenant-slug']).toBe('acme');
+    expect(echo.headers['x-cameleer-subject']).toBe('user-of-acme');
+    expect(echo.headers['x-cameleer-principal']).toBe('user');
+    expect(echo.headers['x-cameleer-scopes']).toBe('tenant:read');
+    expect(echo.url).toBe('/dashboard?x=1');
+  });
+
+  it('recognises operators in the scopes header', async () => {
+    const echo = (await through('globex', operator).expect(200)).body as Echo;
+    expect(echo.headers['x-cameleer-scopes']).toBe('platform:read platform:write');
+    expect(echo.headers['x-cameleer-tenant-slug']).toBe('globex');
+  });
+
+  it('never lets forged identity headers reach the upstream, with dashes or underscores', async () => {
+    const response = await through('acme', await member('acme'))
+      .set('X-Cameleer-Tenant-Id', 'forged')
+      .set('X_Cameleer_Tenant_Slug', 'forged')
+      .set('x-cameleer-license-tier', 'enterprise')
+      .expect(200);
+    const echo = response.body as Echo;
+    const values = Object.entries(echo.headers).filter(([name]) => PATTERN.test(name));
+    expect(values.map(([, value]) => value)).not.toContain('forged');
+    expect(echo.headers['x-cameleer-tenant-id']).toBe(tenants.acme.id);
+    expect(echo.headers['x-cameleer-license-tier']).toBeUndefined();
+  });
+
+  it('answers an invalid token with 401 at the client, in the problem shape', async () => {
+    const response = await through('acme', 'not-a-token').expect(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(response.body).toMatchObject({ status: 401, code: 'INVALID_TOKEN' });
+    const none = await through('acme').expect(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+  });
+
+  it('denies another tenant exactly like an unknown one (404)', async () => {
+    const other = await through('globex', await member('acme')).expect(404);
+    const unknown = await through('initech', await member('acme')).expect(404);
+    expect(other.body.code).toBe(unknown.body.code);
+    // A token bound to no organization, without operator scopes, is not bound to any tenant.
+    await through('acme', await logto.idp.mintUserToken({ sub: 'plain', scopes: ['tenant:read'] })).expect(404);
+  });
+
+  it('tells a bound member without tenant:read 403', async () => {
+    await through('acme', await member('acme', [])).expect(403);
+  });
+
+  it('accepts an agent token of the tenant, never a bootstrap token', async () => {
+    const machine = testApp.app.get(MachineTokenService);
+    const agent = await machine.sign('agent', { sub: 'agent-1', tenantId: tenants.acme.id, ttlSeconds: 60 });
+    const echo = (await through('acme', agent.token).expect(200)).body as Echo;
+    expect(echo.headers['x-cameleer-principal']).toBe('agent');
+    await through('globex', agent.token).expect(404);
+    const bootstrap = await machine.sign('agent-bootstrap', { sub: 'bt-1', tenantId: tenants.acme.id, ttlSeconds: 60 });
+    await through('acme', bootstrap.token).expect(401);
+  });
+
+  it('ignores tokens in the query string', async () => {
+    const token = await member('acme');
+    await request(proxy.url).get(`/dashboard?access_token=${token}`).set('Host', `acme.${BASE}`).expect(401);
+  });
+
+  it('passes CORS preflights', async () => {
+    await request(proxy.url).options('/dashboard').set('Host', `acme.${BASE}`).set('Origin', 'https://ui.example').set('Access-Control-Request-Method', 'POST').expect(200);
+  });
+
+  it('lets a POST with a JSON content type and no body through verify unharmed', async () => {
+    const echo = (await request(proxy.url).post('/ingest').set('Host', `acme.${BASE}`).set('Authorization', `Bearer ${await member('acme')}`).set('Content-Type', 'application/json').expect(200)).body as Echo;
+    expect(echo.method).toBe('POST');
+    const withBody = (await request(proxy.url).post('/ingest').set('Host', `acme.${BASE}`).set('Authorization', `Bearer ${await member('acme')}`).send({ a: 1 }).expect(200)).body as Echo;
+    expect(withBody.body).toBe('{"a":1}');
+  });
+
+  it('closes a suspended tenant with 403 within a second of the suspend call, told only to bound callers', async () => {
+    const token = await member('acme');
+    await through('acme', token).expect(200);
+    const current = await request(testApp.server).get(`/api/tenants/${tenants.acme.id}`).auth(operator, { type: 'bearer' }).expect(200);
+    await request(testApp.server)
+      .patch(`/api/tenants/${tenants.acme.id}`)
+      .auth(operator, { type: 'bearer' })
+      .set('If-Match', current.headers.etag as string)
+      .send({ status: 'SUSPENDED' })
+      .expect(200);
+    const started = Date.now();
+    let status = 0;
+    while (Date.now() - started < 1000) {
+      status = (await through('acme', token)).status;
+      if (status === 403) {
+        break;
+      }
+    }
+    expect(status).toBe(403);
+    const denied = await through('acme', token).expect(403);
+    expect(denied.body.code).toBe('TENANT_SUSPENDED');
+    // Not bound: still the plain 404.
+    const outsider = await through('acme', await member('globex')).expect(404);
+    expect(outsider.body.code).toBe('NOT_FOUND');
+    await request(testApp.server).patch(`/api/tenants/${tenants.acme.id}`).auth(operator, { type: 'bearer' }).send({ status: 'ACTIVE' }).expect(200);
+    await through('acme', token).expect(200);
+  });
+
+  it('answers 500 at the client when the auth server is unreachable', async () => {
+    const port = await freePort();
+    const dead = await startTraefikLikeProxy({ authAddress: `http://127.0.0.1:${port}/api/auth/verify`, upstream: upstream.url, authResponseHeadersRegex: PATTERN });
+    try {
+      await request(dead.url).get('/').set('Host', `acme.${BASE}`).expect(500);
+    } finally {
+      await dead.close();
+    }
+  });
+
+  describe("through Debian's Caddy (forward_auth), an independent check", () => {
+    let caddy: ChildProcess | undefined;
+    let caddyUrl = '';
+
+    beforeAll(async () => {
+      if (spawnSync('caddy', ['version']).status !== 0) {
+        if (process.env.CAMELEER_TEST_REQUIRE_ALL === '1') {
+          throw new Error('caddy is not installed (apt-get install caddy)');
+        }
+        process.stdout.write('skipped the Caddy check: caddy is not installed (apt-get install caddy)\n');
+        return;
+      }
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), 'caddy-'));
+      const api = new URL(apiUrl.replace('[::1]', '127.0.0.1'));
+      writeFileSync(
+        join(dir, 'Caddyfile'),
+        `{
+  admin off
+  auto_https off
+}
+http://:${port} {
+  bind 127.0.0.1
+  # route keeps the order as written: strip client copies first, then ask forward-auth.
+  route {
+    request_header -X-Cameleer-*
+    request_header -X_Cameleer_*
+    forward_auth ${api.host} {
+      uri /api/auth/verify
+      copy_headers X-Cameleer-Tenant-Id X-Cameleer-Tenant-Slug X-Cameleer-Subject X-Cameleer-Principal X-Cameleer-Scopes
+    }
+    reverse_proxy ${new URL(upstream.url).host}
+  }
+}
+`,
+      );
+      caddy = spawn('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+      caddyUrl = `http://127.0.0.1:${port}`;
+      for (let attempt = 0; attempt < 50; attempt++) {
+        try {
+          await fetch(caddyUrl);
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      throw new Error('caddy did not start');
+    });
+    afterAll(() => {
+      caddy?.kill();
+    });
+
+    it('allows a member, strips forged headers, denies others', async () => {
+      if (caddy === undefined) {
+        return;
+      }
+      const host = `acme.${BASE}`;
+      const ok = await request(caddyUrl).get('/x').set('Host', host).set('Authorization', `Bearer ${await member('acme')}`).set('X-Cameleer-Tenant-Id', 'forged').set('X_Cameleer_Tenant_Id', 'forged').expect(200);
+      const echo = JSON.parse(ok.text) as Echo;
+      expect(echo.headers['x-cameleer-tenant-id']).toBe(tenants.acme.id);
+      expect(JSON.stringify(echo.headers)).not.toContain('forged');
+      await request(caddyUrl).get('/x').set('Host', host).set('Authorization', 'Bearer bad').expect(401);
+      await request(caddyUrl).get('/x').set('Host', `globex.${BASE}`).set('Authorization', `Bearer ${await member('acme')}`).expect(404);
+    });
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -26,7 +26,7 @@ describe('boot-time migrations under the advisory lock', () => {
       const rows = await replicas[0]!.query(`SELECT name FROM ${MIGRATIONS_TABLE}`);
       expect(rows).toHaveLength(total);
     } finally {
-      await Promise.all(replicas.map((replica) => (replica.isInitialized ? replica.destroy() : undefined)));
+      await Promise.all(replicas.filter((replica) => replica.isInitialized).map((replica) => replica.destroy()));
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
     }

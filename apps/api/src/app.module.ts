@@ -17,6 +17,7 @@ import { SecurityModule } from '@app/security';
 import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
+import { AgentsModule } from '@app/agents';
 import { schema } from './database/schema';
 
 @Module({
@@ -33,6 +34,7 @@ import { schema } from './database/schema';
     TenantsModule,
     LicensingModule,
     ForwardAuthModule,
+    AgentsModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },

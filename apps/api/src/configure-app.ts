@@ -16,6 +16,7 @@ import { logtoConfigSchema } from '@app/logto-client';
 import { keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema } from '@app/security';
 import { licensingConfigSchema } from '@app/licensing';
 import { forwardAuthConfigSchema } from '@app/forward-auth';
+import { agentsConfigSchema } from '@app/agents';
 import { tenantsConfigSchema } from '@app/tenants';
 import { AppModule } from './app.module';
 
@@ -30,6 +31,7 @@ export const configSchemas = [
   tenantsConfigSchema,
   forwardAuthConfigSchema,
   licensingConfigSchema,
+  agentsConfigSchema,
 ];
 
 export const openApiInfo = {

@@ -1,12 +1,14 @@
 import { SchemaDefinition } from '@app/service-core';
 import { Tenant } from '@app/tenants';
 import { License } from '@app/licensing';
+import { Agent, AgentAssertionJti, AgentBootstrapToken, AuditEvent } from '@app/agents';
 import { CreateIdempotencyKeys1795965600000 } from './migrations/1795965600000-CreateIdempotencyKeys';
 import { CreateTenants1795965700000 } from './migrations/1795965700000-CreateTenants';
 import { CreateLicenses1795965800000 } from './migrations/1795965800000-CreateLicenses';
+import { CreateAgents1795966200000 } from './migrations/1795966200000-CreateAgents';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
-  entities: [Tenant, License],
-  migrations: [CreateIdempotencyKeys1795965600000, CreateTenants1795965700000, CreateLicenses1795965800000],
+  entities: [Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent],
+  migrations: [CreateIdempotencyKeys1795965600000, CreateTenants1795965700000, CreateLicenses1795965800000, CreateAgents1795966200000],
 };

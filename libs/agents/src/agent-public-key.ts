@@ -1,0 +1,59 @@
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { ProblemException } from '@app/service-core';
+import type { Ed25519PublicJwk } from './agent.entities';
+
+const PEM_PUBLIC = /^-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\r?\n?$/;
+const B64URL_32 = /^[A-Za-z0-9_-]{43}$/;
+
+function refuse(message: string): ProblemException {
+  return new ProblemException(400, 'VALIDATION_FAILED', 'The request is invalid; see errors for each field.', {
+    errors: [{ field: 'publicKey', messages: [message] }],
+  });
+}
+
+/**
+ * The agent's own Ed25519 public key, as a PEM SPKI string or a public JWK {kty: OKP, crv: Ed25519, x}. Anything
+ * else — another key type, a private key in either form, extra JWK members that make it private — is a 400.
+ */
+export function parseAgentPublicKey(input: unknown): Ed25519PublicJwk {
+  let key: KeyObject;
+  if (typeof input === 'string') {
+    const pem = input.trim() + '\n';
+    if (pem.length > 1024 || !PEM_PUBLIC.test(pem)) {
+      throw refuse('must be an Ed25519 public key: PEM "BEGIN PUBLIC KEY" (SPKI) or a JWK {kty: "OKP", crv: "Ed25519", x}');
+    }
+    try {
+      key = createPublicKey({ key: pem, format: 'pem' });
+    } catch {
+      throw refuse('is not a readable PEM public key');
+    }
+  } else if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const jwk = input as Record<string, unknown>;
+    const allowed = new Set(['kty', 'crv', 'x', 'kid', 'use', 'alg']);
+    if ('d' in jwk || Object.keys(jwk).some((member) => !allowed.has(member))) {
+      throw refuse('must be a public JWK with only kty, crv, x (and optionally kid, use, alg)');
+    }
+    if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string' || !B64URL_32.test(jwk.x)) {
+      throw refuse('must be an Ed25519 JWK: {kty: "OKP", crv: "Ed25519", x: <32 bytes base64url>}');
+    }
+    try {
+      key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' });
+    } catch {
+      throw refuse('is not a valid Ed25519 public key');
+    }
+  } else {
+    throw refuse('must be an Ed25519 public key: PEM SPKI string or JWK object');
+  }
+  if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') {
+    throw refuse(`must be an Ed25519 key, not ${key.asymmetricKeyType ?? 'unknown'}`);
+  }
+  const exported = key.export({ format: 'jwk' });
+  if (typeof exported.x !== 'string') {
+    throw refuse('is not a valid Ed25519 public key');
+  }
+  return { kty: 'OKP', crv: 'Ed25519', x: exported.x };
+}
+
+export function publicKeyOf(jwk: Ed25519PublicJwk): KeyObject {
+  return createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: 'jwk' });
+}

@@ -84,25 +84,30 @@ export interface AppLaunch {
   /** Temp data dir for the embedded database (removed by cleanup()). */
   dataDir?: string;
   env: NodeJS.ProcessEnv;
+  /** Node flags for the app process only, from BENCH_APP_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+  nodeArgs: string[];
   cleanup(): void;
 }
 
 /**
  * The environment contract for the API process: LOG_LEVEL=warn, and either DATABASE_URL=$BENCH_DATABASE_URL
- * or CAMELEER_DEV=1 with EMBEDDED_DB_DIR=<fresh temp dir>. PORT is set per start by startApp().
+ * or CAMELEER_DEV=1 with EMBEDDED_DB_DIR=<fresh temp dir>. PORT is set per start by startApp(). Suites may add
+ * their own variables to `env` before startApp().
  */
 export function prepareAppLaunch(repoRoot: string, env: NodeJS.ProcessEnv = process.env): AppLaunch {
   const entry = appEntry(repoRoot, env);
+  // Not NODE_OPTIONS: that rejects --cpu-prof and friends, and would reach the harness too.
+  const nodeArgs = (env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '');
   const childEnv: NodeJS.ProcessEnv = { ...env, LOG_LEVEL: 'warn' };
   delete childEnv.CAMELEER_DEV;
   delete childEnv.DATABASE_URL;
   delete childEnv.EMBEDDED_DB_DIR;
   if (isStandIn(env)) {
-    return { entry, database: 'stand-in', env: childEnv, cleanup: () => undefined };
+    return { entry, database: 'stand-in', env: childEnv, nodeArgs, cleanup: () => undefined };
   }
   if (env.BENCH_DATABASE_URL) {
     childEnv.DATABASE_URL = env.BENCH_DATABASE_URL;
-    return { entry, database: 'external', env: childEnv, cleanup: () => undefined };
+    return { entry, database: 'external', env: childEnv, nodeArgs, cleanup: () => undefined };
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'cameleer-bench-db-'));
   childEnv.CAMELEER_DEV = '1';
@@ -112,6 +117,7 @@ export function prepareAppLaunch(repoRoot: string, env: NodeJS.ProcessEnv = proc
     database: 'embedded',
     dataDir,
     env: childEnv,
+    nodeArgs,
     cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
   };
 }
@@ -121,6 +127,7 @@ export function startApp(launch: AppLaunch, repoRoot: string, opts: { readyPath?
   return startNodeServer({
     name: 'api',
     entry: launch.entry,
+    nodeArgs: launch.nodeArgs,
     env: launch.env,
     cwd: repoRoot,
     readyPath: opts.readyPath ?? '/api/health',

@@ -4,8 +4,32 @@
 const autocannon = require('autocannon');
 
 const opts = JSON.parse(process.argv[2]);
+
+// headerFromFile: each request takes the next line of the file as one header, wrapping after the last line.
+const cycle = opts.headerFromFile;
+let cycled;
+let requests;
+if (cycle) {
+  const values = require('node:fs')
+    .readFileSync(cycle.file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (cycle.prefix || '') + line);
+  cycled = { used: 0, available: values.length };
+  requests = [
+    {
+      setupRequest(req) {
+        const value = values[cycled.used % values.length];
+        cycled.used++;
+        return { ...req, headers: { ...req.headers, [cycle.name]: value } };
+      },
+    },
+  ];
+}
+
 autocannon(
   {
+    requests,
     url: opts.url,
     method: opts.method || 'GET',
     headers: opts.headers || {},
@@ -37,5 +61,9 @@ autocannon(
       non2xx: result.non2xx,
     };
     process.stdout.write('BENCH_JSON ' + JSON.stringify(out) + '\n');
+    if (cycled) {
+      cycled.reused = Math.max(0, cycled.used - cycled.available);
+      process.stdout.write('BENCH_CYCLE ' + JSON.stringify(cycled) + '\n');
+    }
   },
 );

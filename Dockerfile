@@ -28,6 +28,8 @@ RUN npm ci --omit=dev --ignore-scripts \
  && npm cache clean --force \
  && mkdir -p /app/keys
 COPY --from=build /app/dist ./dist
+# The tier catalog (TIERS_FILE defaults to config/tiers.yaml); read-only at run time.
+COPY --from=build /app/config/tiers.yaml ./config/tiers.yaml
 # Code and dependencies stay root-owned and read-only for the app user.
 USER 10001:10001
 EXPOSE 3000

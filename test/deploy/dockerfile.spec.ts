@@ -92,9 +92,9 @@ describe('Dockerfile', () => {
     const copies = final.instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD');
     for (const copy of copies) {
       expect(copy.keyword).toBe('COPY');
-      // Nothing from another stage except the compiled output.
+      // Nothing from another stage except the compiled output and the tier catalog it reads at boot.
       if (/--from=/.test(copy.args)) {
-        expect(copy.args).toMatch(/--from=\S+ (\S+\/)?dist\/? \S+$/);
+        expect(copy.args).toMatch(/--from=\S+ ((\S+\/)?dist\/?|(\S+\/)?config\/tiers\.yaml) \S+$/);
       }
       expect(copy.args).not.toMatch(/node_modules/);
       // No whole-context copy (sources, tests, dev tooling).

@@ -56,7 +56,7 @@ export async function createApp(options: { extraModules?: Type[] } = {}): Promis
   });
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api', { exclude: ['.well-known/{*path}'] });
-  await applyHttpDefaults(app, service);
+  applyHttpDefaults(app, service);
   serveOpenApi(app, buildOpenApiDocument(app, openApiInfo));
   return app;
 }

@@ -35,6 +35,11 @@ const MAX_TENANTS_CACHED = 10_000;
 @Injectable()
 export class TenantDirectory implements OnModuleInit {
   private readonly cache = new ExpiringLru<string, TenantSnapshot | typeof MISSING>(MAX_TENANTS_CACHED);
+  // One query per slug at a time: when an entry expires under load, every waiting request shares it
+  // (without this, a hot tenant's expiry sent every in-flight request to the database at once).
+  private readonly loading = new Map<string, Promise<TenantSnapshot | typeof MISSING>>();
+  // Bumped on every invalidation, so a load that started before a change never caches what it read.
+  private generation = 0;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -45,10 +50,16 @@ export class TenantDirectory implements OnModuleInit {
   onModuleInit(): void {
     this.changes.subscribe((change) => {
       if (change.topic === 'tenant' || change.topic === 'license') {
-        this.cache.deleteWhere((snapshot) => snapshot === MISSING || snapshot.id === change.id);
+        this.invalidate(() => this.cache.deleteWhere((snapshot) => snapshot === MISSING || snapshot.id === change.id));
       }
     });
-    this.changes.onResync(() => this.cache.clear());
+    this.changes.onResync(() => this.invalidate(() => this.cache.clear()));
+  }
+
+  private invalidate(drop: () => void): void {
+    this.generation += 1;
+    this.loading.clear();
+    drop();
   }
 
   async bySlug(slug: string): Promise<TenantSnapshot | undefined> {
@@ -56,6 +67,22 @@ export class TenantDirectory implements OnModuleInit {
     if (cached !== undefined) {
       return cached === MISSING ? undefined : cached;
     }
+    let pending = this.loading.get(slug);
+    if (pending === undefined) {
+      const load = this.load(slug).finally(() => {
+        if (this.loading.get(slug) === load) {
+          this.loading.delete(slug);
+        }
+      });
+      pending = load;
+      this.loading.set(slug, load);
+    }
+    const snapshot = await pending;
+    return snapshot === MISSING ? undefined : snapshot;
+  }
+
+  private async load(slug: string): Promise<TenantSnapshot | typeof MISSING> {
+    const generation = this.generation;
     const rows: TenantRow[] = await this.dataSource.query(
       `SELECT t.id, t.slug, t.status, t.logto_organization_id AS organization_id, l.tier,
               l.ends_at + make_interval(days => l.grace_days) AS usable_until
@@ -75,7 +102,9 @@ export class TenantDirectory implements OnModuleInit {
             organizationId: row.organization_id,
             license: row.tier !== null && row.usable_until !== null ? { tier: row.tier, usableUntil: new Date(row.usable_until) } : undefined,
           };
-    this.cache.set(slug, snapshot, Date.now() + this.config.cacheTtlMs);
-    return snapshot === MISSING ? undefined : snapshot;
+    if (generation === this.generation) {
+      this.cache.set(slug, snapshot, Date.now() + this.config.cacheTtlMs);
+    }
+    return snapshot;
   }
 }

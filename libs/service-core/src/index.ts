@@ -21,6 +21,7 @@ export * from './http/pagination';
 export * from './http/request-id';
 export * from './http/public.decorator';
 export * from './http/http-platform';
+export * from './http/security-headers';
 export * from './http/openapi';
 export * from './logging/logging.module';
 export * from './logging/redaction';

@@ -1,6 +1,6 @@
-import helmet from '@fastify/helmet';
 import { NestFastifyApplication, FastifyAdapter } from '@nestjs/platform-fastify';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
+import { computeSecurityHeaders } from './security-headers';
 import { ServiceConfig } from '../config/service.config';
 
 /**
@@ -25,19 +25,14 @@ export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'>)
  * HTTP behaviour every endpoint inherits (Nest routes Fastify's own errors through the global
  * ProblemFilter): JSON-only bodies (anything else is 415), request id echo, security headers and CORS.
  */
-export async function applyHttpDefaults(app: NestFastifyApplication, config: Pick<ServiceConfig, 'corsOrigins'>): Promise<void> {
+export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<ServiceConfig, 'corsOrigins'>): void {
   const fastify = app.getHttpAdapter().getInstance();
 
   // Only JSON is parsed. Fastify's default text/plain parser would hand a string to a JSON route.
   fastify.removeContentTypeParser('text/plain');
 
-  fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
-    done();
-  });
-
-  await app.register(helmet, {
-    // The API serves JSON; the only HTML is the OpenAPI UI, which needs its own scripts and styles.
+  // The API serves JSON; the only HTML is the OpenAPI UI, which needs its own scripts and styles.
+  const securityHeaders = computeSecurityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -48,6 +43,10 @@ export async function applyHttpDefaults(app: NestFastifyApplication, config: Pic
       },
     },
     crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(securityHeaders).header(REQUEST_ID_HEADER, request.id);
+    done();
   });
 
   app.enableCors({

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { AgentAuthFailureCounter } from '@app/agents';
 import { MachineTokenService } from '@app/security';
 import { AgentKeys, agentKeys, captureStdoutLogs, countRows, findSecrets, signAssertion, tokenSecrets } from '../support/agent-fixtures';
-import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
+import { startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { sql } from '../support/tenant-rows';
 import { requiresServer } from '../support/test-database';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -509,6 +509,31 @@ describe('agents API', () => {
       expect(responses.find((response) => response.status === 403)?.body.code).toBe('LICENSE_LIMIT_REACHED');
       expect(((await uses(one.id)) ?? 0) + ((await uses(two.id)) ?? 0)).toBe(1);
       expect(await countRows(url(), 'agents', 'tenant_id = $1 AND enabled', [tenant.id])).toBe(1);
+    });
+
+    it('another replica stops accepting a disabled agent within a second (LISTEN/NOTIFY)', async () => {
+      if (!requiresServer('two app instances on one database')) {
+        return;
+      }
+      const replica = await startAppOn(testApp.database, logto.env({ TENANT_BASE_DOMAIN: BASE, LOG_LEVEL: 'silent', AGENT_RATE_LIMIT_MAX: '100000', PUBLIC_URL }));
+      try {
+        const tenant = await createTenant();
+        await license(tenant, 5);
+        const agent = await registered(tenant);
+        const onReplica = () => request(replica.server).get('/api/auth/verify').set('X-Forwarded-Host', `${tenant.slug}.${BASE}`).set(bearer(agent.accessToken));
+        // Warm the replica's caches first: the notification, not a cache miss, must close it.
+        await onReplica().expect(200);
+        await onReplica().expect(200);
+        await api().post(`/api/tenants/${tenant.id}/agents/${agent.agentId}/disable`).set(bearer(operator)).expect(200);
+        const start = Date.now();
+        while ((await onReplica()).status === 200) {
+          expect(Date.now() - start).toBeLessThan(1000);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        await onReplica().expect(401);
+      } finally {
+        await replica.close();
+      }
     });
 
     it('a replayed assertion sent in parallel succeeds once', async () => {

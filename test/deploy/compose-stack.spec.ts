@@ -25,7 +25,7 @@ import {
 
 const LONG_RUNNING = ['cameleer-saas', 'cameleer3-server', 'clickhouse', 'logto', 'postgres', 'traefik'];
 const DATASTORES = ['postgres', 'clickhouse'];
-const VERIFY_URL = 'http://cameleer-saas:3000/api/auth/verify';
+const VERIFY_URL = 'http://cameleer-saas:3001/api/auth/verify';
 const HEADER_REGEX = '(?i)^x[-_]cameleer[-_]';
 
 const env: Environment = exampleStackEnv();
@@ -389,6 +389,7 @@ describe('docker-compose.prod.yml', () => {
         [
           'NODE_ENV',
           'PORT',
+          'FORWARD_AUTH_PORT',
           'DATABASE_URL',
           'LOG_LEVEL',
           'CORS_ORIGINS',
@@ -409,6 +410,8 @@ describe('docker-compose.prod.yml', () => {
         ].sort(),
       );
       expect(app.NODE_ENV).toBe('production');
+      // Traefik's forwardAuth address must point at the app's dedicated forward-auth port.
+      expect(new URL(VERIFY_URL).port).toBe(app.FORWARD_AUTH_PORT);
       expect(app.KEYS_DIR).toBe('/app/keys');
       expect(app.LOGTO_INTERNAL_URL).toBe('http://logto:3001');
       expect(app.TENANT_BASE_DOMAIN).toBe(env.TENANT_BASE_DOMAIN);

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { ForwardAuthServer } from '@app/forward-auth';
 import { MachineTokenService } from '@app/security';
 import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -44,13 +45,15 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
 
   beforeAll(async () => {
     logto = await startTenantsIdp();
-    testApp = await startTestApp(logto.env({ TENANT_BASE_DOMAIN: BASE }));
+    testApp = await startTestApp(logto.env({ TENANT_BASE_DOMAIN: BASE, FORWARD_AUTH_PORT: '0', FORWARD_AUTH_HOST: '127.0.0.1' }));
     apiUrl = await testApp.app.getUrl();
     operator = await logto.operatorToken();
     await createTenant('acme');
     await createTenant('globex');
     upstream = await startEchoUpstream();
-    proxy = await startTraefikLikeProxy({ authAddress: `${apiUrl.replace('[::1]', '127.0.0.1')}/api/auth/verify`, upstream: upstream.url, authResponseHeadersRegex: PATTERN });
+    // As in production: Traefik calls the dedicated internal forward-auth port. (Caddy below uses the main port's route.)
+    const forwardAuthPort = testApp.app.get(ForwardAuthServer).port;
+    proxy = await startTraefikLikeProxy({ authAddress: `http://127.0.0.1:${forwardAuthPort}/api/auth/verify`, upstream: upstream.url, authResponseHeadersRegex: PATTERN });
   });
   afterAll(async () => {
     await proxy?.close();
@@ -160,6 +163,22 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
     expect(outsider.body.code).toBe('NOT_FOUND');
     await request(testApp.server).patch(`/api/tenants/${tenants.acme.id}`).auth(operator, { type: 'bearer' }).send({ status: 'ACTIVE' }).expect(200);
     await through('acme', token).expect(200);
+  });
+
+  it('serves nothing but GET /api/auth/verify on the dedicated port', async () => {
+    const port = testApp.app.get(ForwardAuthServer).port;
+    const other = await fetch(`http://127.0.0.1:${port}/api/tenants`, { headers: { authorization: `Bearer ${operator}` } });
+    expect(other.status).toBe(404);
+    expect(other.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const post = await fetch(`http://127.0.0.1:${port}/api/auth/verify`, { method: 'POST', headers: { authorization: `Bearer ${operator}` } });
+    expect(post.status).toBe(404);
+  });
+
+  it('gives the same decision on the main port', async () => {
+    const token = await member('acme');
+    const main = await request(testApp.server).get('/api/auth/verify').set('X-Forwarded-Host', `acme.${BASE}`).set('Authorization', `Bearer ${token}`).expect(200);
+    expect(main.headers['x-cameleer-tenant-id']).toBe(tenants.acme.id);
+    await request(testApp.server).get('/api/auth/verify').set('X-Forwarded-Host', `globex.${BASE}`).set('Authorization', `Bearer ${token}`).expect(404);
   });
 
   it('answers 500 at the client when the auth server is unreachable', async () => {

@@ -15,6 +15,16 @@ class ForwardAuthEnv {
   @Type(() => Number) @IsInt() @Min(0) @Max(1_000_000)
   FORWARD_AUTH_TOKEN_CACHE_MAX = 10_000;
 
+  /**
+   * A dedicated internal port for Traefik's forwardAuth (bare node:http, no framework pipeline).
+   * Unset: verify is served only on the main port, at the same path.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  FORWARD_AUTH_PORT?: number;
+
+  @IsString()
+  FORWARD_AUTH_HOST = '0.0.0.0';
+
   /** Hard TTL of every cache entry, so a lost notification cannot keep a stale decision alive. */
   @Type(() => Number) @IsInt() @Min(0) @Max(300_000)
   FORWARD_AUTH_CACHE_TTL_MS = 30_000;
@@ -25,6 +35,8 @@ export interface ForwardAuthConfig {
   readonly defaultTenantSlug?: string;
   readonly tokenCacheMax: number;
   readonly cacheTtlMs: number;
+  readonly port?: number;
+  readonly host: string;
 }
 
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -42,6 +54,8 @@ export const forwardAuthConfigSchema: ConfigSchema<ForwardAuthEnv, ForwardAuthCo
       defaultTenantSlug: env.DEFAULT_TENANT_SLUG?.toLowerCase(),
       tokenCacheMax: env.FORWARD_AUTH_TOKEN_CACHE_MAX,
       cacheTtlMs: env.FORWARD_AUTH_CACHE_TTL_MS,
+      port: env.FORWARD_AUTH_PORT,
+      host: env.FORWARD_AUTH_HOST,
     };
   },
 };

@@ -2,6 +2,7 @@
 export * from './forward-auth.config';
 export * from './forward-auth.service';
 export * from './forward-auth.module';
+export * from './forward-auth.server';
 export * from './tenant-directory';
 export * from './expiring-lru';
 export * from './agent-status';

@@ -10,6 +10,7 @@
  */
 import { createPublicKey, randomUUID, verify as cryptoVerify, type JsonWebKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -69,6 +70,8 @@ export default defineSuite({
     try {
       idp = await startDevIdp();
       const m2m = await idp.registerApp({ scopesByResource: { [MANAGEMENT_API_RESOURCE]: ['all'] } });
+      const forwardAuthPort = await freePort();
+      const forwardAuthUrl = `http://127.0.0.1:${forwardAuthPort}`;
       Object.assign(launch.env, {
         LOGTO_ENDPOINT: idp.endpoint,
         LOGTO_API_RESOURCE: idp.apiResource,
@@ -77,6 +80,9 @@ export default defineSuite({
         TENANT_BASE_DOMAIN,
         KEYS_DIR: keysDir,
         RATE_LIMIT_MAX: '100000000',
+        // Traefik calls the dedicated forward-auth port in production; measure that.
+        FORWARD_AUTH_PORT: String(forwardAuthPort),
+        FORWARD_AUTH_HOST: '127.0.0.1',
       });
       ensureBuild(config.repoRoot, launch.entry, log);
       log(`app: ${launch.entry} (database: ${launch.database}), dev IdP ${idp.endpoint}`);
@@ -85,13 +91,13 @@ export default defineSuite({
 
       const operator = await idp.mintUserToken({ sub: 'bench-op', scopes: ['platform:read', 'platform:write'], expiresIn: 3600 });
       await createTenant(app.url, operator, log);
-      await expectAllowed(app.url, operator, 'the warm (operator) token');
+      await expectAllowed(forwardAuthUrl, operator, 'the warm (operator) token');
 
       // Cold tokens are signed before any load so signing never competes with a measured run.
       const signingKey = JSON.parse(readFileSync(join(idp.dataDir, 'signing-key.json'), 'utf8')) as SigningJwk;
       const claims: ColdTokenClaims = { issuer: idp.issuer, audience: idp.apiResource, clientId: 'bench-cold-client', kid: signingKey.kid };
       const [probe] = await signTokens(signingKey, claims, 'probe', 1, 1);
-      await expectAllowed(app.url, probe as string, 'a freshly signed cold token');
+      await expectAllowed(forwardAuthUrl, probe as string, 'a freshly signed cold token');
       const rawVerify = await rawVerifier(idp.jwksUri, probe as string);
       // Median of three short samples: on a busy machine one sample can be off by 2× either way.
       const calibration = median([
@@ -119,7 +125,7 @@ export default defineSuite({
       // Warm: the same token every request.
       const headers = { authorization: `Bearer ${operator}`, 'x-forwarded-host': FORWARDED_HOST };
       const warm = await compareLoad({
-        target: { name: 'api', url: `${app.url}${VERIFY_PATH}` },
+        target: { name: 'api (forward-auth port)', url: `${forwardAuthUrl}${VERIFY_PATH}` },
         baseline: { name: 'bare node:http', url: `${bare.url}${VERIFY_PATH}` },
         request: { method: 'GET', headers },
         config,
@@ -127,7 +133,7 @@ export default defineSuite({
       });
       loadComparisonRows('verify warm (same token)', warm).forEach((row) => ctx.record(row));
 
-      const coldFailures = await measureCold(ctx, app.url, rawVerify, warmupFile, roundFiles, warm.target.requestsPerSec);
+      const coldFailures = await measureCold(ctx, forwardAuthUrl, rawVerify, warmupFile, roundFiles, warm.target.requestsPerSec);
       if (warm.target.errors + warm.target.non2xx + coldFailures > 0) {
         // wrk does not say which status; the app logs errors at warn and above.
         log(`requests failed; the app's last output:\n${app.output().slice(-4000).trim() || '(none)'}`);
@@ -328,4 +334,16 @@ async function signTokens(jwk: SigningJwk, claims: ColdTokenClaims, prefix: stri
     }),
   );
   return parts.flat();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

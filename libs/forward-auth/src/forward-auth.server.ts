@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { PROBLEM_CONTENT_TYPE, problemBody, toProblem } from '@app/service-core';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
-import { ForwardAuthService } from './forward-auth.service';
+import { Decision, ForwardAuthService, ForwardedRequest } from './forward-auth.service';
 import { randomUUID } from 'node:crypto';
 
 export const FORWARD_AUTH_PATH = '/api/auth/verify';
@@ -33,7 +33,7 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
     if (this.config.port === undefined) {
       return;
     }
-    const server = createServer({ keepAliveTimeout: 75_000 }, (request, response) => void this.handle(request, response));
+    const server = createServer({ keepAliveTimeout: 75_000 }, (request, response) => this.handle(request, response));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.port, this.config.host, () => resolve());
@@ -50,30 +50,28 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const incomingId = request.headers['x-request-id'];
-    const requestId = typeof incomingId === 'string' && SANE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const path = (request.url ?? '').split('?', 1)[0];
+    if (path === FORWARD_AUTH_PATH && request.method === 'GET') {
+      // Warm path: decided from memory, answered without a promise in sight.
+      const decision = this.forwardAuth.decideFromCache(forwardedRequest(request));
+      if (decision !== undefined) {
+        this.respond(response, requestIdOf(request), decision);
+        return;
+      }
+    }
+    void this.handleAsync(request, response);
+  }
+
+  private async handleAsync(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = requestIdOf(request);
     try {
       const path = (request.url ?? '').split('?', 1)[0];
       if (path !== FORWARD_AUTH_PATH || (request.method !== 'GET' && request.method !== 'HEAD')) {
         this.sendProblem(response, requestId, 404, 'NOT_FOUND', `Only GET ${FORWARD_AUTH_PATH} is served on this port.`, {});
         return;
       }
-      const headers = request.headers;
-      const decision = await this.forwardAuth.decide({
-        authorization: headers.authorization,
-        forwardedHost: headers['x-forwarded-host'],
-        forwardedMethod: headers['x-forwarded-method'],
-        origin: headers.origin,
-        accessControlRequestMethod: headers['access-control-request-method'],
-      });
-      if (decision.allow) {
-        response.writeHead(200, { ...decision.headers, 'cache-control': 'no-store', 'x-request-id': requestId, 'content-length': '0' });
-        response.end();
-        return;
-      }
-      const problem = toProblem(decision.problem);
-      this.sendProblem(response, requestId, problem.status, problem.code, problem.detail, problem.headers);
+      this.respond(response, requestId, await this.forwardAuth.decide(forwardedRequest(request)));
     } catch (error) {
       const problem = toProblem(error);
       if (problem.internal) {
@@ -81,6 +79,16 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
       }
       this.sendProblem(response, requestId, problem.status, problem.code, problem.detail, problem.headers);
     }
+  }
+
+  private respond(response: ServerResponse, requestId: string, decision: Decision): void {
+    if (decision.allow) {
+      response.writeHead(200, { ...decision.headers, 'cache-control': 'no-store', 'x-request-id': requestId, 'content-length': '0' });
+      response.end();
+      return;
+    }
+    const problem = toProblem(decision.problem);
+    this.sendProblem(response, requestId, problem.status, problem.code, problem.detail, problem.headers);
   }
 
   private sendProblem(response: ServerResponse, requestId: string, status: number, code: string, detail: string, headers: Readonly<Record<string, string>>): void {
@@ -94,4 +102,20 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
     });
     response.end(body);
   }
+}
+
+function requestIdOf(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+function forwardedRequest(request: IncomingMessage): ForwardedRequest {
+  const headers = request.headers;
+  return {
+    authorization: headers.authorization,
+    forwardedHost: headers['x-forwarded-host'],
+    forwardedMethod: headers['x-forwarded-method'],
+    origin: headers.origin,
+    accessControlRequestMethod: headers['access-control-request-method'],
+  };
 }

@@ -64,26 +64,55 @@ export class ForwardAuthService implements OnModuleInit {
   }
 
   async decide(request: ForwardedRequest): Promise<Decision> {
-    const slug = this.slugOf(single(request.forwardedHost));
-    if (isPreflight(request)) {
-      return { allow: true, headers: {} };
+    const step = this.start(request);
+    if ('decision' in step) {
+      return step.decision;
     }
-    const bearer = readBearerToken(request.authorization);
-    if (bearer.kind === 'none') {
-      return deny(unauthorized('This request needs a bearer token.', false));
-    }
-    if (bearer.kind === 'malformed') {
-      return deny(unauthorized('The Authorization header must be exactly "Bearer <token>".', true));
-    }
-    const principal = await this.principalOf(bearer.token);
+    const principal = step.principal ?? (await this.verify(step.token, step.cacheKey));
     if (principal === undefined) {
       return deny(unauthorized('The bearer token is not valid here.', true));
     }
-    const tenant = slug === undefined ? undefined : await this.tenants.bySlug(slug);
-    if (tenant === undefined) {
+    const tenant = step.slug === undefined ? undefined : await this.tenants.bySlug(step.slug);
+    return tenant === undefined ? deny(tenantNotFound()) : this.authorize(principal, tenant);
+  }
+
+  /**
+   * The decision when everything it needs is already in memory (the warm path), without creating
+   * a single promise; undefined when a token must be verified or a tenant read.
+   */
+  decideFromCache(request: ForwardedRequest): Decision | undefined {
+    const step = this.start(request);
+    if ('decision' in step) {
+      return step.decision;
+    }
+    if (step.principal === undefined) {
+      return undefined;
+    }
+    if (step.slug === undefined) {
       return deny(tenantNotFound());
     }
-    return this.authorize(principal, tenant);
+    const tenant = this.tenants.peek(step.slug);
+    if (tenant === undefined) {
+      return undefined;
+    }
+    return tenant === null ? deny(tenantNotFound()) : this.authorize(step.principal, tenant);
+  }
+
+  /** Everything decidable from the headers and the token cache alone. */
+  private start(request: ForwardedRequest): { decision: Decision } | { slug?: string; token: string; cacheKey: string; principal?: Principal } {
+    const slug = this.slugOf(single(request.forwardedHost));
+    if (isPreflight(request)) {
+      return { decision: { allow: true, headers: {} } };
+    }
+    const bearer = readBearerToken(request.authorization);
+    if (bearer.kind === 'none') {
+      return { decision: deny(unauthorized('This request needs a bearer token.', false)) };
+    }
+    if (bearer.kind === 'malformed') {
+      return { decision: deny(unauthorized('The Authorization header must be exactly "Bearer <token>".', true)) };
+    }
+    const cacheKey = createHash('sha256').update(bearer.token).digest('base64url');
+    return { slug, token: bearer.token, cacheKey, principal: this.tokens.get(cacheKey) };
   }
 
   private authorize(principal: Principal, tenant: TenantSnapshot): Decision {
@@ -125,14 +154,8 @@ export class ForwardAuthService implements OnModuleInit {
     return { allow: true, headers };
   }
 
-  /** Verified principal for a token, from the cache when seen before; undefined when invalid. */
-  private async principalOf(token: string): Promise<Principal | undefined> {
-    const key = createHash('sha256').update(token).digest('base64url');
-    const now = Date.now();
-    const cached = this.tokens.get(key, now);
-    if (cached !== undefined) {
-      return cached;
-    }
+  /** Verifies a token not seen before and caches the principal; undefined when invalid. */
+  private async verify(token: string, cacheKey: string): Promise<Principal | undefined> {
     const typ = peekJwtHeader(token)?.typ;
     let principal: Principal | undefined;
     try {
@@ -150,7 +173,7 @@ export class ForwardAuthService implements OnModuleInit {
       return undefined;
     }
     if (principal !== undefined) {
-      this.tokens.set(key, principal, Math.min(principal.expiresAt.getTime(), now + this.config.cacheTtlMs));
+      this.tokens.set(cacheKey, principal, Math.min(principal.expiresAt.getTime(), Date.now() + this.config.cacheTtlMs));
     }
     return principal;
   }

@@ -62,6 +62,12 @@ export class TenantDirectory implements OnModuleInit {
     drop();
   }
 
+  /** The cached answer for `slug` without any I/O: a snapshot, null for a known-missing tenant, undefined when not cached. */
+  peek(slug: string): TenantSnapshot | null | undefined {
+    const cached = this.cache.get(slug);
+    return cached === MISSING ? null : cached;
+  }
+
   async bySlug(slug: string): Promise<TenantSnapshot | undefined> {
     const cached = this.cache.get(slug);
     if (cached !== undefined) {

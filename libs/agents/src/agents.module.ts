@@ -1,8 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import type { FastifyRequest } from 'fastify';
 import { IdempotencyModule } from '@app/service-core';
-import { principalOf, SecurityModule } from '@app/security';
+import { callerKeyOf, SecurityModule } from '@app/security';
 import { LicensingModule } from '@app/licensing';
 import { AGENT_STATUS } from '@app/forward-auth';
 import { AgentStatusService } from './agent-status.service';
@@ -17,24 +16,13 @@ import { TenantAgentsController } from './http/tenant-agents.controller';
 import { BootstrapTokenRevealInterceptor } from './http/token-reveal.interceptor';
 import { SourceIpResolver } from './source-ip.resolver';
 
-/** Idempotency keys are scoped to the verified caller, as on the tenants and licensing routes. */
-export function agentsIdempotencyCaller(request: FastifyRequest): string | undefined {
-  const principal = principalOf(request);
-  if (principal === undefined) {
-    return undefined;
-  }
-  return principal.scheme === 'logto'
-    ? `logto:${principal.clientId}:${principal.subject}:${principal.organizationId ?? '-'}`
-    : `machine:${principal.kind}:${principal.tenantId}:${principal.subject}`;
-}
-
 /**
  * Agents: bootstrap tokens, registration, agent access tokens, disabling, the audit trail. Global so forward-auth
  * finds AGENT_STATUS (it refuses the tokens of disabled agents).
  */
 @Global()
 @Module({
-  imports: [ConfigModule.forFeature(agentsConfig), SecurityModule, LicensingModule, IdempotencyModule.forFeature({ callerOf: agentsIdempotencyCaller })],
+  imports: [ConfigModule.forFeature(agentsConfig), SecurityModule, LicensingModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [TenantAgentsController, AgentsController],
   providers: [
     AgentsService,

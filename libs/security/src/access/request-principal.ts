@@ -39,3 +39,18 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, context: E
   }
   return principal;
 });
+
+/**
+ * A stable key for the verified caller of a request (client, subject and organization of a Logto
+ * token; kind, tenant and subject of a machine token): what per-caller state such as
+ * Idempotency-Key records is scoped to. Undefined when no guard authenticated anyone.
+ */
+export function callerKeyOf(request: object): string | undefined {
+  const principal = principalOf(request);
+  if (principal === undefined) {
+    return undefined;
+  }
+  return principal.scheme === 'logto'
+    ? `logto:${principal.clientId}:${principal.subject}:${principal.organizationId ?? '-'}`
+    : `machine:${principal.kind}:${principal.tenantId}:${principal.subject}`;
+}

@@ -17,6 +17,8 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ForwardAuthServer.name);
   private server?: Server;
+  // Decisions are memoized upstream; so are their wire headers (with an explicit empty body).
+  private readonly allowHeaders = new WeakMap<Readonly<Record<string, string>>, Record<string, string>>();
 
   constructor(
     @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
@@ -56,7 +58,7 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
       // Warm path: decided from memory, answered without a promise in sight.
       const decision = this.forwardAuth.decideFromCache(forwardedRequest(request));
       if (decision !== undefined) {
-        this.respond(response, requestIdOf(request), decision);
+        this.respond(response, request, decision);
         return;
       }
     }
@@ -71,7 +73,7 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
         this.sendProblem(response, requestId, 404, 'NOT_FOUND', `Only GET ${FORWARD_AUTH_PATH} is served on this port.`, {});
         return;
       }
-      this.respond(response, requestId, await this.forwardAuth.decide(forwardedRequest(request)));
+      this.respond(response, request, await this.forwardAuth.decide(forwardedRequest(request)));
     } catch (error) {
       const problem = toProblem(error);
       if (problem.internal) {
@@ -81,14 +83,20 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private respond(response: ServerResponse, requestId: string, decision: Decision): void {
+  private respond(response: ServerResponse, request: IncomingMessage, decision: Decision): void {
     if (decision.allow) {
-      response.writeHead(200, { ...decision.headers, 'cache-control': 'no-store', 'x-request-id': requestId, 'content-length': '0' });
+      // Traefik copies only the X-Cameleer-* headers of a 2xx: nothing else is worth writing.
+      let headers = this.allowHeaders.get(decision.headers);
+      if (headers === undefined) {
+        headers = { ...decision.headers, 'content-length': '0' };
+        this.allowHeaders.set(decision.headers, headers);
+      }
+      response.writeHead(200, headers);
       response.end();
       return;
     }
     const problem = toProblem(decision.problem);
-    this.sendProblem(response, requestId, problem.status, problem.code, problem.detail, problem.headers);
+    this.sendProblem(response, requestIdOf(request), problem.status, problem.code, problem.detail, problem.headers);
   }
 
   private sendProblem(response: ServerResponse, requestId: string, status: number, code: string, detail: string, headers: Readonly<Record<string, string>>): void {

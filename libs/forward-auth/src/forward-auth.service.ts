@@ -41,6 +41,7 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 @Injectable()
 export class ForwardAuthService implements OnModuleInit {
   private readonly tokens: ExpiringLru<string, Principal>;
+  private readonly decisions = new WeakMap<Principal, WeakMap<TenantSnapshot, { decision: Decision; until: number }>>();
 
   constructor(
     @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
@@ -115,7 +116,27 @@ export class ForwardAuthService implements OnModuleInit {
     return { slug, token: bearer.token, cacheKey, principal: this.tokens.get(cacheKey) };
   }
 
+  /**
+   * The decision for a cached principal and a cached tenant snapshot never changes while both objects
+   * live (a tenant change replaces the snapshot), except when the license's grace ends: memoized.
+   */
   private authorize(principal: Principal, tenant: TenantSnapshot): Decision {
+    const now = Date.now();
+    let byTenant = this.decisions.get(principal);
+    const memo = byTenant?.get(tenant);
+    if (memo !== undefined && memo.until > now) {
+      return memo.decision;
+    }
+    const decision = this.decideFor(principal, tenant);
+    if (byTenant === undefined) {
+      byTenant = new WeakMap();
+      this.decisions.set(principal, byTenant);
+    }
+    byTenant.set(tenant, { decision, until: tenant.license !== undefined && tenant.license.usableUntil.getTime() > now ? tenant.license.usableUntil.getTime() : Number.POSITIVE_INFINITY });
+    return decision;
+  }
+
+  private decideFor(principal: Principal, tenant: TenantSnapshot): Decision {
     let scopes: string;
     if (principal.scheme === 'machine') {
       if (principal.tenantId !== tenant.id) {

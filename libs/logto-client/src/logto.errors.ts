@@ -41,8 +41,8 @@ function describeResponse({ method, path, status, body }: ResponseErrorInput): s
   return `Logto ${method} ${path} answered ${status}${code}${text}`;
 }
 
-/** Any 404, whatever Logto's code (`entity.not_exists_with_id`, `entity.not_exists`, `entity.not_found`). */
-export class LogtoNotFoundError extends LogtoError {
+/** A non-2xx answer Logto gave (status, Logto's `code`, and its `data` when present). */
+export abstract class LogtoResponseError extends LogtoError {
   override readonly status: number;
   readonly data?: unknown;
   constructor(input: ResponseErrorInput) {
@@ -51,32 +51,19 @@ export class LogtoNotFoundError extends LogtoError {
     this.data = input.body?.data;
   }
 }
+
+/** Any 404, whatever Logto's code (`entity.not_exists_with_id`, `entity.not_exists`, `entity.not_found`). */
+export class LogtoNotFoundError extends LogtoResponseError {}
 
 /**
  * 422: Logto's conflict status (it never sends 409) — unique violations, unknown related IDs
  * (`entity.relation_foreign_key_not_found`, e.g. adding users to an organization that does not exist),
  * `organization.require_membership`, … Inspect `code`.
  */
-export class LogtoConflictError extends LogtoError {
-  override readonly status: number;
-  readonly data?: unknown;
-  constructor(input: ResponseErrorInput) {
-    super(describeResponse(input), { status: input.status, code: input.body?.code });
-    this.status = input.status;
-    this.data = input.body?.data;
-  }
-}
+export class LogtoConflictError extends LogtoResponseError {}
 
 /** Any other non-2xx answer that is not a 5xx (400, 401 after a token refresh, 403, …). */
-export class LogtoRequestError extends LogtoError {
-  override readonly status: number;
-  readonly data?: unknown;
-  constructor(input: ResponseErrorInput) {
-    super(describeResponse(input), { status: input.status, code: input.body?.code });
-    this.status = input.status;
-    this.data = input.body?.data;
-  }
-}
+export class LogtoRequestError extends LogtoResponseError {}
 
 /**
  * - `timeout`: no complete answer within the timeout; the request may have been applied.

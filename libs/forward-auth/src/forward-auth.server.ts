@@ -6,6 +6,7 @@ import { Decision, ForwardAuthService, ForwardedRequest } from './forward-auth.s
 import { randomUUID } from 'node:crypto';
 
 export const FORWARD_AUTH_PATH = '/api/auth/verify';
+const FORWARD_AUTH_PATH_WITH_QUERY = `${FORWARD_AUTH_PATH}?`;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -17,8 +18,9 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ForwardAuthServer.name);
   private server?: Server;
-  // Decisions are memoized upstream; so are their wire headers (with an explicit empty body).
-  private readonly allowHeaders = new WeakMap<Readonly<Record<string, string>>, Record<string, string>>();
+  // Decisions are memoized upstream; so are their wire headers (with an explicit empty body), as the
+  // flat [name, value, ...] array writeHead takes without enumerating an object.
+  private readonly allowHeaders = new WeakMap<Readonly<Record<string, string>>, string[]>();
 
   constructor(
     @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
@@ -53,8 +55,7 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '').split('?', 1)[0];
-    if (path === FORWARD_AUTH_PATH && request.method === 'GET') {
+    if (request.method === 'GET' && isForwardAuthPath(request.url)) {
       // Warm path: decided from memory, answered without a promise in sight.
       const decision = this.forwardAuth.decideFromCache(forwardedRequest(request));
       if (decision !== undefined) {
@@ -68,8 +69,7 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
   private async handleAsync(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = requestIdOf(request);
     try {
-      const path = (request.url ?? '').split('?', 1)[0];
-      if (path !== FORWARD_AUTH_PATH || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      if (!isForwardAuthPath(request.url) || (request.method !== 'GET' && request.method !== 'HEAD')) {
         this.sendProblem(response, requestId, 404, 'NOT_FOUND', `Only GET ${FORWARD_AUTH_PATH} is served on this port.`, {});
         return;
       }
@@ -88,7 +88,7 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
       // Traefik copies only the X-Cameleer-* headers of a 2xx: nothing else is worth writing.
       let headers = this.allowHeaders.get(decision.headers);
       if (headers === undefined) {
-        headers = { ...decision.headers, 'content-length': '0' };
+        headers = [...Object.entries(decision.headers).flat(), 'content-length', '0'];
         this.allowHeaders.set(decision.headers, headers);
       }
       response.writeHead(200, headers);
@@ -110,6 +110,11 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
     });
     response.end(body);
   }
+}
+
+/** The path of `url` (before any query) is FORWARD_AUTH_PATH, without splitting the string. */
+function isForwardAuthPath(url: string | undefined): boolean {
+  return url === FORWARD_AUTH_PATH || (url !== undefined && url.startsWith(FORWARD_AUTH_PATH_WITH_QUERY));
 }
 
 function requestIdOf(request: IncomingMessage): string {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ChangeBus, ProblemException } from '@app/service-core';
 import {
   hasPlatformScope,
@@ -33,6 +33,10 @@ export const IDENTITY_HEADER_PREFIX = 'x-cameleer-';
 export type Decision = { readonly allow: true; readonly headers: Readonly<Record<string, string>> } | { readonly allow: false; readonly problem: ProblemException };
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Raw Authorization headers remembered in front of the SHA-256 (each only while its principal is cached). */
+const MAX_HEADERS_REMEMBERED = 1024;
+/** Slugs by raw X-Forwarded-Host (a pure function of the string): flushed whole when full. */
+const MAX_HOSTS_REMEMBERED = 1024;
 
 /**
  * Decides, for every request entering the platform, who is calling and for which tenant.
@@ -41,6 +45,14 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 @Injectable()
 export class ForwardAuthService implements OnModuleInit {
   private readonly tokens: ExpiringLru<string, Principal>;
+  // Warm path shortcut: raw Authorization header -> token cache key, so a repeated header skips the
+  // bearer parsing and the SHA-256. An entry exists only while the token cache holds that key (it is
+  // dropped when the principal expires, is evicted or invalidated), so a raw token is never kept
+  // longer than its principal; both maps are bounded by MAX_HEADERS_REMEMBERED.
+  private readonly keyByHeader = new Map<string, string>();
+  private readonly headerByKey = new Map<string, string>();
+  private readonly headersRemembered: number;
+  private readonly slugByHost = new Map<string, string | null>();
   private readonly decisions = new WeakMap<Principal, WeakMap<TenantSnapshot, { decision: Decision; until: number }>>();
 
   constructor(
@@ -51,7 +63,8 @@ export class ForwardAuthService implements OnModuleInit {
     private readonly changes: ChangeBus,
     @Optional() @Inject(AGENT_STATUS) private readonly agents?: AgentStatus,
   ) {
-    this.tokens = new ExpiringLru(config.tokenCacheMax);
+    this.tokens = new ExpiringLru<string, Principal>(config.tokenCacheMax, (cacheKey) => this.forgetHeaderOf(cacheKey));
+    this.headersRemembered = Math.min(MAX_HEADERS_REMEMBERED, config.tokenCacheMax);
   }
 
   onModuleInit(): void {
@@ -82,7 +95,8 @@ export class ForwardAuthService implements OnModuleInit {
    * a single promise; undefined when a token must be verified or a tenant read.
    */
   decideFromCache(request: ForwardedRequest): Decision | undefined {
-    const step = this.start(request);
+    const now = Date.now();
+    const step = this.start(request, now);
     if ('decision' in step) {
       return step.decision;
     }
@@ -92,36 +106,75 @@ export class ForwardAuthService implements OnModuleInit {
     if (step.slug === undefined) {
       return deny(tenantNotFound());
     }
-    const tenant = this.tenants.peek(step.slug);
+    const tenant = this.tenants.peek(step.slug, now);
     if (tenant === undefined) {
       return undefined;
     }
-    return tenant === null ? deny(tenantNotFound()) : this.authorize(step.principal, tenant);
+    return tenant === null ? deny(tenantNotFound()) : this.authorize(step.principal, tenant, now);
   }
 
   /** Everything decidable from the headers and the token cache alone. */
-  private start(request: ForwardedRequest): { decision: Decision } | { slug?: string; token: string; cacheKey: string; principal?: Principal } {
+  private start(request: ForwardedRequest, now = Date.now()): { decision: Decision } | { slug?: string; token: string; cacheKey: string; principal?: Principal } {
     const slug = this.slugOf(single(request.forwardedHost));
     if (isPreflight(request)) {
       return { decision: { allow: true, headers: {} } };
     }
-    const bearer = readBearerToken(request.authorization);
+    const authorization = request.authorization;
+    if (typeof authorization === 'string') {
+      const rememberedKey = this.keyByHeader.get(authorization);
+      if (rememberedKey !== undefined) {
+        const principal = this.tokens.get(rememberedKey, now);
+        if (principal !== undefined) {
+          // Only a header that parsed as exactly "Bearer <token>" is ever remembered.
+          return { slug, token: authorization.slice(BEARER_PREFIX_LENGTH), cacheKey: rememberedKey, principal };
+        }
+      }
+    }
+    const bearer = readBearerToken(authorization);
     if (bearer.kind === 'none') {
       return { decision: deny(unauthorized('This request needs a bearer token.', false)) };
     }
     if (bearer.kind === 'malformed') {
       return { decision: deny(unauthorized('The Authorization header must be exactly "Bearer <token>".', true)) };
     }
-    const cacheKey = createHash('sha256').update(bearer.token).digest('base64url');
-    return { slug, token: bearer.token, cacheKey, principal: this.tokens.get(cacheKey) };
+    const cacheKey = sha256(bearer.token);
+    const principal = this.tokens.get(cacheKey, now);
+    if (principal !== undefined && typeof authorization === 'string') {
+      this.rememberHeader(authorization, cacheKey);
+    }
+    return { slug, token: bearer.token, cacheKey, principal };
+  }
+
+  private rememberHeader(header: string, cacheKey: string): void {
+    if (this.headersRemembered === 0) {
+      return;
+    }
+    this.forgetHeaderOf(cacheKey);
+    if (this.keyByHeader.size >= this.headersRemembered) {
+      const oldest = this.keyByHeader.entries().next();
+      if (oldest.done !== true) {
+        this.keyByHeader.delete(oldest.value[0]);
+        this.headerByKey.delete(oldest.value[1]);
+      }
+    }
+    this.keyByHeader.set(header, cacheKey);
+    this.headerByKey.set(cacheKey, header);
+  }
+
+  /** Called whenever the token cache drops `cacheKey`: the raw header goes with its principal. */
+  private forgetHeaderOf(cacheKey: string): void {
+    const header = this.headerByKey.get(cacheKey);
+    if (header !== undefined) {
+      this.headerByKey.delete(cacheKey);
+      this.keyByHeader.delete(header);
+    }
   }
 
   /**
    * The decision for a cached principal and a cached tenant snapshot never changes while both objects
    * live (a tenant change replaces the snapshot), except when the license's grace ends: memoized.
    */
-  private authorize(principal: Principal, tenant: TenantSnapshot): Decision {
-    const now = Date.now();
+  private authorize(principal: Principal, tenant: TenantSnapshot, now = Date.now()): Decision {
     let byTenant = this.decisions.get(principal);
     const memo = byTenant?.get(tenant);
     if (memo !== undefined && memo.until > now) {
@@ -200,6 +253,21 @@ export class ForwardAuthService implements OnModuleInit {
   }
 
   private slugOf(forwardedHost: string | undefined): string | undefined {
+    if (forwardedHost === undefined) {
+      return this.parseSlug(undefined);
+    }
+    let slug = this.slugByHost.get(forwardedHost);
+    if (slug === undefined) {
+      if (this.slugByHost.size >= MAX_HOSTS_REMEMBERED) {
+        this.slugByHost.clear();
+      }
+      slug = this.parseSlug(forwardedHost) ?? null;
+      this.slugByHost.set(forwardedHost, slug);
+    }
+    return slug ?? undefined;
+  }
+
+  private parseSlug(forwardedHost: string | undefined): string | undefined {
     const host = forwardedHost?.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
     const base = this.config.tenantBaseDomain;
     if (base !== undefined) {
@@ -222,5 +290,13 @@ function deny(problem: ProblemException): Decision {
 }
 
 function isPreflight(request: ForwardedRequest): boolean {
-  return single(request.forwardedMethod)?.toUpperCase() === 'OPTIONS' && single(request.origin) !== undefined && single(request.accessControlRequestMethod) !== undefined;
+  // Cheapest tests first: most requests carry neither Origin nor Access-Control-Request-Method.
+  return single(request.accessControlRequestMethod) !== undefined && single(request.origin) !== undefined && single(request.forwardedMethod)?.toUpperCase() === 'OPTIONS';
+}
+
+const BEARER_PREFIX_LENGTH = 'Bearer '.length;
+
+function sha256(token: string): string {
+  // crypto.hash (Node >= 20.12): one call, no Hash object; same digest as createHash().update().digest().
+  return hash('sha256', token, 'base64url');
 }

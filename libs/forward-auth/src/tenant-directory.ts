@@ -63,8 +63,8 @@ export class TenantDirectory implements OnModuleInit {
   }
 
   /** The cached answer for `slug` without any I/O: a snapshot, null for a known-missing tenant, undefined when not cached. */
-  peek(slug: string): TenantSnapshot | null | undefined {
-    const cached = this.cache.get(slug);
+  peek(slug: string, now = Date.now()): TenantSnapshot | null | undefined {
+    const cached = this.cache.get(slug, now);
     return cached === MISSING ? null : cached;
   }
 

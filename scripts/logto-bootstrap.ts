@@ -1,4 +1,4 @@
-// npm run logto:bootstrap [-- --dry-run]                      (from a checkout: node -r ./bench/register.js …)
+// npm run logto:bootstrap [-- --dry-run]                      (from a checkout: node -r ./scripts/register-ts.js …)
 // node dist/scripts/logto-bootstrap.js [--dry-run]            (from the production image)
 //
 // Registers in Logto what cameleer-saas needs: its API resource and scopes, the organization roles owner/admin/member,

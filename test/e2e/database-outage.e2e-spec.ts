@@ -48,7 +48,7 @@ describe('PostgreSQL outage while the app runs', () => {
 
 describe('PostgreSQL unreachable at boot', () => {
   it('retries for the configured time, then exits non-zero with a clear message', () => {
-    const result = spawnSync(process.execPath, ['-r', join(__dirname, '../../bench/register.js'), join(__dirname, '../../apps/api/src/main.ts')], {
+    const result = spawnSync(process.execPath, ['-r', join(__dirname, '../../scripts/register-ts.js'), join(__dirname, '../../apps/api/src/main.ts')], {
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'production',

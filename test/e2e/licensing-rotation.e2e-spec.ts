@@ -20,7 +20,7 @@ const OPTIONS = { issuer: 'https://cameleer.local', audience: 'cameleer3-server'
 /** Runs `npm run license:verify` (the script itself, as npm would) and returns its exit code and output. */
 async function licenseVerify(...args: string[]): Promise<{ code: number; stdout: string }> {
   try {
-    const { stdout } = await run(process.execPath, ['-r', './bench/register.js', 'scripts/license-verify.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+    const { stdout } = await run(process.execPath, ['-r', './scripts/register-ts.js', 'scripts/license-verify.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
     return { code: 0, stdout };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string };
@@ -93,7 +93,7 @@ describe('license keys: rotation and independent verifiers', () => {
   });
 
   it('npm run license:verify: valid tokens exit 0 with claims and status, bad ones exit 1', async () => {
-    const { stderr } = await run(process.execPath, ['-r', './bench/register.js', 'scripts/keys-jwks.ts', '--dir', keysDir, '--out', join(work, 'jwks.json')], { cwd: ROOT });
+    const { stderr } = await run(process.execPath, ['-r', './scripts/register-ts.js', 'scripts/keys-jwks.ts', '--dir', keysDir, '--out', join(work, 'jwks.json')], { cwd: ROOT });
     expect(stderr).toMatch(/wrote 2 license verification key/);
     const jwksFile = join(work, 'jwks.json');
 

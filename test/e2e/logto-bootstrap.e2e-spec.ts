@@ -178,7 +178,7 @@ describe('npm run logto:bootstrap (against the dev IdP)', () => {
   });
 
   it('runs as a child process too (npm run logto:bootstrap), exit 0 and the summary says nothing changed', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['-r', './bench/register.js', 'scripts/logto-bootstrap.ts'], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['-r', './scripts/register-ts.js', 'scripts/logto-bootstrap.ts'], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH,
@@ -219,7 +219,7 @@ describe('npm run logto:bootstrap (against the dev IdP)', () => {
     await expect(run({ ...options, dryRun: true })).rejects.toThrow(/"member" holds platform:write/);
     expect(await snapshot()).toEqual(before);
 
-    const child = promisify(execFile)(process.execPath, ['-r', './bench/register.js', 'scripts/logto-bootstrap.ts'], {
+    const child = promisify(execFile)(process.execPath, ['-r', './scripts/register-ts.js', 'scripts/logto-bootstrap.ts'], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH,

@@ -1,4 +1,5 @@
-// Minimal require hook so `node -r ./bench/register.js bench/run.ts` runs the TypeScript bench sources directly.
+// Require hook that runs the repository's TypeScript (scripts, bench, a few tests' child processes) without a build:
+// `node -r ./scripts/register-ts.js file.ts`.
 // Uses @swc/core (already a devDependency) to strip types per file; no type checking here (tsc --noEmit does that).
 // Also resolves the tsconfig path aliases (@app/<lib>) so suites can import libs the way the app does.
 'use strict';

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { EventChannel } from '@app/service-core';
 import { TenantStatus } from './tenant.entity';
 
 /**
@@ -10,29 +11,10 @@ export type TenantEvent =
   | { readonly type: 'deleted'; readonly tenantId: string; readonly organizationId: string | null }
   | { readonly type: 'organization-changed'; readonly tenantId: string; readonly organizationId: string | null; readonly previousOrganizationId: string | null };
 
-export type TenantEventListener = (event: TenantEvent) => void;
-
-/** In-process tenant events. Listeners run synchronously after the change is committed; their errors are logged, never thrown. */
+/** In-process tenant events, emitted after the change is committed. */
 @Injectable()
-export class TenantEvents {
-  private readonly logger = new Logger('TenantEvents');
-  private readonly listeners = new Set<TenantEventListener>();
-
-  /** Subscribes; returns the function that unsubscribes. */
-  on(listener: TenantEventListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  }
-
-  emit(event: TenantEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.error({ err: error, event }, 'a tenant event listener failed');
-      }
-    }
+export class TenantEvents extends EventChannel<TenantEvent> {
+  constructor() {
+    super('TenantEvents');
   }
 }

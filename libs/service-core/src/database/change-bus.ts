@@ -6,9 +6,12 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DatabaseEndpoint } from './database-endpoint';
 
-/** Something other instances must learn about at once, e.g. to drop a cache entry. */
+/**
+ * Something other instances must learn about at once, e.g. to drop a cache entry. Topics belong to
+ * the libs that publish and subscribe to them; the bus only carries them.
+ */
 export interface Change {
-  readonly topic: 'tenant' | 'license' | 'agent';
+  readonly topic: string;
   readonly id: string;
 }
 
@@ -100,7 +103,7 @@ export class ChangeBus implements OnApplicationBootstrap, OnApplicationShutdown 
   private receive(payload: string | undefined): void {
     try {
       const message = JSON.parse(payload ?? '') as Change & { origin?: string };
-      if (message.origin !== this.origin && typeof message.id === 'string') {
+      if (message.origin !== this.origin && typeof message.topic === 'string' && typeof message.id === 'string') {
         this.dispatch({ topic: message.topic, id: message.id });
       }
     } catch {

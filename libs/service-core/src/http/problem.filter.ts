@@ -25,7 +25,7 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
     .headers(problem.headers)
     .header('content-type', PROBLEM_CONTENT_TYPE)
     .header('cache-control', 'no-store')
-    .send(problemBody(problem.status, problem.code, problem.detail, request.id, { errors: problem.errors, errorId }));
+    .send(problemBody(problem.status, problem.code, problem.detail, request.id, { title: problem.title, errors: problem.errors, errorId }));
 }
 
 @Catch()

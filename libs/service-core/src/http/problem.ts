@@ -66,10 +66,16 @@ export function problemTitle(status: number): string {
     .join(' ');
 }
 
-export function problemBody(status: number, code: string, detail: string, requestId: string, extras: { errors?: readonly FieldError[]; errorId?: string } = {}): ProblemBody {
+export function problemBody(
+  status: number,
+  code: string,
+  detail: string,
+  requestId: string,
+  extras: { title?: string; errors?: readonly FieldError[]; errorId?: string } = {},
+): ProblemBody {
   return {
     type: problemType(code),
-    title: problemTitle(status),
+    title: extras.title ?? problemTitle(status),
     status,
     detail,
     code,

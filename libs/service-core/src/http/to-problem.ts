@@ -2,12 +2,15 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { errorCodes } from 'fastify';
 import { isDatabaseUnavailable } from '../database/database-errors';
+import { CodedError } from '../errors/coded-error';
 import { FieldError, ProblemException } from './problem';
 
 /** What an error becomes on the wire; `internal` errors are logged with an error id and never described. */
 export interface ResolvedProblem {
   readonly status: number;
   readonly code: string;
+  /** The catalog's title for a coded error; otherwise the status' name. */
+  readonly title?: string;
   readonly detail: string;
   readonly errors?: readonly FieldError[];
   readonly headers: Readonly<Record<string, string>>;
@@ -66,6 +69,11 @@ function statusOf(error: unknown): number | undefined {
 }
 
 export function toProblem(error: unknown): ResolvedProblem {
+  if (error instanceof CodedError) {
+    const { status, title } = error.spec;
+    // A 500 is a bug whatever its code: logged with an error id, never described. 502–504 are described.
+    return status === 500 ? internalProblem() : { status, code: error.code, title, detail: error.detail, errors: error.errors, headers: error.headers, internal: false };
+  }
   if (error instanceof ProblemException) {
     return { status: error.status, code: error.code, detail: error.detail, errors: error.errors, headers: error.headers, internal: false };
   }

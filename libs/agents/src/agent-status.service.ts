@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ChangeBus } from '@app/service-core';
+import { ChangeBus, EventChannel } from '@app/service-core';
 import { AgentStatus, ExpiringLru } from '@app/forward-auth';
 import { AgentsConfig, agentsConfig } from './agents.config';
 
@@ -16,6 +16,7 @@ export class AgentStatusService implements AgentStatus, OnModuleInit, OnModuleDe
   /** Bumped on every invalidation: a lookup that raced with one is answered but not cached. */
   private epoch = 0;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly disabled = new EventChannel<string>('AgentDisabled');
 
   constructor(
     private readonly dataSource: DataSource,
@@ -29,6 +30,7 @@ export class AgentStatusService implements AgentStatus, OnModuleInit, OnModuleDe
         if (change.topic === 'agent') {
           this.epoch++;
           this.cache.delete(change.id);
+          this.disabled.emit(change.id);
         }
       }),
       this.changes.onResync(() => {
@@ -40,6 +42,10 @@ export class AgentStatusService implements AgentStatus, OnModuleInit, OnModuleDe
 
   onModuleDestroy(): void {
     this.unsubscribe.forEach((stop) => stop());
+  }
+
+  onDisabled(listener: (agentId: string) => void): () => void {
+    return this.disabled.on(listener);
   }
 
   async isActive(agentId: string, tenantId: string): Promise<boolean> {

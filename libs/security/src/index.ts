@@ -5,6 +5,7 @@ export * from './access/auth-errors';
 export * from './access/bearer-token';
 export * from './access/principal';
 export * from './access/request-principal';
+export * from './access/tenant-access';
 export * from './access/tenant-binding';
 export * from './logto/logto-auth.config';
 export * from './logto/logto-token-verifier';

@@ -7,6 +7,8 @@ export * from './access/principal';
 export * from './access/request-principal';
 export * from './access/tenant-access';
 export * from './access/tenant-binding';
+export * from './audit/audit-event.entity';
+export * from './audit/audit-trail';
 export * from './logto/logto-auth.config';
 export * from './logto/logto-token-verifier';
 export * from './logto/logto-signing-keys';

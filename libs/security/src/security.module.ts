@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessGuard } from './access/access.guard';
 import { AuthMeController } from './access/auth-me.controller';
+import { AuditTrail } from './audit/audit-trail';
 import { KeysModule } from './keys';
 import { logtoAuthConfig } from './logto/logto-auth.config';
 import { LogtoSigningKeys } from './logto/logto-signing-keys';
@@ -16,7 +17,7 @@ import { MachineTokensModule } from './machine';
 @Module({
   imports: [KeysModule, MachineTokensModule, ConfigModule.forFeature(logtoAuthConfig)],
   controllers: [AuthMeController],
-  providers: [LogtoSigningKeys, LogtoTokenVerifier, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [KeysModule, MachineTokensModule, LogtoTokenVerifier],
+  providers: [LogtoSigningKeys, LogtoTokenVerifier, AuditTrail, { provide: APP_GUARD, useClass: AccessGuard }],
+  exports: [KeysModule, MachineTokensModule, LogtoTokenVerifier, AuditTrail],
 })
 export class SecurityModule {}

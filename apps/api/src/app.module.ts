@@ -25,6 +25,13 @@ import { schema } from './database/schema';
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [serviceConfig, databaseConfig] }),
     LoggingModule,
     DatabaseModule.forRoot(schema),
+    HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
+    SecurityModule,
+    TenantsModule,
+    LicensingModule,
+    ForwardAuthModule,
+    AgentsModule,
+    // After the feature modules, which keep their order (that of the routes in openapi.json).
     ThrottlerModule.forRootAsync({
       imports: [AgentsModule],
       inject: [serviceConfig.KEY, AgentRateLimit],
@@ -33,12 +40,6 @@ import { schema } from './database/schema';
         agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }),
       ],
     }),
-    HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
-    SecurityModule,
-    TenantsModule,
-    LicensingModule,
-    ForwardAuthModule,
-    AgentsModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },

@@ -17,7 +17,7 @@ import { SecurityModule } from '@app/security';
 import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
-import { AgentsModule } from '@app/agents';
+import { AgentsModule, AgentStatusService } from '@app/agents';
 import { schema } from './database/schema';
 
 @Module({
@@ -33,8 +33,9 @@ import { schema } from './database/schema';
     SecurityModule,
     TenantsModule,
     LicensingModule,
-    ForwardAuthModule,
     AgentsModule,
+    // Forward-auth asks the agents lib whether an agent may still use its tokens; it does not boot without that.
+    ForwardAuthModule.forRoot({ imports: [AgentsModule], agentStatus: AgentStatusService }),
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },

@@ -33,7 +33,7 @@ export class AgentStatusService implements AgentStatus, OnModuleInit, OnModuleDe
           this.disabled.emit(change.id);
         }
       }),
-      this.changes.onResync(() => {
+      this.changes.onConnectionChange(() => {
         this.epoch++;
         this.cache.clear();
       }),

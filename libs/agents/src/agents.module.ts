@@ -35,6 +35,6 @@ import { SourceIpResolver } from './source-ip.resolver';
     BootstrapTokenRevealInterceptor,
     { provide: AGENT_STATUS, useExisting: AgentStatusService },
   ],
-  exports: [AGENT_STATUS, AgentsService, BootstrapTokensService, AuditLog, AgentAuthFailureCounter],
+  exports: [AGENT_STATUS, AgentStatusService, AgentsService, BootstrapTokensService, AuditLog, AgentAuthFailureCounter],
 })
 export class AgentsModule {}

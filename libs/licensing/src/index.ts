@@ -7,6 +7,7 @@ export * from './license-token';
 export * from './license-verifier';
 export * from './license.entity';
 export * from './license-events';
+export * from './licensing-errors';
 export * from './licensing.service';
 export { IssueLicenseRequest, RevokeLicenseRequest, LicenseLimitsInput, LicenseWithTokenDto, LicenseDto, LicenseLimitsView } from './http/license.dto';
 export { LicensingController } from './http/licensing.controller';

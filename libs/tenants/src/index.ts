@@ -4,6 +4,7 @@ export * from './tenant.entity';
 export * from './tenant-slug';
 export * from './tenants.config';
 export * from './tenant-events';
+export { TENANTS_ERRORS, TenantsError, type TenantsErrorCode } from './tenants-errors';
 export * from './tenant.dto';
 export { TenantsService, tenantEtag, parseIfMatch, type CreateTenantInput, type UpdateTenantInput } from './tenants.service';
 export { TenantReconciler } from './tenant-reconciler';

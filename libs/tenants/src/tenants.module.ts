@@ -2,7 +2,8 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LogtoClientModule } from '@app/logto-client';
 import { IdempotencyModule } from '@app/service-core';
-import { callerKeyOf, TENANT_ORGANIZATIONS } from '@app/security';
+import { callerKeyOf, TENANT_ACCESS_DIRECTORY, TENANT_ORGANIZATIONS } from '@app/security';
+import { TenantAccessDirectoryStore } from './tenant-access-directory';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
 import { TenantOrganizationsStore } from './tenant-organizations';
@@ -26,8 +27,10 @@ import { TenantsService } from './tenants.service';
     TenantLogtoSync,
     TenantReconciler,
     TenantEvents,
+    { provide: TENANT_ACCESS_DIRECTORY, useClass: TenantAccessDirectoryStore },
+    // Until the security guard reads TENANT_ACCESS_DIRECTORY (then this and tenant-organizations.ts go).
     { provide: TENANT_ORGANIZATIONS, useClass: TenantOrganizationsStore },
   ],
-  exports: [TenantsService, TenantEvents, TENANT_ORGANIZATIONS],
+  exports: [TenantsService, TenantEvents, TENANT_ACCESS_DIRECTORY, TENANT_ORGANIZATIONS],
 })
 export class TenantsModule {}

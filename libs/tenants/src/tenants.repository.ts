@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { LogtoAction, Tenant, tenantFromRow, TenantRow, TenantStatus } from './tenant.entity';
 
 export interface TenantListFilter {
@@ -72,6 +72,16 @@ export class TenantsRepository {
 
   findById(id: string): Promise<Tenant | undefined> {
     return this.one(`SELECT * FROM tenants WHERE id = $1`, [id]);
+  }
+
+  /** The row, locked FOR NO KEY UPDATE until `tx` ends (its key stays free: rows referencing it can still be written). */
+  async lock(id: string, tx: EntityManager): Promise<Tenant | undefined> {
+    return (await tx.getRepository(Tenant).findOne({ where: { id }, lock: { mode: 'for_no_key_update' } })) ?? undefined;
+  }
+
+  /** The tenant bound to a Logto organization (at most one: uq_tenants_logto_organization_id). */
+  findByOrganization(organizationId: string): Promise<Tenant | undefined> {
+    return this.one(`SELECT * FROM tenants WHERE logto_organization_id = $1`, [organizationId]);
   }
 
   findBySlug(slug: string): Promise<Tenant | undefined> {

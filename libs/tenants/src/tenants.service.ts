@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { isUniqueViolation, Page, PageQuery, ProblemException, toPage } from '@app/service-core';
-import { hasPlatformScope, insufficientScope, LogtoPrincipal, tenantNotFound } from '@app/security';
+import { EntityManager } from 'typeorm';
+import { isUniqueViolation, isUuid, Page, PageQuery, ProblemException, toPage } from '@app/service-core';
+import { hasPlatformScope, insufficientScope, LogtoPrincipal } from '@app/security';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
 import { Tenant, TenantStatus } from './tenant.entity';
 import { TenantChanges, TenantsRepository } from './tenants.repository';
 import { tenantsConfig, TenantsConfig } from './tenants.config';
+import { tenantNotFound, TenantsError } from './tenants-errors';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_OPTIMISTIC_RETRIES = 3;
 
 export interface CreateTenantInput {
@@ -47,6 +48,20 @@ function preconditionFailed(): ProblemException {
 
 function invalidTransition(from: TenantStatus, to: TenantStatus): ProblemException {
   return new ProblemException(409, 'INVALID_STATUS_TRANSITION', `A tenant cannot go from ${from} to ${to}; only ACTIVE ↔ SUSPENDED may be set.`);
+}
+
+function requireExisting(tenant: Tenant | undefined): Tenant {
+  if (tenant === undefined || tenant.status === 'DELETED') {
+    throw tenantNotFound();
+  }
+  return tenant;
+}
+
+function requireActive(tenant: Tenant): Tenant {
+  if (tenant.status !== 'ACTIVE') {
+    throw new TenantsError('TENANT_NOT_ACTIVE', `The tenant is ${tenant.status}.`);
+  }
+  return tenant;
 }
 
 /**
@@ -92,21 +107,33 @@ export class TenantsService {
     return tenant;
   }
 
-  /** The tenant if it exists and is ACTIVE: 404 when missing or deleted, 409 TENANT_NOT_ACTIVE otherwise. */
+  /** The tenant if it exists and is ACTIVE: NOT_FOUND when missing or deleted, TENANT_NOT_ACTIVE otherwise. */
   async getActive(id: string): Promise<Tenant> {
-    const tenant = await this.findById(id);
-    if (tenant === undefined || tenant.status === 'DELETED') {
-      throw tenantNotFound();
-    }
-    if (tenant.status !== 'ACTIVE') {
-      throw new ProblemException(409, 'TENANT_NOT_ACTIVE', `The tenant is ${tenant.status}.`);
-    }
-    return tenant;
+    return requireActive(requireExisting(await this.findById(id)));
+  }
+
+  /** The tenant unless it is missing or deleted (TenantsError NOT_FOUND). */
+  async getExisting(id: string): Promise<Tenant> {
+    return requireExisting(await this.findById(id));
+  }
+
+  /**
+   * Locks the tenant row (FOR NO KEY UPDATE) for the rest of `tx`, the caller's transaction: writes that depend
+   * on the tenant (licenses, agent registrations) run one at a time per tenant and see its status settled.
+   * TenantsError NOT_FOUND when missing or deleted, TENANT_NOT_ACTIVE when not ACTIVE.
+   */
+  async lockActive(tenantId: string, tx: EntityManager): Promise<Tenant> {
+    return requireActive(await this.lockExisting(tenantId, tx));
+  }
+
+  /** Like lockActive, for writes a suspended (or provisioning) tenant still allows. */
+  async lockExisting(tenantId: string, tx: EntityManager): Promise<Tenant> {
+    return requireExisting(isUuid(tenantId) ? await this.repository.lock(tenantId, tx) : undefined);
   }
 
   /** The tenant (deleted ones included), or undefined; never throws for a malformed id. */
   async findById(id: string): Promise<Tenant | undefined> {
-    return UUID.test(id) ? this.repository.findById(id) : undefined;
+    return isUuid(id) ? this.repository.findById(id) : undefined;
   }
 
   /** The tenant with this slug (deleted ones included: slugs are never reused), or undefined. */

@@ -1,19 +1,7 @@
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { hash } from 'node:crypto';
-import { ChangeBus, ProblemException } from '@app/service-core';
-import {
-  hasPlatformScope,
-  insufficientScope,
-  LOGTO_ACCESS_TOKEN_TYP,
-  LogtoTokenVerifier,
-  MachineTokenService,
-  machineTokenKindOfTyp,
-  peekJwtHeader,
-  Principal,
-  readBearerToken,
-  tenantNotFound,
-  unauthorized,
-} from '@app/security';
+import { ChangeBus } from '@app/service-core';
+import { AccessRequirement, evaluateAccess, Principal, readBearerToken, securityErrorFor, TokenVerifier } from '@app/security';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
 import { ExpiringLru } from './expiring-lru';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
@@ -30,7 +18,7 @@ export interface ForwardedRequest {
 
 export const IDENTITY_HEADER_PREFIX = 'x-cameleer-';
 
-export type Decision = { readonly allow: true; readonly headers: Readonly<Record<string, string>> } | { readonly allow: false; readonly problem: ProblemException };
+export type Decision = { readonly allow: true; readonly headers: Readonly<Record<string, string>> } | { readonly allow: false; readonly problem: Error };
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Raw Authorization headers remembered in front of the SHA-256 (each only while its principal is cached). */
@@ -58,8 +46,7 @@ export class ForwardAuthService implements OnModuleInit {
   constructor(
     @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
     private readonly tenants: TenantDirectory,
-    private readonly logto: LogtoTokenVerifier,
-    private readonly machine: MachineTokenService,
+    private readonly verifier: TokenVerifier,
     private readonly changes: ChangeBus,
     @Optional() @Inject(AGENT_STATUS) private readonly agents?: AgentStatus,
   ) {
@@ -84,10 +71,10 @@ export class ForwardAuthService implements OnModuleInit {
     }
     const principal = step.principal ?? (await this.verify(step.token, step.cacheKey));
     if (principal === undefined) {
-      return deny(unauthorized('The bearer token is not valid here.', true));
+      return deny(securityErrorFor({ allow: false, reason: 'invalid_token' }));
     }
     const tenant = step.slug === undefined ? undefined : await this.tenants.bySlug(step.slug);
-    return tenant === undefined ? deny(tenantNotFound()) : this.authorize(principal, tenant);
+    return tenant === undefined ? noSuchTenant(principal) : this.authorize(principal, tenant);
   }
 
   /**
@@ -104,13 +91,13 @@ export class ForwardAuthService implements OnModuleInit {
       return undefined;
     }
     if (step.slug === undefined) {
-      return deny(tenantNotFound());
+      return noSuchTenant(step.principal);
     }
     const tenant = this.tenants.peek(step.slug, now);
     if (tenant === undefined) {
       return undefined;
     }
-    return tenant === null ? deny(tenantNotFound()) : this.authorize(step.principal, tenant, now);
+    return tenant === null ? noSuchTenant(step.principal) : this.authorize(step.principal, tenant, now);
   }
 
   /** Everything decidable from the headers and the token cache alone. */
@@ -132,10 +119,10 @@ export class ForwardAuthService implements OnModuleInit {
     }
     const bearer = readBearerToken(authorization);
     if (bearer.kind === 'none') {
-      return { decision: deny(unauthorized('This request needs a bearer token.', false)) };
+      return { decision: deny(securityErrorFor({ allow: false, reason: 'no_token' })) };
     }
     if (bearer.kind === 'malformed') {
-      return { decision: deny(unauthorized('The Authorization header must be exactly "Bearer <token>".', true)) };
+      return { decision: deny(securityErrorFor({ allow: false, reason: 'malformed_header' })) };
     }
     const cacheKey = sha256(bearer.token);
     const principal = this.tokens.get(cacheKey, now);
@@ -190,31 +177,13 @@ export class ForwardAuthService implements OnModuleInit {
   }
 
   private decideFor(principal: Principal, tenant: TenantSnapshot): Decision {
-    let scopes: string;
-    if (principal.scheme === 'machine') {
-      if (principal.tenantId !== tenant.id) {
-        return deny(tenantNotFound());
-      }
-      scopes = '';
-    } else if (principal.organizationId === undefined) {
-      // Operators: platform scopes, only from tokens not bound to an organization.
-      if (!hasPlatformScope(principal, 'platform:read')) {
-        return deny(tenantNotFound());
-      }
-      scopes = [...principal.scopes].filter((scope) => scope.startsWith('platform:')).join(' ');
-    } else {
-      if (tenant.organizationId === null || principal.organizationId !== tenant.organizationId) {
-        return deny(tenantNotFound());
-      }
-      if (!principal.scopes.has('tenant:read')) {
-        return deny(insufficientScope('tenant:read'));
-      }
-      scopes = [...principal.scopes].filter((scope) => scope.startsWith('tenant:')).join(' ');
+    const verdict = evaluateAccess(principal, REQUIREMENT, tenant);
+    if (!verdict.allow) {
+      return deny(securityErrorFor(verdict));
     }
-    // Only a caller proven to belong here learns why the tenant is closed.
-    if (tenant.status !== 'ACTIVE') {
-      return deny(new ProblemException(403, `TENANT_${tenant.status}`, `This tenant is ${tenant.status.toLowerCase()}.`));
-    }
+    // Let in: an agent, an operator (platform scopes) or a member (tenant scopes).
+    const scopePrefix = principal.scheme === 'logto' && principal.organizationId === undefined ? 'platform:' : 'tenant:';
+    const scopes = principal.scheme === 'machine' ? '' : [...principal.scopes].filter((scope) => scope.startsWith(scopePrefix)).join(' ');
     const headers: Record<string, string> = {
       'x-cameleer-tenant-id': tenant.id,
       'x-cameleer-tenant-slug': tenant.slug,
@@ -230,25 +199,16 @@ export class ForwardAuthService implements OnModuleInit {
 
   /** Verifies a token not seen before and caches the principal; undefined when invalid. */
   private async verify(token: string, cacheKey: string): Promise<Principal | undefined> {
-    const typ = peekJwtHeader(token)?.typ;
-    let principal: Principal | undefined;
+    let principal: Principal;
     try {
-      if (typ === LOGTO_ACCESS_TOKEN_TYP) {
-        principal = await this.logto.verify(token);
-      } else if (typeof typ === 'string' && machineTokenKindOfTyp(typ) === 'agent') {
-        // Agent access tokens only: a bootstrap token never opens the platform.
-        const verified = await this.machine.verify('agent', token);
-        if (this.agents !== undefined && !(await this.agents.isActive(verified.subject, verified.tenantId))) {
-          return undefined;
-        }
-        principal = { scheme: 'machine', kind: 'agent', subject: verified.subject, tenantId: verified.tenantId, tokenId: verified.tokenId, expiresAt: verified.expiresAt };
+      principal = await this.verifier.verify(token, REQUIREMENT);
+      if (principal.scheme === 'machine' && this.agents !== undefined && !(await this.agents.isActive(principal.subject, principal.tenantId))) {
+        return undefined;
       }
     } catch {
       return undefined;
     }
-    if (principal !== undefined) {
-      this.tokens.set(cacheKey, principal, Math.min(principal.expiresAt.getTime(), Date.now() + this.config.cacheTtlMs));
-    }
+    this.tokens.set(cacheKey, principal, Math.min(principal.expiresAt.getTime(), Date.now() + this.config.cacheTtlMs));
     return principal;
   }
 
@@ -285,7 +245,7 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? undefined : value;
 }
 
-function deny(problem: ProblemException): Decision {
+function deny(problem: Error): Decision {
   return { allow: false, problem };
 }
 
@@ -295,6 +255,19 @@ function isPreflight(request: ForwardedRequest): boolean {
 }
 
 const BEARER_PREFIX_LENGTH = 'Bearer '.length;
+
+/**
+ * Who may enter a tenant's own services: operators with platform:read, members of the tenant with
+ * tenant:read, or the tenant's agents (access tokens only: a bootstrap token never opens the platform);
+ * the tenant must be ACTIVE.
+ */
+const REQUIREMENT: AccessRequirement = { logto: { platform: 'platform:read', tenant: 'tenant:read' }, machine: ['agent'], tenant: { mustBeActive: true } };
+
+function noSuchTenant(principal: Principal): Decision {
+  // Never an allow: the requirement is about a tenant and there is none.
+  const verdict = evaluateAccess(principal, REQUIREMENT, undefined);
+  return deny(securityErrorFor(verdict.allow ? { allow: false, reason: 'not_found' } : verdict));
+}
 
 function sha256(token: string): string {
   // crypto.hash (Node >= 20.12): one call, no Hash object; same digest as createHash().update().digest().

@@ -13,7 +13,7 @@ import {
   ServiceConfig,
 } from '@app/service-core';
 import { LogtoClientModule, LogtoReadinessCheck } from '@app/logto-client';
-import { SecurityModule } from '@app/security';
+import { AccessModule, SecurityModule } from '@app/security';
 import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
@@ -31,6 +31,7 @@ import { schema } from './database/schema';
     }),
     HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
     SecurityModule,
+    AccessModule.forRoot({ tenantDirectory: TenantsModule }),
     TenantsModule,
     LicensingModule,
     AgentsModule,
@@ -41,7 +42,7 @@ import { schema } from './database/schema';
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     // Rate limits first, so a flood of bad tokens is throttled before any signature is checked;
-    // the default-deny AccessGuard comes from SecurityModule.
+    // the default-deny AccessGuard comes from AccessModule.
     { provide: APP_GUARD, useClass: ThrottlerGuard },
   ],
 })

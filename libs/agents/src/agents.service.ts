@@ -116,8 +116,8 @@ class AssertionUnverified extends Error {
   }
 }
 
-function invalidToken(): ProblemException {
-  return unauthorized('The bearer token is not valid here.', true);
+function invalidToken(): Error {
+  return unauthorized(true);
 }
 
 function invalidAssertion(): ProblemException {

@@ -1,21 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { LicensingService } from '@app/licensing';
-import {
-  LOGTO_ACCESS_TOKEN_TYP,
-  LogtoTokenError,
-  LogtoTokenVerifier,
-  MachineTokenError,
-  MachineTokenService,
-  machineTokenKindOfTyp,
-  peekJwtHeader,
-  Principal,
-  readBearerToken,
-  unauthorized,
-} from '@app/security';
+import { Principal, securityErrorFor, TokenVerifier } from '@app/security';
 import { TenantsService } from '@app/tenants';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
-import { decide, IdentityHeaders } from './decision';
+import { decide, ENTER_TENANT, IdentityHeaders } from './decision';
 import { ForwardAuthCaches, NO_SUCH_TENANT, TenantAnswer } from './forward-auth.caches';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
@@ -41,8 +30,7 @@ export class ForwardAuthService {
   constructor(
     @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
     private readonly caches: ForwardAuthCaches,
-    private readonly logto: LogtoTokenVerifier,
-    private readonly machine: MachineTokenService,
+    private readonly tokens: TokenVerifier,
     private readonly tenantsService: TenantsService,
     private readonly licensing: LicensingService,
     @Inject(AGENT_STATUS) private readonly agentStatus: AgentStatus,
@@ -53,14 +41,7 @@ export class ForwardAuthService {
     if (isPreflight(request)) {
       return PREFLIGHT;
     }
-    const bearer = readBearerToken(request.authorization);
-    if (bearer.kind === 'none') {
-      throw unauthorized('This request needs a bearer token.', false);
-    }
-    if (bearer.kind === 'malformed') {
-      throw unauthorized('The Authorization header must be exactly "Bearer <token>".', true);
-    }
-    const principal = await this.principalOf(bearer.token);
+    const principal = await this.principalOf(this.tokens.bearerOf(request.authorization));
     const slug = this.slugOf(single(request.forwardedHost));
     const tenant = slug === undefined ? NO_SUCH_TENANT : await this.tenantOf(slug, principal);
     return decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
@@ -73,32 +54,12 @@ export class ForwardAuthService {
       return cached;
     }
     const since = this.caches.currentEpoch();
-    const principal = await this.verify(token);
+    const principal = await this.tokens.verify(token, ENTER_TENANT);
     if (principal.scheme === 'machine' && !(await this.agentIsActive(principal.subject, principal.tenantId))) {
-      throw unauthorized('The bearer token is not valid here.', true);
+      throw securityErrorFor({ allow: false, reason: 'invalid_token' });
     }
     this.caches.storeToken(since, key, principal);
     return principal;
-  }
-
-  /** A Logto access token or an agent access token (a bootstrap token never opens the platform). */
-  private async verify(token: string): Promise<Principal> {
-    const typ = peekJwtHeader(token)?.typ;
-    try {
-      if (typ === LOGTO_ACCESS_TOKEN_TYP) {
-        return await this.logto.verify(token);
-      }
-      if (typeof typ === 'string' && machineTokenKindOfTyp(typ) === 'agent') {
-        const verified = await this.machine.verify('agent', token);
-        return { scheme: 'machine', kind: 'agent', subject: verified.subject, tenantId: verified.tenantId, tokenId: verified.tokenId, expiresAt: verified.expiresAt };
-      }
-    } catch (error) {
-      if (error instanceof LogtoTokenError || error instanceof MachineTokenError) {
-        throw unauthorized('The bearer token is not valid here.', true);
-      }
-      throw error;
-    }
-    throw unauthorized('The bearer token is not valid here.', true);
   }
 
   private async agentIsActive(agentId: string, tenantId: string): Promise<boolean> {

@@ -17,7 +17,7 @@ import { AccessModule, SecurityModule } from '@app/security';
 import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
-import { AgentsModule, AgentStatusService } from '@app/agents';
+import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
 import { schema } from './database/schema';
 
 @Module({
@@ -26,8 +26,12 @@ import { schema } from './database/schema';
     LoggingModule,
     DatabaseModule.forRoot(schema),
     ThrottlerModule.forRootAsync({
-      inject: [serviceConfig.KEY],
-      useFactory: (config: ServiceConfig) => [{ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }],
+      imports: [AgentsModule],
+      inject: [serviceConfig.KEY, AgentRateLimit],
+      // The agent routes have their own budget, per source IP: AgentRateLimit applies it to the default throttler.
+      useFactory: (config: ServiceConfig, agentRateLimit: AgentRateLimit) => [
+        agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }),
+      ],
     }),
     HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
     SecurityModule,

@@ -8,6 +8,8 @@ export * from './access/principal';
 export * from './access/request-principal';
 export * from './access/security-errors';
 export * from './access/tenant-access';
+export * from './audit/audit-event.entity';
+export * from './audit/audit-trail';
 export * from './logto/logto-auth.config';
 export * from './tokens/bearer-token';
 export * from './tokens/token-verifier';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { AuditTrail } from './audit/audit-trail';
 import { KeysModule } from './keys';
 import { logtoAuthConfig } from './logto/logto-auth.config';
 import { LogtoSigningKeys } from './logto/logto-signing-keys';
@@ -13,7 +14,7 @@ import { TokenVerifier } from './tokens/token-verifier';
  */
 @Module({
   imports: [KeysModule, MachineTokensModule, ConfigModule.forFeature(logtoAuthConfig)],
-  providers: [LogtoSigningKeys, LogtoTokenVerifier, TokenVerifier],
-  exports: [KeysModule, MachineTokensModule, TokenVerifier],
+  providers: [LogtoSigningKeys, LogtoTokenVerifier, TokenVerifier, AuditTrail],
+  exports: [KeysModule, MachineTokensModule, TokenVerifier, AuditTrail],
 })
 export class SecurityModule {}

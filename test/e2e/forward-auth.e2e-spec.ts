@@ -79,6 +79,13 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
     expect(echo.headers['x-cameleer-tenant-slug']).toBe('globex');
   });
 
+  it('tells an operator holding only platform:write 403, as the guard does (it needs platform:read)', async () => {
+    const writer = await logto.operatorToken(['platform:write']);
+    const denied = await through('globex', writer).expect(403);
+    expect(denied.body.code).toBe('INSUFFICIENT_SCOPE');
+    expect(denied.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="platform:read"');
+  });
+
   it('never lets forged identity headers reach the upstream, with dashes or underscores', async () => {
     const response = await through('acme', await member('acme'))
       .set('X-Cameleer-Tenant-Id', 'forged')

@@ -13,11 +13,11 @@ import {
   ServiceConfig,
 } from '@app/service-core';
 import { LogtoClientModule, LogtoReadinessCheck } from '@app/logto-client';
-import { SecurityModule } from '@app/security';
+import { AccessModule, SecurityModule } from '@app/security';
 import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
-import { AgentRateLimit, AgentsModule } from '@app/agents';
+import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
 import { schema } from './database/schema';
 
 @Module({
@@ -27,10 +27,12 @@ import { schema } from './database/schema';
     DatabaseModule.forRoot(schema),
     HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
     SecurityModule,
+    AccessModule.forRoot({ tenantDirectory: TenantsModule }),
     TenantsModule,
     LicensingModule,
-    ForwardAuthModule,
     AgentsModule,
+    // Forward-auth asks the agents lib whether an agent may still use its tokens; it does not boot without that.
+    ForwardAuthModule.forRoot({ imports: [AgentsModule], agentStatus: AgentStatusService }),
     // After the feature modules, which keep their order (that of the routes in openapi.json).
     ThrottlerModule.forRootAsync({
       imports: [AgentsModule],
@@ -45,7 +47,7 @@ import { schema } from './database/schema';
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     // Rate limits first, so a flood of bad tokens is throttled before any signature is checked;
-    // the default-deny AccessGuard comes from SecurityModule.
+    // the default-deny AccessGuard comes from AccessModule.
     { provide: APP_GUARD, useClass: ThrottlerGuard },
   ],
 })

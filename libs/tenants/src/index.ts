@@ -1,5 +1,5 @@
 // Tenants and their Logto organizations (1:1): entity, service, REST API, the reconciler that finishes Logto work,
-// the TENANT_ORGANIZATIONS map the security guard uses, and in-process tenant events.
+// the TENANT_ACCESS_DIRECTORY the security guard uses, and in-process tenant events.
 export * from './tenant.entity';
 export * from './tenant-slug';
 export * from './tenants.config';

@@ -11,14 +11,13 @@ import { ed25519Thumbprint, Keyring, loadKeyring, MACHINE_KEYRING } from '../key
 import {
   MACHINE_TOKEN_KINDS,
   MACHINE_TOKEN_TYPS,
-  MachineTokenError,
-  MachineTokenErrorReason,
   MachineTokenKind,
   machineTokenKindOfTyp,
   MachineTokenService,
   machineTokensConfigSchema,
   MachineTokensModule,
 } from './index';
+import { TokenRejected, TokenRejection } from '../tokens/token-rejected';
 
 const ISSUER = 'https://cameleer.example.com';
 const BOOTSTRAP_AUD = `${ISSUER}/api/agents/register`;
@@ -62,14 +61,14 @@ describe('MachineTokenService', () => {
     return new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'agent+jwt', kid: machine.current.kid, ...header }).sign(key);
   }
 
-  async function reasonOf(kind: MachineTokenKind, token: string): Promise<MachineTokenErrorReason> {
+  async function reasonOf(kind: MachineTokenKind, token: string): Promise<TokenRejection> {
     try {
       await service.verify(kind, token);
     } catch (error) {
-      expect(error).toBeInstanceOf(MachineTokenError);
-      const refused = error as MachineTokenError;
+      expect(error).toBeInstanceOf(TokenRejected);
+      const refused = error as TokenRejected;
       // The message carries the reason only, never claim values or library text.
-      expect(refused.message).toBe(`machine token rejected: ${refused.reason}`);
+      expect(refused.message).toBe(`token rejected: ${refused.reason}`);
       expect(refused.cause).toBeUndefined();
       return refused.reason;
     }

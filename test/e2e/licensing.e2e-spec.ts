@@ -228,7 +228,7 @@ describe('licensing API', () => {
 
       it('a suspended tenant → 409 TENANT_NOT_ACTIVE', async () => {
         const suspended = await createTenant();
-        await api().patch(`/api/tenants/${suspended.id}`).set(auth(operator)).send({ status: 'SUSPENDED' }).expect(200);
+        await api().post(`/api/tenants/${suspended.id}/suspend`).set(auth(operator)).expect(200);
         const before = await rows();
         const response = await issue(suspended.id, { tier: 'pro' }).expect(409);
         expect(response.body).toMatchObject({ status: 409, code: 'TENANT_NOT_ACTIVE' });

@@ -6,6 +6,7 @@ export * from './license-status';
 export * from './license-token';
 export * from './license-verifier';
 export * from './license.entity';
+export { LicenseRow, licenseFromRow } from './license-row';
 export * from './license-events';
 export * from './licensing-errors';
 export * from './licensing.service';

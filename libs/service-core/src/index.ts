@@ -33,6 +33,7 @@ export * from './logging/logging.module';
 export * from './logging/redaction';
 export * from './health/health.module';
 export * from './health/readiness';
+export * from './idempotency/idempotency-errors';
 export * from './idempotency/idempotency-key';
 export * from './idempotency/idempotency.store';
 export * from './idempotency/idempotency.interceptor';

@@ -6,7 +6,7 @@ export * from './tenants.config';
 export * from './tenant-events';
 export { TENANTS_ERRORS, TenantsError, type TenantsErrorCode } from './tenants-errors';
 export * from './tenant.dto';
-export { TenantsService, tenantEtag, parseIfMatch, type CreateTenantInput, type UpdateTenantInput } from './tenants.service';
+export { TenantsService } from './tenants.service';
 export { TenantReconciler } from './tenant-reconciler';
 export { OWNER_ROLE_NAME } from './tenant-logto-sync';
 export * from './tenants.module';

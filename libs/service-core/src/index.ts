@@ -35,6 +35,7 @@ export * from './health/health.module';
 export * from './health/readiness';
 export * from './idempotency/idempotency-errors';
 export * from './idempotency/idempotency-key';
+export * from './idempotency/idempotency-key.entity';
 export * from './idempotency/idempotency.store';
 export * from './idempotency/idempotency.interceptor';
 export * from './idempotency/idempotent.decorator';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiErrors, IDEMPOTENCY_ERRORS, Idempotent, Page, PageOf } from '@app/service-core';
+import { ApiErrors, Idempotent, Page, PageOf } from '@app/service-core';
 import { Authorize, CurrentPrincipal, hasPlatformScope, LogtoPrincipal, Principal } from '@app/security';
 import { CreateTenantDto, ListTenantsQuery, ReconcileReportView, TenantView, toTenantView, UpdateTenantDto } from './tenant.dto';
 import { TenantReconciler } from './tenant-reconciler';
@@ -10,8 +10,6 @@ import { tenantEtag, TenantsService } from './tenants.service';
 import { tenantNotFound, TENANTS_ERRORS } from './tenants-errors';
 
 class TenantPage extends PageOf(TenantView) {}
-
-const CREATE_ERRORS = { ...TENANTS_ERRORS, ...IDEMPOTENCY_ERRORS };
 
 const IF_MATCH = {
   name: 'If-Match',
@@ -46,7 +44,7 @@ export class TenantsController {
   })
   @ApiCreatedResponse({ type: TenantView, description: 'Created and provisioned (ACTIVE). Location and ETag headers are set.' })
   @ApiAcceptedResponse({ type: TenantView, description: 'Created; the Logto organization is still pending (PROVISIONING).' })
-  @ApiErrors(CREATE_ERRORS, 'SLUG_TAKEN', 'IDEMPOTENCY_IN_PROGRESS')
+  @ApiErrors(TENANTS_ERRORS, 'SLUG_TAKEN')
   @Idempotent()
   async create(@Body() body: CreateTenantDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
     const { tenant, provisioned } = await this.tenants.create(body);

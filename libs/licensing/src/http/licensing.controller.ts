@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, IDEMPOTENCY_ERRORS, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
+import { ApiErrors, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
 import { Authorize, CurrentPrincipal, Principal } from '@app/security';
 import { TENANTS_ERRORS } from '@app/tenants';
 import { LICENSING_ERRORS } from '../licensing-errors';
@@ -9,8 +9,8 @@ import { IssueLicenseRequest, LicenseDto, LicenseWithTokenDto, RevokeLicenseRequ
 
 class LicensePage extends PageOf(LicenseDto) {}
 
-// Licensing's own answers, the tenants lib's (the tenant is looked up and locked there) and Idempotency-Key's.
-const ERRORS = { ...LICENSING_ERRORS, ...TENANTS_ERRORS, ...IDEMPOTENCY_ERRORS };
+// Licensing's own answers and the tenants lib's (the tenant is looked up and locked there).
+const ERRORS = { ...LICENSING_ERRORS, ...TENANTS_ERRORS };
 
 /** The subject that acted, as recorded in issuedBy / revokedBy. */
 function actor(principal: Principal): string {
@@ -34,7 +34,7 @@ export class LicensingController {
       'SUPERSEDED in the same transaction. The response carries a signed token (docs/license-format.md).',
   })
   @ApiCreatedResponse({ type: LicenseWithTokenDto })
-  @ApiErrors(ERRORS, 'VALIDATION_FAILED', 'NOT_FOUND', 'TENANT_NOT_ACTIVE', 'IDEMPOTENCY_IN_PROGRESS')
+  @ApiErrors(ERRORS, 'VALIDATION_FAILED', 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
   @Idempotent()
   issue(@Param('id') id: string, @Body() body: IssueLicenseRequest, @CurrentPrincipal() principal: Principal): Promise<LicenseWithTokenDto> {
     return this.licensing.issue(id, {

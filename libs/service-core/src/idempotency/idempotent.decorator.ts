@@ -6,8 +6,8 @@ import { IdempotencyInterceptor } from './idempotency.interceptor';
 
 /**
  * Opts a POST route into `Idempotency-Key` handling (see IdempotencyInterceptor). The route's module must import
- * `IdempotencyModule.forFeature({ callerOf })`. A route whose own errors share a status with these (409) lists
- * IDEMPOTENCY_IN_PROGRESS in its ApiErrors, written above @Idempotent() so that description is the one kept.
+ * `IdempotencyModule.forFeature({ callerOf })`. The route's own ApiErrors for the same status (409) are joined
+ * to these in the OpenAPI document.
  */
 export function Idempotent(): MethodDecorator {
   return applyDecorators(

@@ -6,17 +6,21 @@ describe('retryOptimistically', () => {
   it('returns the first result that is not STALE, running the attempt again on a fresh read', async () => {
     const outcomes: (string | typeof STALE)[] = [STALE, STALE, 'written'];
     let runs = 0;
-    await expect(retryOptimistically(async () => outcomes[runs++]!, exhausted)).resolves.toBe('written');
+    await expect(retryOptimistically(() => Promise.resolve(outcomes[runs++]!), exhausted)).resolves.toBe('written');
     expect(runs).toBe(3);
   });
 
   it('throws what `exhausted` gives once every attempt was stale, after exactly `attempts` runs', async () => {
     let runs = 0;
     await expect(
-      retryOptimistically(async () => {
-        runs++;
-        return STALE;
-      }, exhausted, 4),
+      retryOptimistically(
+        () => {
+          runs++;
+          return Promise.resolve(STALE);
+        },
+        exhausted,
+        4,
+      ),
     ).rejects.toThrow('still changing');
     expect(runs).toBe(4);
   });
@@ -24,9 +28,9 @@ describe('retryOptimistically', () => {
   it('lets an attempt refuse by throwing, without retrying', async () => {
     let runs = 0;
     await expect(
-      retryOptimistically(async () => {
+      retryOptimistically(() => {
         runs++;
-        throw new Error('precondition failed');
+        return Promise.reject(new Error('precondition failed'));
       }, exhausted),
     ).rejects.toThrow('precondition failed');
     expect(runs).toBe(1);

@@ -88,10 +88,6 @@ export class LicensingService {
     }
   }
 
-  get catalog(): LicensingConfig['catalog'] {
-    return this.config.catalog;
-  }
-
   async issue(tenantId: string, input: IssueLicenseInput, now: Date = new Date()): Promise<LicenseView> {
     const terms = this.terms(input, now);
     for (let attempt = 1; ; attempt++) {

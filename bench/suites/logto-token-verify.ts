@@ -4,7 +4,7 @@
  * Keys come from a dev identity provider's JWKS over HTTP, as in production.
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
-import { LogtoSigningKeys, LogtoTokenVerifier, LogtoAuthConfig } from '../../libs/security/src';
+import { LogtoSigningKeys, LogtoTokenVerifier, LogtoAuthConfig } from '@app/security';
 import { startDevIdp } from '../../test/support/dev-idp';
 import { compareOps, defineSuite, describeSamples } from '../lib';
 

@@ -4,7 +4,9 @@
  * Keys come from a dev identity provider's JWKS over HTTP, as in production.
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
-import { LogtoSigningKeys, LogtoTokenVerifier, LogtoAuthConfig } from '../../libs/security/src';
+import { LogtoAuthConfig } from '../../libs/security/src';
+import { LogtoSigningKeys } from '../../libs/security/src/logto/logto-signing-keys';
+import { LogtoTokenVerifier } from '../../libs/security/src/logto/logto-token-verifier';
 import { startDevIdp } from '../../test/support/dev-idp';
 import { compareOps, defineSuite, describeSamples } from '../lib';
 

@@ -6,7 +6,10 @@ import request from 'supertest';
 import { LICENSE_KEYRING, MachineTokenService, Keyring } from '@app/security';
 import { DevIdp, startDevIdp } from '../support/dev-idp';
 import { probeWrites, SecurityProbeModule } from '../support/security-probe.module';
+import { insertTenantRow } from '../support/tenant-rows';
 import { startTestApp, TestApp } from '../support/test-app';
+
+const BASE_DOMAIN = 'tenants.security.test';
 
 describe('security: who may call what', () => {
   let idp: DevIdp;
@@ -34,7 +37,7 @@ describe('security: who may call what', () => {
     const jwk = JSON.parse(readFileSync(join(idp.dataDir, 'signing-key.json'), 'utf8')) as { kid: string };
     idpKid = jwk.kid;
     idpKey = createPrivateKey({ key: jwk as never, format: 'jwk' });
-    testApp = await startTestApp({ LOGTO_ENDPOINT: idp.endpoint, LOGTO_API_RESOURCE: idp.apiResource }, [SecurityProbeModule]);
+    testApp = await startTestApp({ LOGTO_ENDPOINT: idp.endpoint, LOGTO_API_RESOURCE: idp.apiResource, TENANT_BASE_DOMAIN: BASE_DOMAIN }, [SecurityProbeModule]);
     machine = testApp.app.get(MachineTokenService);
   });
   afterAll(async () => {
@@ -151,6 +154,30 @@ describe('security: who may call what', () => {
       const before = probeWrites.count;
       await request(testApp.server).post('/api/probe-auth/operator').auth(await idpSigned({}), { type: 'bearer' }).expect(201);
       expect(probeWrites.count).toBe(before + 1);
+    });
+  });
+
+  describe('the guard and forward-auth decide alike (one evaluateAccess)', () => {
+    it('gives each caller the same status and code for the same ACTIVE tenant', async () => {
+      const tenant = await insertTenantRow(testApp.database.url, { status: 'ACTIVE' });
+      const other = await insertTenantRow(testApp.database.url, { status: 'ACTIVE' });
+      const callers: [string, Promise<string>, number, string | undefined][] = [
+        ['operator platform:read', idp.mintUserToken({ sub: 'olivia', scopes: ['platform:read'] }), 200, undefined],
+        ['operator with platform:write only', idp.mintUserToken({ sub: 'wanda', scopes: ['platform:write'] }), 403, 'INSUFFICIENT_SCOPE'],
+        ['member with tenant:read', idp.mintUserToken({ sub: 'alice', organizationId: tenant.organizationId as string, scopes: ['tenant:read'] }), 200, undefined],
+        ['member without tenant:read', idp.mintUserToken({ sub: 'bob', organizationId: tenant.organizationId as string, scopes: [] }), 403, 'INSUFFICIENT_SCOPE'],
+        ['member of another tenant', idp.mintUserToken({ sub: 'carol', organizationId: other.organizationId as string, scopes: ['tenant:read'] }), 404, 'NOT_FOUND'],
+        ['user bound to no organization', idp.mintUserToken({ sub: 'dave', scopes: ['tenant:read'] }), 404, 'NOT_FOUND'],
+      ];
+      for (const [name, tokenPromise, status, code] of callers) {
+        const token = await tokenPromise;
+        const guard = await request(testApp.server).get(`/api/probe-auth/tenants/${tenant.id}`).auth(token, { type: 'bearer' });
+        const forwardAuth = await request(testApp.server).get('/api/auth/verify').set('X-Forwarded-Host', `${tenant.slug}.${BASE_DOMAIN}`).auth(token, { type: 'bearer' });
+        for (const response of [guard, forwardAuth]) {
+          expect({ name, status: response.status, code: response.body.code as unknown }).toEqual({ name, status, code: status === 200 ? undefined : code });
+        }
+        expect(forwardAuth.headers['www-authenticate']).toBe(guard.headers['www-authenticate']);
+      }
     });
   });
 

@@ -1,4 +1,4 @@
-import { Controller, Get, Module, Post } from '@nestjs/common';
+import { Controller, Get, Module, Param, Post } from '@nestjs/common';
 import { Authorize, CurrentPrincipal, MachineAuth, Principal } from '@app/security';
 
 /** Counts writes that got past the guard, so hostile-token tests can prove nothing changed. */
@@ -23,6 +23,12 @@ class SecurityProbeController {
   operatorWrite(): { writes: number } {
     probeWrites.count += 1;
     return { writes: probeWrites.count };
+  }
+
+  @Get('tenants/:id')
+  @Authorize({ platform: 'platform:read', tenant: 'tenant:read' })
+  tenantRead(@Param('id') id: string): { tenantId: string } {
+    return { tenantId: id };
   }
 
   @Get('agent')

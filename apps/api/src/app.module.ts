@@ -13,11 +13,11 @@ import {
   ServiceConfig,
 } from '@app/service-core';
 import { LogtoClientModule, LogtoReadinessCheck } from '@app/logto-client';
-import { SecurityModule } from '@app/security';
+import { AccessModule, SecurityModule } from '@app/security';
 import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
-import { AgentsModule } from '@app/agents';
+import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
 import { schema } from './database/schema';
 
 @Module({
@@ -26,21 +26,27 @@ import { schema } from './database/schema';
     LoggingModule,
     DatabaseModule.forRoot(schema),
     ThrottlerModule.forRootAsync({
-      inject: [serviceConfig.KEY],
-      useFactory: (config: ServiceConfig) => [{ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }],
+      imports: [AgentsModule],
+      inject: [serviceConfig.KEY, AgentRateLimit],
+      // The agent routes have their own budget, per source IP: AgentRateLimit applies it to the default throttler.
+      useFactory: (config: ServiceConfig, agentRateLimit: AgentRateLimit) => [
+        agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }),
+      ],
     }),
     HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
     SecurityModule,
+    AccessModule.forRoot({ tenantDirectory: TenantsModule }),
     TenantsModule,
     LicensingModule,
-    ForwardAuthModule,
     AgentsModule,
+    // Forward-auth asks the agents lib whether an agent may still use its tokens; it does not boot without that.
+    ForwardAuthModule.forRoot({ imports: [AgentsModule], agentStatus: AgentStatusService }),
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     // Rate limits first, so a flood of bad tokens is throttled before any signature is checked;
-    // the default-deny AccessGuard comes from SecurityModule.
+    // the default-deny AccessGuard comes from AccessModule.
     { provide: APP_GUARD, useClass: ThrottlerGuard },
   ],
 })

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ProblemException } from '@app/service-core';
+import { toProblem } from '@app/service-core';
 import { parseAgentPublicKey } from './agent-public-key';
 
 describe('parseAgentPublicKey', () => {
@@ -23,13 +23,14 @@ describe('parseAgentPublicKey', () => {
     ['an array', () => [jwk]],
     ['a certificate-looking string', () => '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'],
   ])('refuses %s with 400', (_name, input) => {
+    let refusal: unknown;
     try {
       parseAgentPublicKey(input());
-      throw new Error('expected a refusal');
     } catch (error) {
-      expect(error).toBeInstanceOf(ProblemException);
-      expect((error as ProblemException).status).toBe(400);
-      expect((error as ProblemException).errors?.[0]?.field).toBe('publicKey');
+      refusal = error;
     }
+    const problem = toProblem(refusal);
+    expect(problem).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(problem.errors?.[0]?.field).toBe('publicKey');
   });
 });

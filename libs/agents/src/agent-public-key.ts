@@ -1,12 +1,12 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
-import { ProblemException } from '@app/service-core';
 import type { Ed25519PublicJwk } from './agent.entities';
+import { AgentsError } from './agents.errors';
 
 const PEM_PUBLIC = /^-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\r?\n?$/;
 const B64URL_32 = /^[A-Za-z0-9_-]{43}$/;
 
-function refuse(message: string): ProblemException {
-  return new ProblemException(400, 'VALIDATION_FAILED', 'The request is invalid; see errors for each field.', {
+function refuse(message: string): AgentsError {
+  return new AgentsError('VALIDATION_FAILED', 'The request is invalid; see errors for each field.', {
     errors: [{ field: 'publicKey', messages: [message] }],
   });
 }

@@ -1,4 +1,5 @@
-import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Tenant } from '@app/tenants';
 
 /** The public half of an agent's own Ed25519 key (RFC 8037). Never a private key: the table refuses `d`. */
 export interface Ed25519PublicJwk {
@@ -7,16 +8,24 @@ export interface Ed25519PublicJwk {
   readonly x: string;
 }
 
+// Declared as the migration (CreateAgents1795966200000) creates them, so TypeORM's schema builder proposes no change.
+
 /**
  * One bootstrap token handed to an operator: its limits and state. The token itself is never stored; it is a
  * machine token (agent-bootstrap+jwt) whose `sub` is this row's id, and expiry and revocation are enforced here.
  */
 @Entity({ name: 'agent_bootstrap_tokens' })
+@Index('ix_agent_bootstrap_tokens_tenant_created', ['tenantId', 'createdAt', 'id'])
+@Check('ck_agent_bootstrap_tokens_max_uses', 'max_uses BETWEEN 1 AND 100')
+@Check('ck_agent_bootstrap_tokens_uses', 'uses BETWEEN 0 AND max_uses')
+@Check('ck_agent_bootstrap_tokens_expiry', 'expires_at > created_at')
+@Check('ck_agent_bootstrap_tokens_revoked', '(revoked_at IS NULL) = (revoked_by IS NULL)')
 export class AgentBootstrapToken {
-  @PrimaryColumn({ type: 'uuid' })
+  @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'pk_agent_bootstrap_tokens' })
   id!: string;
 
   @Column({ name: 'tenant_id', type: 'uuid' })
+  @ForeignKey(() => Tenant, { name: 'fk_agent_bootstrap_tokens_tenant', onDelete: 'RESTRICT' })
   tenantId!: string;
 
   @Column({ type: 'varchar', length: 128, nullable: true })
@@ -46,11 +55,21 @@ export class AgentBootstrapToken {
 
 /** A registered agent of a tenant, authenticated later by assertions signed with its own private key. */
 @Entity({ name: 'agents' })
+@Index('ix_agents_tenant_created', ['tenantId', 'createdAt', 'id'])
+// The seat count of registration: enabled agents per tenant.
+@Index('ix_agents_tenant_enabled', ['tenantId'], { where: 'enabled' })
+@Check(
+  'ck_agents_public_key',
+  `jsonb_typeof(public_key_jwk) = 'object' AND public_key_jwk->>'kty' = 'OKP' AND public_key_jwk->>'crv' = 'Ed25519' AND NOT (public_key_jwk ? 'd')`,
+)
+@Check('ck_agents_disabled', 'enabled = (disabled_at IS NULL)')
 export class Agent {
-  @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' })
+  // DEFAULT gen_random_uuid(), which TypeORM reads back as a generated uuid column.
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_agents' })
   id!: string;
 
   @Column({ name: 'tenant_id', type: 'uuid' })
+  @ForeignKey(() => Tenant, { name: 'fk_agents_tenant', onDelete: 'RESTRICT' })
   tenantId!: string;
 
   @Column({ type: 'varchar', length: 128 })
@@ -80,41 +99,15 @@ export class Agent {
 
 /** An assertion jti already used by an agent, kept until the assertion would have expired anyway. */
 @Entity({ name: 'agent_assertion_jtis' })
+@Index('ix_agent_assertion_jtis_expires', ['expiresAt'])
 export class AgentAssertionJti {
-  @PrimaryColumn({ name: 'agent_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'agent_id', type: 'uuid', primaryKeyConstraintName: 'pk_agent_assertion_jtis' })
+  @ForeignKey(() => Agent, { name: 'fk_agent_assertion_jtis_agent', onDelete: 'CASCADE' })
   agentId!: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 128 })
+  @PrimaryColumn({ type: 'varchar', length: 128, primaryKeyConstraintName: 'pk_agent_assertion_jtis' })
   jti!: string;
 
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
-}
-
-/** One audited event: who did what to which token or agent, from where, and why it failed if it did. Never a secret. */
-@Entity({ name: 'audit_events' })
-export class AuditEvent {
-  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
-  id!: string;
-
-  @Column({ name: 'tenant_id', type: 'uuid', nullable: true })
-  tenantId!: string | null;
-
-  @Column({ type: 'varchar', length: 255 })
-  actor!: string;
-
-  @Column({ type: 'varchar', length: 64 })
-  action!: string;
-
-  @Column({ name: 'target_id', type: 'varchar', length: 64, nullable: true })
-  targetId!: string | null;
-
-  @Column({ name: 'source_ip', type: 'inet', nullable: true })
-  sourceIp!: string | null;
-
-  @Column({ type: 'varchar', length: 255, nullable: true })
-  reason!: string | null;
-
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'clock_timestamp()' })
-  createdAt!: Date;
 }

@@ -17,17 +17,12 @@ class AgentsEnv {
 
   @Type(() => Number) @IsInt() @Min(1000) @Max(3_600_000)
   AGENT_RATE_LIMIT_WINDOW_MS = 60_000;
-
-  /** How long an agent's enabled state is cached for forward-auth (changes also invalidate it at once). */
-  @Type(() => Number) @IsInt() @Min(0) @Max(60_000)
-  AGENT_STATUS_CACHE_TTL_MS = 5_000;
 }
 
 /** The `agents` namespace. */
 export interface AgentsConfig {
   readonly trustedProxies: TrustedProxies;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
-  readonly statusCacheTtlMs: number;
 }
 
 export const agentsConfigSchema: ConfigSchema<AgentsEnv, AgentsConfig> = {
@@ -41,7 +36,6 @@ export const agentsConfigSchema: ConfigSchema<AgentsEnv, AgentsConfig> = {
     return {
       trustedProxies: parsed.proxies,
       rateLimit: { max: env.AGENT_RATE_LIMIT_MAX, windowMs: env.AGENT_RATE_LIMIT_WINDOW_MS },
-      statusCacheTtlMs: env.AGENT_STATUS_CACHE_TTL_MS,
     };
   },
 };

@@ -1,40 +1,44 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf, SecurityModule } from '@app/security';
+import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
-import { AGENT_STATUS } from '@app/forward-auth';
+import { AgentAdminService } from './agent-admin.service';
+import { AgentEvents } from './agent-events';
+import { AgentRateLimit } from './agent-rate-limit';
+import { AgentRegistrationService } from './agent-registration.service';
 import { AgentStatusService } from './agent-status.service';
+import { AgentTokensService } from './agent-tokens.service';
 import { agentsConfig } from './agents.config';
-import { AgentsService } from './agents.service';
-import { AuditLog } from './audit-log';
+import { AssertionJtiPurge } from './assertion-jti-purge';
 import { AgentAuthFailureCounter } from './auth-failure-counter';
 import { BootstrapTokensService } from './bootstrap-tokens.service';
-import { AgentAuthFailureFilter } from './http/agent-auth-failure.filter';
 import { AgentsController } from './http/agents.controller';
+import { BootstrapTokenReveal } from './http/bootstrap-token-reveal.interceptor';
 import { TenantAgentsController } from './http/tenant-agents.controller';
-import { BootstrapTokenRevealInterceptor } from './http/token-reveal.interceptor';
 import { SourceIpResolver } from './source-ip.resolver';
 
 /**
- * Agents: bootstrap tokens, registration, agent access tokens, disabling, the audit trail. Global so forward-auth
- * finds AGENT_STATUS (it refuses the tokens of disabled agents).
+ * Agents: bootstrap tokens, registration, agent access tokens, disabling. Exports AgentStatusService (the app
+ * wires it into forward-auth as AGENT_STATUS) and AgentRateLimit (the app's throttler applies it).
  */
-@Global()
 @Module({
-  imports: [ConfigModule.forFeature(agentsConfig), SecurityModule, LicensingModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
+  imports: [ConfigModule.forFeature(agentsConfig), SecurityModule, TenantsModule, LicensingModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [TenantAgentsController, AgentsController],
   providers: [
-    AgentsService,
     BootstrapTokensService,
-    AuditLog,
+    AgentRegistrationService,
+    AgentTokensService,
+    AgentAdminService,
+    AgentStatusService,
+    AgentEvents,
+    AssertionJtiPurge,
     AgentAuthFailureCounter,
     SourceIpResolver,
-    AgentStatusService,
-    AgentAuthFailureFilter,
-    BootstrapTokenRevealInterceptor,
-    { provide: AGENT_STATUS, useExisting: AgentStatusService },
+    AgentRateLimit,
+    BootstrapTokenReveal,
   ],
-  exports: [AGENT_STATUS, AgentsService, BootstrapTokensService, AuditLog, AgentAuthFailureCounter],
+  exports: [AgentStatusService, AgentRateLimit, AgentAuthFailureCounter],
 })
 export class AgentsModule {}

@@ -1,48 +1,26 @@
-import { ExecutionContext, Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { createParamDecorator, ExecutionContext, Inject, Injectable, PipeTransform } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AgentsConfig, agentsConfig } from './agents.config';
 import { sourceIpOf } from './source-ip';
 
-/** One resolver per Fastify instance, so two apps in one process (tests) keep their own settings. */
-const resolvers = new WeakMap<object, SourceIpResolver>();
-
-/** The client address of a request under TRUSTED_PROXIES, and the agent routes' rate-limit settings. */
+/**
+ * The client address of a request under this app's TRUSTED_PROXIES (the rule is sourceIpOf's): what the audit
+ * trail, the failure counter and the agent routes' rate limit all use. As a pipe it feeds @SourceIp().
+ */
 @Injectable()
-export class SourceIpResolver implements OnModuleInit {
-  constructor(
-    @Inject(agentsConfig.KEY) private readonly config: AgentsConfig,
-    private readonly adapterHost: HttpAdapterHost,
-  ) {}
-
-  onModuleInit(): void {
-    const instance: unknown = this.adapterHost.httpAdapter?.getInstance();
-    if (typeof instance === 'object' && instance !== null) {
-      resolvers.set(instance, this);
-    }
-  }
+export class SourceIpResolver implements PipeTransform<FastifyRequest, string | undefined> {
+  constructor(@Inject(agentsConfig.KEY) private readonly config: AgentsConfig) {}
 
   of(request: FastifyRequest): string | undefined {
     return sourceIpOf(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], this.config.trustedProxies);
   }
 
-  get rateLimit(): AgentsConfig['rateLimit'] {
-    return this.config.rateLimit;
+  transform(request: FastifyRequest): string | undefined {
+    return this.of(request);
   }
 }
 
-function resolverOf(request: FastifyRequest): SourceIpResolver | undefined {
-  return resolvers.get(request.server);
-}
+const RequestItself = createParamDecorator((_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<FastifyRequest>());
 
-/** @Throttle options for the agent routes: per source IP (after TRUSTED_PROXIES), AGENT_RATE_LIMIT_MAX per window. */
-export const agentRateLimit = {
-  default: {
-    limit: (context: ExecutionContext): number => resolverOf(context.switchToHttp().getRequest<FastifyRequest>())?.rateLimit.max ?? 20,
-    ttl: (context: ExecutionContext): number => resolverOf(context.switchToHttp().getRequest<FastifyRequest>())?.rateLimit.windowMs ?? 60_000,
-    getTracker: (request: Record<string, unknown>): string => {
-      const fastifyRequest = request as unknown as FastifyRequest;
-      return `agent-ip:${resolverOf(fastifyRequest)?.of(fastifyRequest) ?? fastifyRequest.ip}`;
-    },
-  },
-};
+/** The handler parameter gets the request's source IP (string, or undefined when the peer is unknown). */
+export const SourceIp = (): ParameterDecorator => RequestItself(undefined, SourceIpResolver);

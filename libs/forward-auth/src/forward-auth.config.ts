@@ -28,6 +28,14 @@ class ForwardAuthEnv {
   /** Hard TTL of every cache entry, so a lost notification cannot keep a stale decision alive. */
   @Type(() => Number) @IsInt() @Min(0) @Max(300_000)
   FORWARD_AUTH_CACHE_TTL_MS = 30_000;
+
+  /** How long "no tenant has this slug" is remembered (a tenant created meanwhile waits at most this long). */
+  @Type(() => Number) @IsInt() @Min(0) @Max(60_000)
+  FORWARD_AUTH_NO_TENANT_TTL_MS = 5_000;
+
+  /** Per caller and minute: lookups of slugs that turn out to be no tenant; beyond it, 429 without a query. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000)
+  FORWARD_AUTH_UNKNOWN_TENANTS_PER_MINUTE = 30;
 }
 
 export interface ForwardAuthConfig {
@@ -35,6 +43,8 @@ export interface ForwardAuthConfig {
   readonly defaultTenantSlug?: string;
   readonly tokenCacheMax: number;
   readonly cacheTtlMs: number;
+  readonly noTenantTtlMs: number;
+  readonly unknownTenantsPerMinute: number;
   readonly port?: number;
   readonly host: string;
 }
@@ -54,6 +64,8 @@ export const forwardAuthConfigSchema: ConfigSchema<ForwardAuthEnv, ForwardAuthCo
       defaultTenantSlug: env.DEFAULT_TENANT_SLUG?.toLowerCase(),
       tokenCacheMax: env.FORWARD_AUTH_TOKEN_CACHE_MAX,
       cacheTtlMs: env.FORWARD_AUTH_CACHE_TTL_MS,
+      noTenantTtlMs: env.FORWARD_AUTH_NO_TENANT_TTL_MS,
+      unknownTenantsPerMinute: env.FORWARD_AUTH_UNKNOWN_TENANTS_PER_MINUTE,
       port: env.FORWARD_AUTH_PORT,
       host: env.FORWARD_AUTH_HOST,
     };

@@ -1,18 +1,38 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LicensingModule } from '@app/licensing';
 import { SecurityModule } from '@app/security';
-import { ChangePublisher } from './change-publisher';
+import { TenantsModule } from '@app/tenants';
+import { AGENT_STATUS, AgentStatus } from './agent-status';
+import { ForwardAuthCaches } from './forward-auth.caches';
 import { ForwardAuthController } from './forward-auth.controller';
 import { forwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthServer } from './forward-auth.server';
 import { ForwardAuthService } from './forward-auth.service';
-import { TenantDirectory } from './tenant-directory';
+import { ForwardAuthInvalidation } from './invalidation';
 
-@Module({
-  imports: [ConfigModule.forFeature(forwardAuthConfig), SecurityModule, LicensingModule],
-  controllers: [ForwardAuthController],
-  providers: [ForwardAuthService, ForwardAuthServer, TenantDirectory, ChangePublisher],
-  exports: [ForwardAuthService, ForwardAuthServer],
-})
-export class ForwardAuthModule {}
+export interface ForwardAuthModuleOptions {
+  /** The modules that export `agentStatus`. */
+  readonly imports: ModuleMetadata['imports'];
+  /** Required: without it forward-auth could not refuse a disabled agent's tokens, so it does not boot. */
+  readonly agentStatus: Type<AgentStatus>;
+}
+
+@Module({})
+export class ForwardAuthModule {
+  static forRoot(options: ForwardAuthModuleOptions): DynamicModule {
+    return {
+      module: ForwardAuthModule,
+      imports: [ConfigModule.forFeature(forwardAuthConfig), SecurityModule, TenantsModule, LicensingModule, ...(options.imports ?? [])],
+      controllers: [ForwardAuthController],
+      providers: [
+        { provide: AGENT_STATUS, useExisting: options.agentStatus },
+        ForwardAuthCaches,
+        ForwardAuthInvalidation,
+        ForwardAuthService,
+        ForwardAuthServer,
+      ],
+      exports: [ForwardAuthServer],
+    };
+  }
+}

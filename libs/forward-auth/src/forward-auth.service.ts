@@ -1,23 +1,13 @@
-import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
-import { ChangeBus, ProblemException } from '@app/service-core';
-import {
-  hasPlatformScope,
-  insufficientScope,
-  LOGTO_ACCESS_TOKEN_TYP,
-  LogtoTokenVerifier,
-  MachineTokenService,
-  machineTokenKindOfTyp,
-  peekJwtHeader,
-  Principal,
-  readBearerToken,
-  tenantNotFound,
-  unauthorized,
-} from '@app/security';
+import { LicensingService } from '@app/licensing';
+import { Principal, securityErrorFor, TokenVerifier } from '@app/security';
+import { TenantsService } from '@app/tenants';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
-import { ExpiringLru } from './expiring-lru';
+import { decide, ENTER_TENANT, IdentityHeaders } from './decision';
+import { ForwardAuthCaches, NO_SUCH_TENANT, TenantAnswer, TenantSnapshot } from './forward-auth.caches';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
-import { TenantDirectory, TenantSnapshot } from './tenant-directory';
+import { ForwardAuthError } from './forward-auth.errors';
 
 /** The request headers forward-auth reads; everything else (including X-Cameleer-*) is ignored. */
 export interface ForwardedRequest {
@@ -28,256 +18,97 @@ export interface ForwardedRequest {
   readonly accessControlRequestMethod?: string | string[];
 }
 
-export const IDENTITY_HEADER_PREFIX = 'x-cameleer-';
-
-export type Decision = { readonly allow: true; readonly headers: Readonly<Record<string, string>> } | { readonly allow: false; readonly problem: ProblemException };
-
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-/** Raw Authorization headers remembered in front of the SHA-256 (each only while its principal is cached). */
-const MAX_HEADERS_REMEMBERED = 1024;
-/** Slugs by raw X-Forwarded-Host (a pure function of the string): flushed whole when full. */
-const MAX_HOSTS_REMEMBERED = 1024;
+const PREFLIGHT: IdentityHeaders = {};
 
 /**
- * Decides, for every request entering the platform, who is calling and for which tenant.
- * Warm path: a token cache hit and a tenant cache hit, no I/O.
+ * For every request entering the platform: who is calling (the token, verified or cached) and for
+ * which tenant (the forwarded host's, read or cached), then decide(). Warm path: two cache hits, no I/O.
  */
 @Injectable()
-export class ForwardAuthService implements OnModuleInit {
-  private readonly tokens: ExpiringLru<string, Principal>;
-  // Warm path shortcut: raw Authorization header -> token cache key, so a repeated header skips the
-  // bearer parsing and the SHA-256. An entry exists only while the token cache holds that key (it is
-  // dropped when the principal expires, is evicted or invalidated), so a raw token is never kept
-  // longer than its principal; both maps are bounded by MAX_HEADERS_REMEMBERED.
-  private readonly keyByHeader = new Map<string, string>();
-  private readonly headerByKey = new Map<string, string>();
-  private readonly headersRemembered: number;
-  private readonly slugByHost = new Map<string, string | null>();
-  private readonly decisions = new WeakMap<Principal, WeakMap<TenantSnapshot, { decision: Decision; until: number }>>();
-
+export class ForwardAuthService {
   constructor(
     @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
-    private readonly tenants: TenantDirectory,
-    private readonly logto: LogtoTokenVerifier,
-    private readonly machine: MachineTokenService,
-    private readonly changes: ChangeBus,
-    @Optional() @Inject(AGENT_STATUS) private readonly agents?: AgentStatus,
-  ) {
-    this.tokens = new ExpiringLru<string, Principal>(config.tokenCacheMax, (cacheKey) => this.forgetHeaderOf(cacheKey));
-    this.headersRemembered = Math.min(MAX_HEADERS_REMEMBERED, config.tokenCacheMax);
-  }
+    private readonly caches: ForwardAuthCaches,
+    private readonly tokens: TokenVerifier,
+    private readonly tenantsService: TenantsService,
+    private readonly licensing: LicensingService,
+    @Inject(AGENT_STATUS) private readonly agentStatus: AgentStatus,
+  ) {}
 
-  onModuleInit(): void {
-    // Agent tokens of a disabled agent must stop working at once: drop that agent's cached tokens.
-    this.changes.subscribe((change) => {
-      if (change.topic === 'agent') {
-        this.tokens.deleteWhere((principal) => principal.scheme === 'machine' && principal.subject === change.id);
-      }
-    });
-    this.changes.onResync(() => this.tokens.clear());
-  }
-
-  async decide(request: ForwardedRequest): Promise<Decision> {
-    const step = this.start(request);
-    if ('decision' in step) {
-      return step.decision;
-    }
-    const principal = step.principal ?? (await this.verify(step.token, step.cacheKey));
-    if (principal === undefined) {
-      return deny(unauthorized('The bearer token is not valid here.', true));
-    }
-    const tenant = step.slug === undefined ? undefined : await this.tenants.bySlug(step.slug);
-    return tenant === undefined ? deny(tenantNotFound()) : this.authorize(principal, tenant);
-  }
-
-  /**
-   * The decision when everything it needs is already in memory (the warm path), without creating
-   * a single promise; undefined when a token must be verified or a tenant read.
-   */
-  decideFromCache(request: ForwardedRequest): Decision | undefined {
-    const now = Date.now();
-    const step = this.start(request, now);
-    if ('decision' in step) {
-      return step.decision;
-    }
-    if (step.principal === undefined) {
-      return undefined;
-    }
-    if (step.slug === undefined) {
-      return deny(tenantNotFound());
-    }
-    const tenant = this.tenants.peek(step.slug, now);
-    if (tenant === undefined) {
-      return undefined;
-    }
-    return tenant === null ? deny(tenantNotFound()) : this.authorize(step.principal, tenant, now);
-  }
-
-  /** Everything decidable from the headers and the token cache alone. */
-  private start(request: ForwardedRequest, now = Date.now()): { decision: Decision } | { slug?: string; token: string; cacheKey: string; principal?: Principal } {
-    const slug = this.slugOf(single(request.forwardedHost));
+  /** The identity headers for an allowed request; a thrown problem (401, 403, 404, 429, 503) otherwise. */
+  async answer(request: ForwardedRequest): Promise<IdentityHeaders> {
     if (isPreflight(request)) {
-      return { decision: { allow: true, headers: {} } };
+      return PREFLIGHT;
     }
-    const authorization = request.authorization;
-    if (typeof authorization === 'string') {
-      const rememberedKey = this.keyByHeader.get(authorization);
-      if (rememberedKey !== undefined) {
-        const principal = this.tokens.get(rememberedKey, now);
-        if (principal !== undefined) {
-          // Only a header that parsed as exactly "Bearer <token>" is ever remembered.
-          return { slug, token: authorization.slice(BEARER_PREFIX_LENGTH), cacheKey: rememberedKey, principal };
-        }
-      }
-    }
-    const bearer = readBearerToken(authorization);
-    if (bearer.kind === 'none') {
-      return { decision: deny(unauthorized('This request needs a bearer token.', false)) };
-    }
-    if (bearer.kind === 'malformed') {
-      return { decision: deny(unauthorized('The Authorization header must be exactly "Bearer <token>".', true)) };
-    }
-    const cacheKey = sha256(bearer.token);
-    const principal = this.tokens.get(cacheKey, now);
-    if (principal !== undefined && typeof authorization === 'string') {
-      this.rememberHeader(authorization, cacheKey);
-    }
-    return { slug, token: bearer.token, cacheKey, principal };
+    // Warm path: both answers come from the caches, and nothing below awaits.
+    const token = this.tokens.bearerOf(request.authorization);
+    const key = hash('sha256', token, 'base64url');
+    const principal = this.caches.token(key) ?? (await this.verify(token, key));
+    const slug = this.slugOf(single(request.forwardedHost));
+    const tenant = slug === undefined ? NO_SUCH_TENANT : (this.caches.tenant(slug) ?? (await this.load(slug, principal)));
+    return decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
   }
 
-  private rememberHeader(header: string, cacheKey: string): void {
-    if (this.headersRemembered === 0) {
-      return;
+  /** Verifies a token not in the cache (and asks whether its agent is active) and caches the caller. */
+  private async verify(token: string, key: string): Promise<Principal> {
+    const since = this.caches.currentEpoch();
+    const principal = await this.tokens.verify(token, ENTER_TENANT);
+    if (principal.scheme === 'machine' && !(await this.agentIsActive(principal.subject, principal.tenantId))) {
+      throw securityErrorFor({ allow: false, reason: 'invalid_token' });
     }
-    this.forgetHeaderOf(cacheKey);
-    if (this.keyByHeader.size >= this.headersRemembered) {
-      const oldest = this.keyByHeader.entries().next();
-      if (oldest.done !== true) {
-        this.keyByHeader.delete(oldest.value[0]);
-        this.headerByKey.delete(oldest.value[1]);
-      }
-    }
-    this.keyByHeader.set(header, cacheKey);
-    this.headerByKey.set(cacheKey, header);
-  }
-
-  /** Called whenever the token cache drops `cacheKey`: the raw header goes with its principal. */
-  private forgetHeaderOf(cacheKey: string): void {
-    const header = this.headerByKey.get(cacheKey);
-    if (header !== undefined) {
-      this.headerByKey.delete(cacheKey);
-      this.keyByHeader.delete(header);
-    }
-  }
-
-  /**
-   * The decision for a cached principal and a cached tenant snapshot never changes while both objects
-   * live (a tenant change replaces the snapshot), except when the license's grace ends: memoized.
-   */
-  private authorize(principal: Principal, tenant: TenantSnapshot, now = Date.now()): Decision {
-    let byTenant = this.decisions.get(principal);
-    const memo = byTenant?.get(tenant);
-    if (memo !== undefined && memo.until > now) {
-      return memo.decision;
-    }
-    const decision = this.decideFor(principal, tenant);
-    if (byTenant === undefined) {
-      byTenant = new WeakMap();
-      this.decisions.set(principal, byTenant);
-    }
-    byTenant.set(tenant, { decision, until: tenant.license !== undefined && tenant.license.usableUntil.getTime() > now ? tenant.license.usableUntil.getTime() : Number.POSITIVE_INFINITY });
-    return decision;
-  }
-
-  private decideFor(principal: Principal, tenant: TenantSnapshot): Decision {
-    let scopes: string;
-    if (principal.scheme === 'machine') {
-      if (principal.tenantId !== tenant.id) {
-        return deny(tenantNotFound());
-      }
-      scopes = '';
-    } else if (principal.organizationId === undefined) {
-      // Operators: platform scopes, only from tokens not bound to an organization.
-      if (!hasPlatformScope(principal, 'platform:read')) {
-        return deny(tenantNotFound());
-      }
-      scopes = [...principal.scopes].filter((scope) => scope.startsWith('platform:')).join(' ');
-    } else {
-      if (tenant.organizationId === null || principal.organizationId !== tenant.organizationId) {
-        return deny(tenantNotFound());
-      }
-      if (!principal.scopes.has('tenant:read')) {
-        return deny(insufficientScope('tenant:read'));
-      }
-      scopes = [...principal.scopes].filter((scope) => scope.startsWith('tenant:')).join(' ');
-    }
-    // Only a caller proven to belong here learns why the tenant is closed.
-    if (tenant.status !== 'ACTIVE') {
-      return deny(new ProblemException(403, `TENANT_${tenant.status}`, `This tenant is ${tenant.status.toLowerCase()}.`));
-    }
-    const headers: Record<string, string> = {
-      'x-cameleer-tenant-id': tenant.id,
-      'x-cameleer-tenant-slug': tenant.slug,
-      'x-cameleer-subject': principal.subject,
-      'x-cameleer-principal': principal.scheme === 'machine' ? 'agent' : principal.kind,
-      'x-cameleer-scopes': scopes,
-    };
-    if (tenant.license !== undefined && tenant.license.usableUntil.getTime() > Date.now()) {
-      headers['x-cameleer-license-tier'] = tenant.license.tier;
-    }
-    return { allow: true, headers };
-  }
-
-  /** Verifies a token not seen before and caches the principal; undefined when invalid. */
-  private async verify(token: string, cacheKey: string): Promise<Principal | undefined> {
-    const typ = peekJwtHeader(token)?.typ;
-    let principal: Principal | undefined;
-    try {
-      if (typ === LOGTO_ACCESS_TOKEN_TYP) {
-        principal = await this.logto.verify(token);
-      } else if (typeof typ === 'string' && machineTokenKindOfTyp(typ) === 'agent') {
-        // Agent access tokens only: a bootstrap token never opens the platform.
-        const verified = await this.machine.verify('agent', token);
-        if (this.agents !== undefined && !(await this.agents.isActive(verified.subject, verified.tenantId))) {
-          return undefined;
-        }
-        principal = { scheme: 'machine', kind: 'agent', subject: verified.subject, tenantId: verified.tenantId, tokenId: verified.tokenId, expiresAt: verified.expiresAt };
-      }
-    } catch {
-      return undefined;
-    }
-    if (principal !== undefined) {
-      this.tokens.set(cacheKey, principal, Math.min(principal.expiresAt.getTime(), Date.now() + this.config.cacheTtlMs));
-    }
+    this.caches.storeToken(since, key, principal);
     return principal;
   }
 
-  private slugOf(forwardedHost: string | undefined): string | undefined {
-    if (forwardedHost === undefined) {
-      return this.parseSlug(undefined);
+  private async agentIsActive(agentId: string, tenantId: string): Promise<boolean> {
+    const cached = this.caches.agent(agentId, tenantId);
+    if (cached !== undefined) {
+      return cached;
     }
-    let slug = this.slugByHost.get(forwardedHost);
-    if (slug === undefined) {
-      if (this.slugByHost.size >= MAX_HOSTS_REMEMBERED) {
-        this.slugByHost.clear();
-      }
-      slug = this.parseSlug(forwardedHost) ?? null;
-      this.slugByHost.set(forwardedHost, slug);
-    }
-    return slug ?? undefined;
+    const since = this.caches.currentEpoch();
+    const active = await this.agentStatus.isActive(agentId, tenantId);
+    this.caches.storeAgent(since, agentId, { tenantId, active });
+    return active;
   }
 
-  private parseSlug(forwardedHost: string | undefined): string | undefined {
-    const host = forwardedHost?.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
-    const base = this.config.tenantBaseDomain;
-    if (base !== undefined) {
-      if (host === undefined || !host.endsWith(`.${base}`)) {
-        return undefined;
-      }
-      const label = host.slice(0, -base.length - 1);
-      return DNS_LABEL.test(label) ? label : undefined;
+  /** Reads a tenant not in the cache through its owners (tenants, licensing) and caches the answer. */
+  private async load(slug: string, principal: Principal): Promise<TenantAnswer> {
+    const caller = `${principal.scheme}:${principal.subject}`;
+    if (!this.caches.mayLookUpUnknownTenants(caller)) {
+      throw new ForwardAuthError('TOO_MANY_UNKNOWN_TENANTS', 'Too many requests for hosts that are no tenant; retry later.', { headers: { 'retry-after': '60' } });
     }
-    return this.config.defaultTenantSlug;
+    const since = this.caches.currentEpoch();
+    const tenant = await this.tenantsService.findBySlug(slug);
+    if (tenant === undefined) {
+      this.caches.countUnknownTenantLookup(caller);
+      this.caches.storeTenant(since, slug, NO_SUCH_TENANT);
+      return NO_SUCH_TENANT;
+    }
+    const usable = await this.licensing.usableLicense(tenant.id);
+    const snapshot: TenantSnapshot = {
+      id: tenant.id,
+      slug: tenant.slug,
+      status: tenant.status,
+      organizationId: tenant.logtoOrganizationId,
+      license: usable === undefined ? undefined : { tier: usable.license.tier, usableUntil: usable.usableUntil },
+    };
+    this.caches.storeTenant(since, slug, snapshot);
+    return snapshot;
+  }
+
+  /** `<slug>.${TENANT_BASE_DOMAIN}` (lower-cased, port and trailing dot stripped), or the one default tenant. */
+  private slugOf(forwardedHost: string | undefined): string | undefined {
+    const base = this.config.tenantBaseDomain;
+    if (base === undefined) {
+      return this.config.defaultTenantSlug;
+    }
+    const host = forwardedHost?.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+    if (host === undefined || !host.endsWith(`.${base}`)) {
+      return undefined;
+    }
+    const label = host.slice(0, -base.length - 1);
+    return DNS_LABEL.test(label) ? label : undefined;
   }
 }
 
@@ -285,18 +116,6 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? undefined : value;
 }
 
-function deny(problem: ProblemException): Decision {
-  return { allow: false, problem };
-}
-
 function isPreflight(request: ForwardedRequest): boolean {
-  // Cheapest tests first: most requests carry neither Origin nor Access-Control-Request-Method.
-  return single(request.accessControlRequestMethod) !== undefined && single(request.origin) !== undefined && single(request.forwardedMethod)?.toUpperCase() === 'OPTIONS';
-}
-
-const BEARER_PREFIX_LENGTH = 'Bearer '.length;
-
-function sha256(token: string): string {
-  // crypto.hash (Node >= 20.12): one call, no Hash object; same digest as createHash().update().digest().
-  return hash('sha256', token, 'base64url');
+  return single(request.forwardedMethod)?.toUpperCase() === 'OPTIONS' && single(request.origin) !== undefined && single(request.accessControlRequestMethod) !== undefined;
 }

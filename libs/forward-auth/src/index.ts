@@ -1,8 +1,5 @@
 // Traefik ForwardAuth: for every request entering the platform, who is calling and for which tenant.
-export * from './forward-auth.config';
-export * from './forward-auth.service';
-export * from './forward-auth.module';
-export * from './forward-auth.server';
-export * from './tenant-directory';
-export * from './expiring-lru';
-export * from './agent-status';
+export type { AgentStatus } from './agent-status';
+export { forwardAuthConfigSchema } from './forward-auth.config';
+export { ForwardAuthModule } from './forward-auth.module';
+export { ForwardAuthServer } from './forward-auth.server';

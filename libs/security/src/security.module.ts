@@ -1,22 +1,20 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
-import { AccessGuard } from './access/access.guard';
-import { AuthMeController } from './access/auth-me.controller';
+import { AuditTrail } from './audit/audit-trail';
 import { KeysModule } from './keys';
 import { logtoAuthConfig } from './logto/logto-auth.config';
 import { LogtoSigningKeys } from './logto/logto-signing-keys';
 import { LogtoTokenVerifier } from './logto/logto-token-verifier';
 import { MachineTokensModule } from './machine';
+import { TokenVerifier } from './tokens/token-verifier';
 
 /**
- * Authentication and authorization for the whole API: keys from files, the Logto and machine-token
- * verifiers, and the global default-deny guard.
+ * Keys from files, machine tokens, and the one bearer-token verifier (Logto and machine tokens) the
+ * guard and forward-auth share. The guard itself comes with AccessModule.
  */
 @Module({
   imports: [KeysModule, MachineTokensModule, ConfigModule.forFeature(logtoAuthConfig)],
-  controllers: [AuthMeController],
-  providers: [LogtoSigningKeys, LogtoTokenVerifier, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [KeysModule, MachineTokensModule, LogtoTokenVerifier],
+  providers: [LogtoSigningKeys, LogtoTokenVerifier, TokenVerifier, AuditTrail],
+  exports: [KeysModule, MachineTokensModule, TokenVerifier, AuditTrail],
 })
 export class SecurityModule {}

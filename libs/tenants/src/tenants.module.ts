@@ -1,12 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LogtoClientModule } from '@app/logto-client';
 import { IdempotencyModule } from '@app/service-core';
-import { callerKeyOf, TENANT_ACCESS_DIRECTORY, TENANT_ORGANIZATIONS } from '@app/security';
+import { callerKeyOf, TENANT_ACCESS_DIRECTORY } from '@app/security';
 import { TenantAccessDirectoryStore } from './tenant-access-directory';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
-import { TenantOrganizationsStore } from './tenant-organizations';
 import { TenantReconciler } from './tenant-reconciler';
 import { TenantsController } from './tenants.controller';
 import { tenantsConfig } from './tenants.config';
@@ -14,10 +13,9 @@ import { TenantsRepository } from './tenants.repository';
 import { TenantsService } from './tenants.service';
 
 /**
- * Tenants and their Logto organizations. Global so the security guard (and forward-auth, licensing) can inject
- * TENANT_ORGANIZATIONS, TenantsService and TenantEvents.
+ * Tenants and their Logto organizations. Modules that need TenantsService, TenantEvents or (the security lib's
+ * AccessModule) TENANT_ACCESS_DIRECTORY import it.
  */
-@Global()
 @Module({
   imports: [ConfigModule.forFeature(tenantsConfig), LogtoClientModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [TenantsController],
@@ -28,9 +26,7 @@ import { TenantsService } from './tenants.service';
     TenantReconciler,
     TenantEvents,
     { provide: TENANT_ACCESS_DIRECTORY, useClass: TenantAccessDirectoryStore },
-    // Until the security guard reads TENANT_ACCESS_DIRECTORY (then this and tenant-organizations.ts go).
-    { provide: TENANT_ORGANIZATIONS, useClass: TenantOrganizationsStore },
   ],
-  exports: [TenantsService, TenantEvents, TENANT_ACCESS_DIRECTORY, TENANT_ORGANIZATIONS],
+  exports: [TenantsService, TenantEvents, TENANT_ACCESS_DIRECTORY],
 })
 export class TenantsModule {}

@@ -1,7 +1,8 @@
 import { IdempotencyKey, SchemaDefinition } from '@app/service-core';
 import { Tenant } from '@app/tenants';
 import { License } from '@app/licensing';
-import { Agent, AgentAssertionJti, AgentBootstrapToken, AuditEvent } from '@app/agents';
+import { AuditEvent } from '@app/security';
+import { Agent, AgentAssertionJti, AgentBootstrapToken } from '@app/agents';
 import { CreateIdempotencyKeys1795965600000 } from './migrations/1795965600000-CreateIdempotencyKeys';
 import { CreateTenants1795965700000 } from './migrations/1795965700000-CreateTenants';
 import { CreateLicenses1795965800000 } from './migrations/1795965800000-CreateLicenses';

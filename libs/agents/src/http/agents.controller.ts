@@ -1,13 +1,16 @@
-import { Body, Controller, Get, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
-import { ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Throttle } from '@nestjs/throttler';
-import type { FastifyRequest } from 'fastify';
-import { Public } from '@app/service-core';
+import { Body, Controller, Get, Header, HttpCode, Post, UseFilters } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiErrors, Public } from '@app/service-core';
 import { CurrentPrincipal, MachineAuth, MachinePrincipal, Principal } from '@app/security';
-import { AgentsService } from '../agents.service';
-import { agentRateLimit, SourceIpResolver } from '../source-ip.resolver';
-import { AgentAuthFailureFilter, markTokenVerified } from './agent-auth-failure.filter';
+import { TENANTS_ERRORS } from '@app/tenants';
+import { AgentAdminService } from '../agent-admin.service';
+import { AgentRateLimited } from '../agent-rate-limit';
+import { AgentRegistrationService } from '../agent-registration.service';
+import { AgentTokensService } from '../agent-tokens.service';
+import { AGENTS_ERRORS } from '../agents.errors';
+import { SourceIp } from '../source-ip.resolver';
 import { AgentAccessTokenDto, AgentSelfDto, AgentTokenRequest, RegisterAgentRequest, RegisteredAgentDto } from './agents.dto';
+import { CountsUnverified } from './unverified-credential.filter';
 
 function machine(principal: Principal): MachinePrincipal {
   if (principal.scheme !== 'machine') {
@@ -19,37 +22,38 @@ function machine(principal: Principal): MachinePrincipal {
 /** What agents call: registration with a bootstrap token, access tokens for assertions, and who they are. */
 @ApiTags('agents')
 @Controller('agents')
-@UseFilters(AgentAuthFailureFilter)
 export class AgentsController {
   constructor(
-    private readonly agents: AgentsService,
-    private readonly sourceIp: SourceIpResolver,
+    private readonly registration: AgentRegistrationService,
+    private readonly tokens: AgentTokensService,
+    private readonly admin: AgentAdminService,
   ) {}
 
   @Post('register')
   @MachineAuth('agent-bootstrap')
-  @Throttle(agentRateLimit)
+  @UseFilters(CountsUnverified('bootstrap_token'))
+  @AgentRateLimited()
   @HttpCode(201)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Register an agent with a bootstrap token',
     description:
-      'Bearer: a bootstrap token (agent-bootstrap+jwt). Consumes one use atomically; the tenant must be ACTIVE with a current, ' +
-      'unexpired license and fewer enabled agents than its maxAgents (a refusal by license does not consume the use). ' +
-      'Rate-limited per source IP.',
+      'Bearer: a bootstrap token (agent-bootstrap+jwt). Consumes one use atomically; the tenant must be ACTIVE with a usable ' +
+      'license (current, not revoked, within its end plus grace) and fewer enabled agents than its maxAgents (a refusal by ' +
+      'tenant or license does not consume the use). Rate-limited per source IP.',
   })
   @ApiCreatedResponse({ type: RegisteredAgentDto })
   @ApiUnauthorizedResponse({ description: '`INVALID_TOKEN`: expired, revoked, used up, tampered or not this tenant’s.' })
-  @ApiForbiddenResponse({ description: '`LICENSE_REQUIRED`, `LICENSE_LIMIT_REACHED` or `TENANT_NOT_ACTIVE`.' })
+  @ApiErrors(AGENTS_ERRORS, 'LICENSE_REQUIRED', 'LICENSE_LIMIT_REACHED')
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
   @ApiTooManyRequestsResponse({ description: 'Too many requests from this source IP.' })
-  register(@Body() body: RegisterAgentRequest, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest): Promise<RegisteredAgentDto> {
-    markTokenVerified(request);
-    return this.agents.register(machine(principal), body, this.sourceIp.of(request));
+  register(@Body() body: RegisterAgentRequest, @CurrentPrincipal() principal: Principal, @SourceIp() sourceIp: string | undefined): Promise<RegisteredAgentDto> {
+    return this.registration.register(machine(principal), body, sourceIp);
   }
 
   @Post('token')
   @Public()
-  @Throttle(agentRateLimit)
+  @AgentRateLimited()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
@@ -60,20 +64,20 @@ export class AgentsController {
       'ahead. A disabled agent, or one of a tenant that is not ACTIVE, gets 401. Rate-limited per source IP.',
   })
   @ApiOkResponse({ type: AgentAccessTokenDto })
-  @ApiUnauthorizedResponse({ description: '`INVALID_ASSERTION`.' })
+  @ApiErrors(AGENTS_ERRORS, 'INVALID_ASSERTION')
   @ApiTooManyRequestsResponse({ description: 'Too many requests from this source IP.' })
-  token(@Body() body: AgentTokenRequest, @Req() request: FastifyRequest): Promise<AgentAccessTokenDto> {
-    return this.agents.exchange(body.assertion, this.sourceIp.of(request));
+  token(@Body() body: AgentTokenRequest, @SourceIp() sourceIp: string | undefined): Promise<AgentAccessTokenDto> {
+    return this.tokens.exchange(body.assertion, sourceIp);
   }
 
   @Get('me')
   @MachineAuth('agent')
+  @UseFilters(CountsUnverified('agent_token'))
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'The calling agent, its tenant and a freshly signed license token' })
   @ApiOkResponse({ type: AgentSelfDto })
   @ApiUnauthorizedResponse({ description: 'Invalid token, or the agent is disabled.' })
-  me(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest): Promise<AgentSelfDto> {
-    markTokenVerified(request);
-    return this.agents.me(machine(principal));
+  me(@CurrentPrincipal() principal: Principal): Promise<AgentSelfDto> {
+    return this.admin.self(machine(principal));
   }
 }

@@ -1,21 +1,21 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req, UseInterceptors } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
-import { Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
-import { Authorize, CurrentPrincipal, Principal } from '@app/security';
-import { AgentsService } from '../agents.service';
-import { AuditLog } from '../audit-log';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
+import { AuditEvent, AuditTrail, Authorize, CurrentPrincipal, Principal } from '@app/security';
+import { TENANTS_ERRORS, TenantsService } from '@app/tenants';
+import { AgentAdminService } from '../agent-admin.service';
+import { AGENTS_ERRORS } from '../agents.errors';
 import { BootstrapTokensService } from '../bootstrap-tokens.service';
-import { SourceIpResolver } from '../source-ip.resolver';
+import { SourceIp } from '../source-ip.resolver';
 import { AgentDto, AuditEventDto, BootstrapTokenDto, CreateBootstrapTokenRequest, MintedBootstrapTokenDto } from './agents.dto';
-import { BootstrapTokenRevealInterceptor, stashMintedToken } from './token-reveal.interceptor';
+import { BootstrapTokenReveal, MINTED_TOKEN, MintResult } from './bootstrap-token-reveal.interceptor';
 
 class BootstrapTokenPage extends PageOf(BootstrapTokenDto) {}
 class AgentPage extends PageOf(AgentDto) {}
 class AuditEventPage extends PageOf(AuditEventDto) {}
 
 /** Who acted, as recorded in created_by / revoked_by / disabled_by and the audit trail. */
-export function actorOf(principal: Principal): string {
+function actorOf(principal: Principal): string {
   return principal.scheme === 'logto' ? `${principal.kind}:${principal.subject}` : `agent:${principal.subject}`;
 }
 
@@ -25,9 +25,9 @@ export function actorOf(principal: Principal): string {
 export class TenantAgentsController {
   constructor(
     private readonly tokens: BootstrapTokensService,
-    private readonly agents: AgentsService,
-    private readonly audit: AuditLog,
-    private readonly sourceIp: SourceIpResolver,
+    private readonly agents: AgentAdminService,
+    private readonly tenants: TenantsService,
+    private readonly audit: AuditTrail,
   ) {}
 
   @Post(':id/bootstrap-tokens')
@@ -41,27 +41,26 @@ export class TenantAgentsController {
       'only: it is not stored. A replay with the same Idempotency-Key returns a newly signed token for the same row while it is usable.',
   })
   @ApiCreatedResponse({ type: MintedBootstrapTokenDto })
-  @ApiNotFoundResponse({ description: 'No such tenant.' })
-  @ApiConflictResponse({ description: '`TENANT_NOT_ACTIVE`, `BOOTSTRAP_TOKEN_UNAVAILABLE` (replay of an expired or revoked token), or `IDEMPOTENCY_IN_PROGRESS`.' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
+  @ApiErrors(AGENTS_ERRORS, 'BOOTSTRAP_TOKEN_UNAVAILABLE')
   @Idempotent()
   // Below @Idempotent(), so it wraps IdempotencyInterceptor: the stored response never holds the token.
-  @UseInterceptors(BootstrapTokenRevealInterceptor)
+  @UseInterceptors(BootstrapTokenReveal)
   async mint(
     @Param('id') id: string,
     @Body() body: CreateBootstrapTokenRequest,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ): Promise<BootstrapTokenDto> {
-    const { token, ...view } = await this.tokens.mint(id, { ...body, createdBy: actorOf(principal), sourceIp: this.sourceIp.of(request) });
-    stashMintedToken(request, token);
-    return view;
+    @SourceIp() sourceIp: string | undefined,
+  ): Promise<MintResult> {
+    const { view, token } = await this.tokens.mint(id, { ...body, createdBy: actorOf(principal), sourceIp });
+    return { ...view, [MINTED_TOKEN]: token };
   }
 
   @Get(':id/bootstrap-tokens')
   @Authorize({ platform: 'platform:read', tenant: 'tenant:admin' })
   @ApiOperation({ summary: "A tenant's bootstrap tokens, newest first (never the tokens themselves)" })
   @ApiOkResponse({ type: BootstrapTokenPage })
-  @ApiNotFoundResponse({ description: 'No such tenant.' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
   listTokens(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<BootstrapTokenDto>> {
     return this.tokens.list(id, query);
   }
@@ -71,21 +70,21 @@ export class TenantAgentsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a bootstrap token', description: 'Registrations with it fail from now on; revoking twice is harmless.' })
   @ApiNoContentResponse({ description: 'Revoked.' })
-  @ApiNotFoundResponse({ description: 'No such tenant or token.' })
+  @ApiErrors(AGENTS_ERRORS, 'NOT_FOUND')
   async revokeToken(
     @Param('id') id: string,
     @Param('tokenId') tokenId: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
+    @SourceIp() sourceIp: string | undefined,
   ): Promise<void> {
-    await this.tokens.revoke(id, tokenId, actorOf(principal), this.sourceIp.of(request));
+    await this.tokens.revoke(id, tokenId, actorOf(principal), sourceIp);
   }
 
   @Get(':id/agents')
   @Authorize({ platform: 'platform:read', tenant: 'tenant:admin' })
   @ApiOperation({ summary: "A tenant's agents, newest first" })
   @ApiOkResponse({ type: AgentPage })
-  @ApiNotFoundResponse({ description: 'No such tenant.' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
   listAgents(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<AgentDto>> {
     return this.agents.list(id, query);
   }
@@ -98,23 +97,24 @@ export class TenantAgentsController {
     description: 'It gets no new access tokens, /api/agents/me refuses it, and forward-auth stops accepting its tokens within a second.',
   })
   @ApiOkResponse({ type: AgentDto })
-  @ApiNotFoundResponse({ description: 'No such tenant or agent.' })
+  @ApiErrors(AGENTS_ERRORS, 'NOT_FOUND')
   disable(
     @Param('id') id: string,
     @Param('agentId') agentId: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
+    @SourceIp() sourceIp: string | undefined,
   ): Promise<AgentDto> {
-    return this.agents.disable(id, agentId, actorOf(principal), this.sourceIp.of(request));
+    return this.agents.disable(id, agentId, actorOf(principal), sourceIp);
   }
 
   @Get(':id/audit-events')
   @Authorize({ platform: 'platform:read', tenant: 'tenant:admin' })
   @ApiOperation({ summary: "A tenant's audit trail of agent credentials, newest first" })
   @ApiOkResponse({ type: AuditEventPage })
-  @ApiNotFoundResponse({ description: 'No such tenant.' })
-  async listAudit(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<AuditEventDto>> {
-    await this.agents.tenantExists(id);
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
+  async listAudit(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<AuditEvent>> {
+    // 404 unless the tenant exists (deleted ones are shown to operators, as everywhere).
+    await this.tenants.get(id);
     return this.audit.list(id, query);
   }
 }

@@ -1,31 +1,24 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { PUBLIC_ROUTE } from '@app/service-core';
-import { LogtoTokenError, LogtoTokenVerifier, LOGTO_ACCESS_TOKEN_TYP } from '../logto/logto-token-verifier';
-import { machineTokenKindOfTyp, MachineTokenError, MachineTokenService } from '../machine';
-import { ACCESS_POLICY, AccessPolicy, PlatformScope, TenantScope } from './access-policy';
-import { insufficientScope, routeNotDeclared, tenantNotFound, unauthorized } from './auth-errors';
-import { peekJwtHeader, readBearerToken } from './bearer-token';
-import { hasPlatformScope, isOperator, LogtoPrincipal, MachinePrincipal, Principal } from './principal';
-import { attachPrincipal, attachTenantBinding } from './request-principal';
-import { TENANT_ORGANIZATIONS, TenantOrganizations } from './tenant-binding';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid, PUBLIC_ROUTE } from '@app/service-core';
+import { TokenVerifier } from '../tokens/token-verifier';
+import { ACCESS_POLICY, AccessPolicy } from './access-policy';
+import { evaluateAccess, requirementOf } from './evaluate-access';
+import { attachPrincipal } from './request-principal';
+import { securityErrorFor } from './security-errors';
+import { TENANT_ACCESS_DIRECTORY, TenantAccessDirectory, TenantAccessFacts } from './tenant-access';
 
 /**
  * The one global guard: a route is callable only as its policy says (@Public, @Authorize,
- * @Authenticated, @MachineAuth); a route that says nothing is denied. A bearer token is routed to
- * exactly one verifier by its header `typ`, so a machine token never reaches the Logto verifier
- * and a Logto token never reaches the machine one.
+ * @Authenticated, @MachineAuth), decided by evaluateAccess; a route that says nothing is denied.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly logto: LogtoTokenVerifier,
-    private readonly machine: MachineTokenService,
-    @Optional() @Inject(TENANT_ORGANIZATIONS) private readonly tenants?: TenantOrganizations,
+    private readonly tokens: TokenVerifier,
+    @Inject(TENANT_ACCESS_DIRECTORY) private readonly tenants: TenantAccessDirectory,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,90 +28,23 @@ export class AccessGuard implements CanActivate {
     }
     const policy = this.reflector.getAllAndOverride<AccessPolicy | undefined>(ACCESS_POLICY, targets);
     if (policy === undefined) {
-      throw routeNotDeclared();
+      throw securityErrorFor({ allow: false, reason: 'not_declared' });
     }
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = await this.authenticate(request.headers.authorization, policy);
+    const requirement = requirementOf(policy);
+    const principal = await this.tokens.verify(this.tokens.bearerOf(request.headers.authorization), requirement);
     attachPrincipal(request, principal);
-    if (principal.scheme === 'logto' && policy.scheme === 'logto') {
-      await this.authorize(request, principal, policy);
+    const tenant = requirement.tenant === undefined || policy.scheme !== 'logto' ? undefined : await this.tenantOf(request, policy.tenantParam);
+    const verdict = evaluateAccess(principal, requirement, tenant);
+    if (!verdict.allow) {
+      throw securityErrorFor(verdict);
     }
     return true;
   }
 
-  private async authenticate(authorization: string | string[] | undefined, policy: AccessPolicy): Promise<Principal> {
-    const bearer = readBearerToken(authorization);
-    if (bearer.kind === 'none') {
-      throw unauthorized('This call needs a bearer token.', false);
-    }
-    if (bearer.kind === 'malformed') {
-      throw unauthorized('The Authorization header must be exactly "Bearer <token>".', true);
-    }
-    const typ = peekJwtHeader(bearer.token)?.typ;
-    if (policy.scheme === 'logto') {
-      if (typ !== LOGTO_ACCESS_TOKEN_TYP) {
-        throw unauthorized('This call needs a Logto access token for this API.', true);
-      }
-      try {
-        return await this.logto.verify(bearer.token);
-      } catch (error) {
-        throw rejected(error);
-      }
-    }
-    const kind = machineTokenKindOfTyp(typeof typ === 'string' ? typ : undefined);
-    if (kind === undefined || !policy.kinds.includes(kind)) {
-      throw unauthorized('This call needs a machine token of another kind.', true);
-    }
-    try {
-      const verified = await this.machine.verify(kind, bearer.token);
-      const principal: MachinePrincipal = {
-        scheme: 'machine',
-        kind,
-        subject: verified.subject,
-        tenantId: verified.tenantId,
-        tokenId: verified.tokenId,
-        expiresAt: verified.expiresAt,
-      };
-      return principal;
-    } catch (error) {
-      throw rejected(error);
-    }
+  /** The path's tenant (param `id` unless the policy names another); undefined when there is none. */
+  private async tenantOf(request: FastifyRequest, tenantParam = 'id'): Promise<TenantAccessFacts | undefined> {
+    const tenantId = (request.params as Record<string, string | undefined>)[tenantParam];
+    return tenantId !== undefined && isUuid(tenantId) ? this.tenants.byId(tenantId) : undefined;
   }
-
-  /** Operators by platform scope; otherwise the caller must be bound to the path's tenant, and only then is told about scopes. */
-  private async authorize(
-    request: FastifyRequest,
-    principal: LogtoPrincipal,
-    policy: { platform?: PlatformScope; tenant?: TenantScope; tenantParam?: string },
-  ): Promise<void> {
-    const { platform, tenant } = policy;
-    if (platform !== undefined && hasPlatformScope(principal, platform)) {
-      return;
-    }
-    if (tenant === undefined) {
-      if (platform !== undefined) {
-        throw insufficientScope(platform);
-      }
-      return;
-    }
-    if (isOperator(principal)) {
-      throw insufficientScope(platform ?? tenant);
-    }
-    const tenantId = (request.params as Record<string, string | undefined>)[policy.tenantParam ?? 'id'];
-    const organizationId = tenantId !== undefined && UUID.test(tenantId) ? await this.tenants?.organizationOf(tenantId) : undefined;
-    if (tenantId === undefined || organizationId === undefined || principal.organizationId !== organizationId) {
-      throw tenantNotFound();
-    }
-    if (!principal.scopes.has(tenant)) {
-      throw insufficientScope(tenant);
-    }
-    attachTenantBinding(request, { tenantId, organizationId });
-  }
-}
-
-function rejected(error: unknown): Error {
-  if (error instanceof LogtoTokenError || error instanceof MachineTokenError) {
-    return unauthorized('The bearer token is not valid here.', true);
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }

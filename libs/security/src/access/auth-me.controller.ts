@@ -1,9 +1,10 @@
-import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from './access-policy';
+import { isOperator } from './evaluate-access';
 import { LogtoPrincipal } from './principal';
 import { CurrentPrincipal } from './request-principal';
-import { TENANT_ORGANIZATIONS, TenantOrganizations } from './tenant-binding';
+import { TENANT_ACCESS_DIRECTORY, TenantAccessDirectory } from './tenant-access';
 
 export class CallerView {
   @ApiProperty({ enum: ['user', 'app'], description: '`app` for machine-to-machine tokens (sub === client_id)' })
@@ -20,7 +21,7 @@ export class CallerView {
 @ApiTags('auth')
 @Controller('auth')
 export class AuthMeController {
-  constructor(@Optional() @Inject(TENANT_ORGANIZATIONS) private readonly tenants?: TenantOrganizations) {}
+  constructor(@Inject(TENANT_ACCESS_DIRECTORY) private readonly tenants: TenantAccessDirectory) {}
 
   /** Who the API thinks the caller is: the first thing to try when a token misbehaves. */
   @Get('me')
@@ -28,15 +29,16 @@ export class AuthMeController {
   @ApiOperation({ summary: 'The calling principal as this API sees it' })
   @ApiOkResponse({ type: CallerView })
   async me(@CurrentPrincipal() principal: LogtoPrincipal): Promise<CallerView> {
-    const tenantId = principal.organizationId === undefined ? undefined : await this.tenants?.tenantOf(principal.organizationId);
+    const tenant = principal.organizationId === undefined ? undefined : await this.tenants.byOrganization(principal.organizationId);
     return {
       kind: principal.kind,
       subject: principal.subject,
       clientId: principal.clientId,
       scopes: [...principal.scopes].sort(),
       organizationId: principal.organizationId,
-      tenantId,
-      operator: principal.organizationId === undefined && [...principal.scopes].some((scope) => scope.startsWith('platform:')),
+      // A deleted tenant has no members any more (as evaluateAccess says).
+      tenantId: tenant === undefined || tenant.status === 'DELETED' ? undefined : tenant.id,
+      operator: isOperator(principal),
       expiresAt: principal.expiresAt.toISOString(),
     };
   }

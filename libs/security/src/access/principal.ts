@@ -26,12 +26,3 @@ export interface MachinePrincipal {
   readonly tokenId: string;
   readonly expiresAt: Date;
 }
-
-/** Platform scopes count only from tokens that are not bound to an organization (global roles). */
-export function hasPlatformScope(principal: LogtoPrincipal, scope: string): boolean {
-  return principal.organizationId === undefined && principal.scopes.has(scope);
-}
-
-export function isOperator(principal: LogtoPrincipal): boolean {
-  return principal.organizationId === undefined && [...principal.scopes].some((scope) => scope.startsWith('platform:'));
-}

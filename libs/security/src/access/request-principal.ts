@@ -1,31 +1,16 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { Principal } from './principal';
 
-/** The tenant a Logto caller was proven to be bound to on this request. */
-export interface TenantBinding {
-  readonly tenantId: string;
-  readonly organizationId: string;
-}
-
 const PRINCIPAL = Symbol('cameleer.principal');
-const TENANT_BINDING = Symbol('cameleer.tenant-binding');
 
-type WithAuth = { [PRINCIPAL]?: Principal; [TENANT_BINDING]?: TenantBinding };
+type WithAuth = { [PRINCIPAL]?: Principal };
 
 export function attachPrincipal(request: object, principal: Principal): void {
   (request as WithAuth)[PRINCIPAL] = principal;
 }
 
-export function attachTenantBinding(request: object, binding: TenantBinding): void {
-  (request as WithAuth)[TENANT_BINDING] = binding;
-}
-
 export function principalOf(request: object): Principal | undefined {
   return (request as WithAuth)[PRINCIPAL];
-}
-
-export function tenantBindingOf(request: object): TenantBinding | undefined {
-  return (request as WithAuth)[TENANT_BINDING];
 }
 
 /**

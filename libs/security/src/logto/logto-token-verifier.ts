@@ -3,18 +3,12 @@ import type { KeyObject } from 'node:crypto';
 import type { JwtPayload, VerifyOptions } from 'jsonwebtoken';
 import { Strategy as JwtStrategy } from 'passport-jwt';
 import { LogtoPrincipal } from '../access/principal';
-import { peekJwtHeader } from '../access/bearer-token';
+import { peekJwtHeader } from '../tokens/bearer-token';
+import { TokenRejected } from '../tokens/token-rejected';
 import { logtoAuthConfig, LogtoAuthConfig } from './logto-auth.config';
 import { LogtoSigningKeys } from './logto-signing-keys';
 
 export const LOGTO_ACCESS_TOKEN_TYP = 'at+jwt';
-
-export class LogtoTokenError extends Error {
-  constructor(readonly reason: 'not_configured' | 'malformed' | 'wrong_type' | 'algorithm_not_allowed' | 'unknown_key' | 'invalid' | 'missing_claim') {
-    super(`Logto access token rejected: ${reason}`);
-    this.name = 'LogtoTokenError';
-  }
-}
 
 // passport-jwt's own verifier (jsonwebtoken.verify underneath), called directly so that the guard
 // and forward-auth share one code path without a fake request.
@@ -41,31 +35,31 @@ export class LogtoTokenVerifier {
   async verify(token: string): Promise<LogtoPrincipal> {
     const { issuer, audience } = this.config;
     if (issuer === undefined || audience === undefined) {
-      throw new LogtoTokenError('not_configured');
+      throw new TokenRejected('not_configured');
     }
     const header = peekJwtHeader(token);
     if (header === undefined) {
-      throw new LogtoTokenError('malformed');
+      throw new TokenRejected('malformed');
     }
     if (header.typ !== LOGTO_ACCESS_TOKEN_TYP) {
-      throw new LogtoTokenError('wrong_type');
+      throw new TokenRejected('wrong_type');
     }
     if (typeof header.alg !== 'string' || !(this.config.algorithms as readonly string[]).includes(header.alg)) {
-      throw new LogtoTokenError('algorithm_not_allowed');
+      throw new TokenRejected('bad_signature');
     }
     if (typeof header.kid !== 'string') {
-      throw new LogtoTokenError('unknown_key');
+      throw new TokenRejected('unknown_key');
     }
     const key = await this.signingKeys.keyFor(header.kid);
     if (key === undefined) {
-      throw new LogtoTokenError('unknown_key');
+      throw new TokenRejected('unknown_key');
     }
     const payload = await new Promise<JwtPayload>((resolve, reject) =>
       verifyJwt(
         token,
         key,
         { algorithms: [...this.config.algorithms], issuer, audience, clockTolerance: this.config.clockToleranceSeconds },
-        (error, decoded) => (error !== null || typeof decoded !== 'object' ? reject(new LogtoTokenError('invalid')) : resolve(decoded)),
+        (error, decoded) => (error !== null || typeof decoded !== 'object' ? reject(new TokenRejected('bad_signature')) : resolve(decoded)),
       ),
     );
     return toPrincipal(payload);
@@ -78,10 +72,10 @@ function toPrincipal(payload: JwtPayload): LogtoPrincipal {
   const scope: unknown = payload.scope;
   const organizationId: unknown = payload.organization_id;
   if (typeof sub !== 'string' || typeof exp !== 'number' || typeof clientId !== 'string' || typeof scope !== 'string') {
-    throw new LogtoTokenError('missing_claim');
+    throw new TokenRejected('missing_claim');
   }
   if (organizationId !== undefined && typeof organizationId !== 'string') {
-    throw new LogtoTokenError('missing_claim');
+    throw new TokenRejected('missing_claim');
   }
   return {
     scheme: 'logto',

@@ -2,7 +2,7 @@ import { randomUUID, KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeProtectedHeader, JWTPayload, jwtVerify, JWTVerifyGetKey, SignJWT } from 'jose';
 import { Keyring, MACHINE_KEYRING } from '../keys';
-import { MachineTokenError, MachineTokenErrorReason } from './machine-token.error';
+import { rejectionOf, TokenRejected } from '../tokens/token-rejected';
 import { MACHINE_TOKEN_KINDS, MachineTokenKind, MachineTokenKindSpec } from './machine-token-kinds';
 import { MachineTokensConfig, machineTokensConfig } from './machine-tokens.config';
 
@@ -51,46 +51,6 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-/** Maps a jose error (by its stable `code`) to a reason; anything unrecognised fails closed as malformed. */
-function reasonOf(error: unknown): MachineTokenErrorReason {
-  if (error instanceof MachineTokenError) {
-    return error.reason;
-  }
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-  switch (code) {
-    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-    case 'ERR_JOSE_ALG_NOT_ALLOWED': // alg none, HS256, RS256, ...: not an acceptable signature
-      return 'bad_signature';
-    case 'ERR_JWT_EXPIRED': // exp passed, or iat older than the kind's maximum lifetime
-      return 'expired';
-    case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
-      const { claim, reason } = error as { claim?: unknown; reason?: unknown };
-      if (reason === 'missing') {
-        return 'missing_claim';
-      }
-      if (reason !== 'check_failed') {
-        return 'malformed'; // a claim of the wrong JSON type
-      }
-      switch (claim) {
-        case 'typ':
-          return 'wrong_type';
-        case 'iss':
-          return 'wrong_issuer';
-        case 'aud':
-          return 'wrong_audience';
-        case 'nbf':
-        case 'iat':
-          return 'not_yet_valid';
-        default:
-          return 'malformed';
-      }
-    }
-    default:
-      // ERR_JWS_INVALID, ERR_JWT_INVALID, ERR_JOSE_NOT_SUPPORTED (e.g. an unknown crit), TypeError, ...
-      return 'malformed';
-  }
-}
-
 /**
  * Signs and verifies machine tokens: compact JWS, EdDSA (Ed25519) with the machine keyring, one `typ`,
  * audience and lifetime cap per kind. Verification picks the key by `kid` from the in-memory keyring only;
@@ -110,15 +70,15 @@ export class MachineTokenService {
     this.resolveKey = (header): KeyObject => {
       // Extensions are not supported (jose already refuses unknown ones; this also refuses b64).
       if (header.crit !== undefined) {
-        throw new MachineTokenError('malformed');
+        throw new TokenRejected('malformed');
       }
       if (!isNonEmptyString(header.kid)) {
-        throw new MachineTokenError('unknown_key');
+        throw new TokenRejected('unknown_key');
       }
       // A kid is only ever a key into the in-memory map: "../../license/x" simply is not in it.
       const key = this.keyring.verificationKey(header.kid);
       if (key === undefined) {
-        throw new MachineTokenError('unknown_key');
+        throw new TokenRejected('unknown_key');
       }
       return key;
     };
@@ -166,11 +126,11 @@ export class MachineTokenService {
     return { token, jti, expiresAt: new Date(exp * 1000) };
   }
 
-  /** Verifies a token of the given kind; every failure is a MachineTokenError with a reason code. */
+  /** Verifies a token of the given kind; every failure is TokenRejected with a reason. */
   async verify(kind: MachineTokenKind, token: string): Promise<VerifiedMachineToken> {
     const spec = this.spec(kind);
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_MACHINE_TOKEN_LENGTH) {
-      throw new MachineTokenError('malformed');
+      throw new TokenRejected('malformed');
     }
     const tolerance = this.config.clockToleranceSeconds;
     const audience = spec.audience(this.config.issuer);
@@ -187,21 +147,21 @@ export class MachineTokenService {
         maxTokenAge: spec.maxLifetimeSeconds,
       }));
     } catch (error) {
-      throw new MachineTokenError(reasonOf(error));
+      throw rejectionOf(error);
     }
 
     // jose accepts an `aud` array that contains ours; we never mint one, so only the exact string passes.
     if (payload.aud !== audience) {
-      throw new MachineTokenError('wrong_audience');
+      throw new TokenRejected('wrong_audience');
     }
     const { sub, jti, iat, exp } = payload;
     const tenantId = payload.tenant_id;
     if (!isNonEmptyString(sub) || !isNonEmptyString(jti) || !isNonEmptyString(tenantId) || typeof iat !== 'number' || typeof exp !== 'number') {
-      throw new MachineTokenError('malformed');
+      throw new TokenRejected('malformed');
     }
     // Belt and braces next to maxTokenAge: an iat in the future beyond the tolerance is never accepted.
     if (iat > Math.floor(Date.now() / 1000) + tolerance) {
-      throw new MachineTokenError('not_yet_valid');
+      throw new TokenRejected('not_yet_valid');
     }
     return {
       kind,

@@ -18,20 +18,26 @@ export interface Change {
 export type ChangeHandler = (change: Change) => void;
 
 const CHANNEL = 'cameleer_changes';
+// A half-open connection (no RST: a partition, a frozen server) raises no event: a query on the
+// listening connection every few seconds finds it, so the channel is known lost within seconds.
+const HEARTBEAT_MS = 5_000;
 
 /**
  * Cross-replica change notifications: PostgreSQL LISTEN/NOTIFY on a real server, an in-process bus
  * on embedded PostgreSQL (one process). Local subscribers hear a change immediately; other replicas
- * within the NOTIFY round trip. When the listening connection is (re)established, `onResync`
- * handlers run — notifications sent while it was down are lost, so caches must be flushed then.
+ * within the NOTIFY round trip. `connected` says whether the listening connection is up: while it
+ * is down, notifications from other replicas are lost, so whoever caches what they invalidate must
+ * stop caching (`onConnectionChange` hears each loss and each recovery). Embedded PostgreSQL has one
+ * process and no listening connection: always connected.
  */
 @Injectable()
 export class ChangeBus implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ChangeBus.name);
   private readonly origin = randomUUID();
   private readonly handlers = new Set<ChangeHandler>();
-  private readonly resyncHandlers = new Set<() => void>();
+  private readonly connectionHandlers = new Set<(connected: boolean) => void>();
   private listener?: Client;
+  private listening = false;
   private stopped = false;
 
   constructor(
@@ -44,9 +50,15 @@ export class ChangeBus implements OnApplicationBootstrap, OnApplicationShutdown 
     return () => this.handlers.delete(handler);
   }
 
-  onResync(handler: () => void): () => void {
-    this.resyncHandlers.add(handler);
-    return () => this.resyncHandlers.delete(handler);
+  /** True while changes from other replicas arrive (always on embedded PostgreSQL). */
+  get connected(): boolean {
+    return this.endpoint.isEmbedded || this.listening;
+  }
+
+  /** Hears every loss (false) and recovery (true) of the channel; returns the function that unsubscribes. */
+  onConnectionChange(handler: (connected: boolean) => void): () => void {
+    this.connectionHandlers.add(handler);
+    return () => this.connectionHandlers.delete(handler);
   }
 
   /** Tells this instance now and the others through NOTIFY. Never throws: the caches' hard TTL is the backstop. */
@@ -75,27 +87,50 @@ export class ChangeBus implements OnApplicationBootstrap, OnApplicationShutdown 
     let delayMs = 250;
     while (!this.stopped) {
       const client = new Client({ connectionString: await this.endpoint.url(), keepAlive: true, application_name: 'cameleer-saas-changes' });
+      let lost = (): void => undefined;
       const closed = new Promise<void>((resolve) => {
+        lost = resolve;
         client.once('end', resolve);
-        client.once('error', () => resolve());
+        // Kept for the client's whole life: an 'error' without a listener would crash the process.
+        client.on('error', () => resolve());
       });
+      let heartbeat: NodeJS.Timeout | undefined;
       try {
         await client.connect();
         client.on('notification', (message) => this.receive(message.payload));
         await client.query(`LISTEN ${CHANNEL}`);
         this.listener = client;
         delayMs = 250;
-        this.resync();
+        heartbeat = setInterval(() => probe(client, lost), HEARTBEAT_MS);
+        this.setListening(true);
         await closed;
       } catch (error) {
         this.logger.warn(`change listener: ${error instanceof Error ? error.message : String(error)}`);
       }
-      await client.end().catch(() => undefined);
+      clearInterval(heartbeat);
+      this.setListening(false);
+      // Not awaited: on a half-open connection the goodbye may never be answered.
+      client.end().catch(() => undefined);
       if (!this.stopped) {
-        // Whatever was notified while disconnected is unknown: flush now, and again on reconnect.
-        this.resync();
         await sleep(delayMs);
         delayMs = Math.min(delayMs * 2, 5000);
+      }
+    }
+  }
+
+  private setListening(listening: boolean): void {
+    if (this.listening === listening) {
+      return;
+    }
+    this.listening = listening;
+    if (!listening && !this.stopped) {
+      this.logger.warn('change listener lost: caches that depend on it are off until it is back');
+    }
+    for (const handler of this.connectionHandlers) {
+      try {
+        handler(listening);
+      } catch (error) {
+        this.logger.error({ err: error }, 'a change-connection handler failed');
       }
     }
   }
@@ -120,10 +155,13 @@ export class ChangeBus implements OnApplicationBootstrap, OnApplicationShutdown 
       }
     }
   }
+}
 
-  private resync(): void {
-    for (const handler of this.resyncHandlers) {
-      handler();
-    }
-  }
+/** Calls `lost` unless the listening connection answers a query within one heartbeat. */
+function probe(client: Client, lost: () => void): void {
+  const silent = setTimeout(lost, HEARTBEAT_MS);
+  client.query('SELECT 1').then(
+    () => clearTimeout(silent),
+    () => lost(),
+  );
 }

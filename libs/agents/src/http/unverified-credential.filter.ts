@@ -1,0 +1,36 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Injectable, mixin, Type } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendProblem, toProblem } from '@app/service-core';
+import { AgentsError } from '../agents.errors';
+import { AgentAuthFailureCounter, UnverifiedFailureKind } from '../auth-failure-counter';
+import { SourceIpResolver } from '../source-ip.resolver';
+
+/**
+ * For a route that takes one kind of agent credential as its bearer token: a 401 INVALID_TOKEN from the guard means
+ * the token did not verify (signature, type, claims), so it is counted, not audited. The agents lib's own
+ * INVALID_TOKEN (an AgentsError) is a token that verified and whose row said no: already audited, not counted.
+ * The response is the usual problem document either way.
+ */
+export function CountsUnverified(kind: UnverifiedFailureKind): Type<ExceptionFilter> {
+  @Injectable()
+  @Catch()
+  class CountsUnverifiedFilter implements ExceptionFilter {
+    constructor(
+      private readonly failures: AgentAuthFailureCounter,
+      private readonly sourceIp: SourceIpResolver,
+    ) {}
+
+    catch(error: unknown, host: ArgumentsHost): void {
+      const http = host.switchToHttp();
+      const request = http.getRequest<FastifyRequest>();
+      if (!(error instanceof AgentsError)) {
+        const problem = toProblem(error);
+        if (problem.status === 401 && problem.code === 'INVALID_TOKEN') {
+          this.failures.record(kind, 'unverified', this.sourceIp.of(request));
+        }
+      }
+      sendProblem(error, request, http.getResponse<FastifyReply>());
+    }
+  }
+  return mixin(CountsUnverifiedFilter);
+}

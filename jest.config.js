@@ -1,10 +1,13 @@
-/** One Jest run for all three tiers: unit specs beside the code, integration specs against PostgreSQL, e2e specs over HTTP. */
+/**
+ * Three tiers, one Jest project each (`npm test` runs them all; `npm run test:unit|test:int|test:e2e` one):
+ * unit specs (`*.spec.ts`) run on their own, without a database; integration specs (`*.int-spec.ts`) and e2e
+ * specs over HTTP (`*.e2e-spec.ts`) get a migrated template database from globalSetup.
+ */
 const { pathsToModuleNameMapper } = require('./test/support/paths');
 
-module.exports = {
-  rootDir: '.',
+const shared = {
+  rootDir: __dirname,
   testEnvironment: 'node',
-  testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {
     '^.+\\.ts$': [
@@ -20,7 +23,18 @@ module.exports = {
     ],
   },
   moduleNameMapper: pathsToModuleNameMapper(),
+};
+
+const withDatabase = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+};
+
+module.exports = {
   testTimeout: 60000,
+  projects: [
+    { ...shared, displayName: 'unit', testRegex: '\\.spec\\.ts$' },
+    { ...shared, ...withDatabase, displayName: 'int', testRegex: '\\.int-spec\\.ts$' },
+    { ...shared, ...withDatabase, displayName: 'e2e', testRegex: '\\.e2e-spec\\.ts$' },
+  ],
 };

@@ -2,7 +2,7 @@
 // Writes a new Ed25519 key pair (<kid>.key.pem 0600, <kid>.pub.pem 0644) and makes it the current signing key.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateKeyPair, isKeyPurpose, KeyringError } from '../libs/security/src/keys';
+import { generateKeyPair, isKeyPurpose, KeyringError } from '@app/security';
 
 function main(): number {
   const { values } = parseArgs({

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KeyringError, loadKeyring } from '../libs/security/src/keys';
+import { KeyringError, loadKeyring } from '@app/security';
 
 function main(): number {
   const { values } = parseArgs({

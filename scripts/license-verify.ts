@@ -9,7 +9,7 @@ import {
   LicenseVerificationError,
   LicenseVerifier,
   VerifiedLicense,
-} from '../libs/licensing/src';
+} from '@app/licensing';
 
 const USAGE = 'usage: npm run license:verify -- <token-or-file> --jwks <file-or-url> [--issuer <iss>] [--audience <aud>] [--tolerance <s>] [--json]';
 

@@ -15,18 +15,51 @@ if (process.env.NODE_ENV === 'production') {
 
 const env = { ...process.env, CAMELEER_DEV: '1' };
 const children = new Set();
+// Set once a stop began (a signal, or a child that ended): the exit code npm start will report.
+let stopCode;
 
+/**
+ * Stops every child and exits with `code` once they are gone; a child that ends with an error while stopping
+ * turns it into 1. Children that ignore SIGTERM are left behind after a bound.
+ */
 function stopAll(code) {
+  if (stopCode !== undefined) {
+    return;
+  }
+  stopCode = code;
   for (const child of children) {
     child.kill('SIGTERM');
   }
-  setTimeout(() => process.exit(code), 200).unref();
+  setTimeout(() => process.exit(stopCode), 15_000).unref();
+  exitWhenAllGone();
+}
+
+function exitWhenAllGone() {
   if (children.size === 0) {
-    process.exit(code);
+    process.exit(stopCode);
   }
 }
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
+
+/**
+ * Tracks a child. While stopping, a clean exit (code 0, or ended by the stop signal) keeps the exit code and any
+ * other makes it 1; a child that ends before any stop calls `onExit`.
+ */
+function track(child, onExit) {
+  children.add(child);
+  child.once('exit', (code, signal) => {
+    children.delete(child);
+    if (stopCode === undefined) {
+      onExit(code, signal);
+      return;
+    }
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGINT') {
+      stopCode = stopCode || 1;
+    }
+    exitWhenAllGone();
+  });
+}
 
 function build() {
   process.stdout.write('building…\n');
@@ -38,16 +71,14 @@ function build() {
 }
 
 function startDevIdp() {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
       [path.join(root, 'apps/dev-idp/bin/run.js'), '--config', path.join(root, 'config/dev-idp.json')],
       { cwd: root, env: { ...env, DEV_IDP_PORT: env.DEV_IDP_PORT || '3001' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    children.add(child);
-    child.once('exit', (code) => {
-      children.delete(child);
-      reject(new Error(`the dev identity provider exited (${code}); is port ${env.DEV_IDP_PORT || 3001} free? Set DEV_IDP_PORT to move it`));
+    track(child, (code) => {
+      process.stderr.write(`the dev identity provider exited (${code}); is port ${env.DEV_IDP_PORT || 3001} free? Set DEV_IDP_PORT to move it\n`);
       stopAll(1);
     });
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -77,11 +108,8 @@ async function main() {
     process.stdout.write('  mint a token: npm run dev:token -- --user alice --scope platform:read --scope platform:write\n');
   }
   const api = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], { cwd: root, env, stdio: 'inherit' });
-  children.add(api);
-  api.once('exit', (code) => {
-    children.delete(api);
-    stopAll(code ?? 0);
-  });
+  // The API ending on its own (it exits 0 after a clean SIGTERM shutdown) ends npm start with its exit code.
+  track(api, (code) => stopAll(code ?? 1));
 }
 
 main().catch((error) => {

@@ -12,8 +12,8 @@
 import { randomBytes, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Client, Pool } from 'pg';
-import { licenseClaims, signLicenseClaims } from '../../libs/licensing/src';
-import { loadKeyring } from '../../libs/security/src/keys';
+import { licenseClaims, signLicenseClaims } from '@app/licensing';
+import { loadKeyring } from '@app/security';
 import { startDevIdp, type DevIdp } from '../../test/support/dev-idp';
 import { createTestKeysDir } from '../../test/support/test-keys';
 import {

@@ -8,8 +8,7 @@ import { verify as cryptoVerify } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { jwtVerify } from 'jose';
 import { createTestKeysDir } from '../../test/support/test-keys';
-import { loadKeyring } from '../../libs/security/src/keys';
-import { MACHINE_TOKEN_KINDS, MachineTokenService } from '../../libs/security/src/machine';
+import { loadKeyring, MACHINE_TOKEN_KINDS, MachineTokenService } from '@app/security';
 import { compareOps, defineSuite, describeSamples, type OpsComparison } from '../lib';
 
 const ISSUER = 'https://bench.example.com';

@@ -1,6 +1,6 @@
 // The Logto bootstrap itself: reads what exists, refuses on organization roles holding platform scopes, then creates
 // or updates each item of desired-state.ts. Idempotent: a rerun finds everything in place and changes nothing.
-import type { LogtoLogger } from '../../libs/logto-client/src/logto-http';
+import type { LogtoLogger } from '@app/logto-client';
 import {
   API_RESOURCE_NAME,
   API_SCOPES,

@@ -1,8 +1,6 @@
 // A small Logto Management API client for the bootstrap: generic JSON calls and "list everything" paging, on the
 // logto-client lib's HTTP plumbing (timeouts, retries that never repeat an ambiguous create) and token source.
-import { type LogtoErrorBody, LogtoRequestError } from '../../libs/logto-client/src/logto.errors';
-import { LogtoHttp, type LogtoLogger } from '../../libs/logto-client/src/logto-http';
-import { LogtoTokenSource } from '../../libs/logto-client/src/logto-token';
+import { type LogtoErrorBody, LogtoHttp, type LogtoLogger, LogtoRequestError, LogtoTokenSource } from '@app/logto-client';
 
 export interface ManagementClientOptions {
   /** Where Logto answers (LOGTO_INTERNAL_URL or LOGTO_ENDPOINT), without `/api`. */

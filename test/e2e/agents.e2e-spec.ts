@@ -3,9 +3,10 @@ import request from 'supertest';
 import { AgentAuthFailureCounter } from '@app/agents';
 import { MachineTokenService } from '@app/security';
 import { AgentKeys, agentKeys, captureStdoutLogs, countRows, findSecrets, signAssertion, tokenSecrets } from '../support/agent-fixtures';
+import { eventually } from '../support/eventually';
 import { startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { sql } from '../support/tenant-rows';
-import { requiresServer } from '../support/test-database';
+import { itOnServer } from '../support/test-database';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const BASE = 'agents.cameleer.test';
@@ -162,15 +163,7 @@ describe('agents API', () => {
 
       const disabled = await api().post(`/api/tenants/${tenant.id}/agents/${agentId}/disable`).set(bearer(tenant.admin)).expect(200);
       expect(disabled.body).toMatchObject({ id: agentId, enabled: false, disabledBy: `user:admin-of-${tenant.slug}` });
-      const start = Date.now();
-      for (;;) {
-        const status = (await verify(tenant, fresh)).status;
-        if (status === 401 || status === 403) {
-          break;
-        }
-        expect(Date.now() - start).toBeLessThan(1000);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await eventually(async () => expect([401, 403]).toContain((await verify(tenant, fresh)).status), { within: 1000 });
       await verify(tenant, accessToken).expect(401);
       await exchange(await signAssertion(agentId, keys, { audience: ASSERTION_AUD })).expect(401);
       await api().get('/api/agents/me').set(bearer(fresh)).expect(401);
@@ -525,10 +518,7 @@ describe('agents API', () => {
   });
 
   describe('races (PostgreSQL server)', () => {
-    it('a one-use token registers exactly one of two parallel agents', async () => {
-      if (!requiresServer('two sessions racing for one bootstrap token')) {
-        return;
-      }
+    itOnServer('two sessions racing for one bootstrap token')('a one-use token registers exactly one of two parallel agents', async () => {
       const tenant = await createTenant();
       await license(tenant, 10);
       for (let round = 0; round < 5; round++) {
@@ -540,10 +530,7 @@ describe('agents API', () => {
       expect(await countRows(url(), 'agents', 'tenant_id = $1', [tenant.id])).toBe(5);
     });
 
-    it('two registrations cannot both take the last seat', async () => {
-      if (!requiresServer('two sessions racing for the last license seat')) {
-        return;
-      }
+    itOnServer('two sessions racing for the last license seat')('two registrations cannot both take the last seat', async () => {
       const tenant = await createTenant();
       await license(tenant, 1);
       const one = await mint(tenant);
@@ -555,10 +542,7 @@ describe('agents API', () => {
       expect(await countRows(url(), 'agents', 'tenant_id = $1 AND enabled', [tenant.id])).toBe(1);
     });
 
-    it('another replica stops accepting a disabled agent within a second (LISTEN/NOTIFY)', async () => {
-      if (!requiresServer('two app instances on one database')) {
-        return;
-      }
+    itOnServer('two app instances on one database')('another replica stops accepting a disabled agent within a second (LISTEN/NOTIFY)', async () => {
       const replica = await startAppOn(testApp.database, logto.env({ TENANT_BASE_DOMAIN: BASE, LOG_LEVEL: 'silent', AGENT_RATE_LIMIT_MAX: '100000', PUBLIC_URL }));
       try {
         const tenant = await createTenant();
@@ -569,21 +553,13 @@ describe('agents API', () => {
         await onReplica().expect(200);
         await onReplica().expect(200);
         await api().post(`/api/tenants/${tenant.id}/agents/${agent.agentId}/disable`).set(bearer(operator)).expect(200);
-        const start = Date.now();
-        while ((await onReplica()).status === 200) {
-          expect(Date.now() - start).toBeLessThan(1000);
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-        await onReplica().expect(401);
+        await eventually(async () => expect((await onReplica()).status).toBe(401), { within: 1000 });
       } finally {
         await replica.close();
       }
     });
 
-    it('a replayed assertion sent in parallel succeeds once', async () => {
-      if (!requiresServer('two sessions inserting one jti')) {
-        return;
-      }
+    itOnServer('two sessions inserting one jti')('a replayed assertion sent in parallel succeeds once', async () => {
       const tenant = await createTenant();
       await license(tenant, 10);
       const agent = await registered(tenant);

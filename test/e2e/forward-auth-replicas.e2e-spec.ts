@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { eventually } from '../support/eventually';
 import { requiresServer } from '../support/test-database';
 import { createTestDatabase, RunningApp, startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { TestDatabase } from '../support/test-database';
@@ -39,18 +40,9 @@ describe('forward-auth cache invalidation across replicas', () => {
     // Warm the second replica's caches.
     await verify(second).expect(200);
     await request(first.server).post(`/api/tenants/${created.body.id as string}/suspend`).auth(operator, { type: 'bearer' }).expect(200);
-    const started = Date.now();
-    let status = 200;
-    while (status !== 403 && Date.now() - started < 1000) {
-      status = (await verify(second)).status;
-    }
-    expect(status).toBe(403);
+    await eventually(async () => expect((await verify(second)).status).toBe(403), { within: 1000 });
 
     await request(first.server).post(`/api/tenants/${created.body.id as string}/resume`).auth(operator, { type: 'bearer' }).expect(200);
-    const reopened = Date.now();
-    while (status !== 200 && Date.now() - reopened < 1000) {
-      status = (await verify(second)).status;
-    }
-    expect(status).toBe(200);
+    await eventually(async () => expect((await verify(second)).status).toBe(200), { within: 1000 });
   });
 });

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { LicenseVerifier } from '@app/licensing';
 import { generateKeyPair } from '@app/security';
 import { DevIdp, startDevIdp } from '../support/dev-idp';
-import { requiresTool } from '../support/requires-tool';
+import { itWithTool } from '../support/requires-tool';
 import { insertTenantRow } from '../support/tenant-rows';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestKeysDir } from '../support/test-keys';
@@ -122,10 +122,7 @@ describe('license keys: rotation and independent verifiers', () => {
     expect((await licenseVerify(newToken)).code).toBe(2);
   });
 
-  it('verifies with the JDK alone: the snippet of docs/license-format.md', async () => {
-    if (!requiresTool('java', ['-version'], 'the JDK verification snippet of docs/license-format.md', (text) => /version "(1[5-9]|[2-9]\d)/.test(text))) {
-      return;
-    }
+  itWithTool('java', ['-version'], 'the JDK verification snippet of docs/license-format.md', (text) => /version "(1[5-9]|[2-9]\d)/.test(text))('verifies with the JDK alone: the snippet of docs/license-format.md', async () => {
     const doc = readFileSync(join(ROOT, 'docs/license-format.md'), 'utf8');
     const snippet = /```java\n([\s\S]*?)```/.exec(doc)?.[1];
     expect(snippet).toBeDefined();

@@ -169,10 +169,9 @@ describe('tenants and Logto faults', () => {
       await logto.ensureOwnerRole();
       await boot({ LOGTO_TIMEOUT_MS: '5000', TENANT_REQUEST_SYNC_BUDGET_MS: '300', TENANT_RECONCILE_INTERVAL_MS: '60000' });
       await logto.idp.setFault('slow', { delayMs: 800, target: 'management' });
-      const started = Date.now();
       const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('budget'), name: 'Budget' });
+      // 202, not 201: the request answered when its budget ran out instead of waiting for the slow Logto.
       expect(created.status).toBe(202);
-      expect(Date.now() - started).toBeLessThan(1500);
       // Not the reconciler (its interval is a minute here): the request's own run completes the row.
       const active = await untilActive(created.body.id);
       expect(await organizationsOf(created.body.id)).toEqual([expect.objectContaining({ id: active.logtoOrganizationId })]);

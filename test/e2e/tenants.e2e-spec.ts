@@ -3,6 +3,7 @@ import request from 'supertest';
 import { IdempotencyStore } from '@app/service-core';
 import { TenantEvent, TenantEvents } from '@app/tenants';
 import { startTestApp, TestApp } from '../support/test-app';
+import { eventually } from '../support/eventually';
 import { queryDatabase, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 
 /** Tenants over HTTP against the dev IdP: CRUD, validation, isolation, status transitions, ETags, idempotency. */
@@ -186,7 +187,11 @@ describe('tenants API', () => {
       await logto.idp.setFault('slow', { delayMs: 700, target: 'management' });
       try {
         const first = api().post('/api/tenants').set('authorization', `Bearer ${operator}`).set('idempotency-key', key).send(body).then((r) => r);
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        // Sent once the first request holds the key (its row exists), while Logto still delays it.
+        await eventually(
+          async () => expect(await queryDatabase(testApp.database.url, 'SELECT 1 FROM idempotency_keys WHERE idempotency_key = $1', [key])).toHaveLength(1),
+          { within: 5000 },
+        );
         const duplicate = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).set('idempotency-key', key).send(body);
         expect(duplicate.status).toBe(409);
         expect(duplicate.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');

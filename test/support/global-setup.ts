@@ -9,8 +9,12 @@ import { migrateDatabase } from './migrate-database';
 /**
  * Migrates a template database once per run. With TEST_DATABASE_URL each test file then gets
  * `CREATE DATABASE … TEMPLATE`; without it, each file starts its own PGlite from a dump of the template.
+ * The int and e2e projects both name this setup; the first one prepares the template, the other finds it.
  */
 export default async function globalSetup(): Promise<void> {
+  if (process.env.CAMELEER_TEST_TEMPLATE !== undefined || process.env.CAMELEER_TEST_PGLITE_DUMP !== undefined) {
+    return;
+  }
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl !== undefined && serverUrl !== '') {
     assertSafeTestDatabase(serverUrl);

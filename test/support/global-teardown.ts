@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 
-/** Drops the template and any per-file database a crashed test file left behind. */
+/** Drops the template and any per-file database a crashed test file left behind (once, for the int and e2e projects). */
 export default async function globalTeardown(): Promise<void> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   const template = process.env.CAMELEER_TEST_TEMPLATE;
@@ -17,4 +17,5 @@ export default async function globalTeardown(): Promise<void> {
   } finally {
     await admin.end();
   }
+  delete process.env.CAMELEER_TEST_TEMPLATE;
 }

@@ -10,7 +10,7 @@ export async function migrateDatabase(url: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { schema } = require('../../apps/api/src/database/schema') as typeof import('../../apps/api/src/database/schema');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { buildDataSourceOptions, runMigrations } = require('../../libs/service-core/src') as typeof import('../../libs/service-core/src');
+  const { buildDataSourceOptions, runMigrations } = require('@app/service-core') as typeof import('@app/service-core');
   const dataSource = new DataSource(buildDataSourceOptions(url, { poolSize: 1, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000 }, schema));
   await dataSource.initialize();
   try {

@@ -101,8 +101,7 @@ export interface RunningApp {
 /** Boots the real app on `database` (already migrated); closing it leaves the database in place. */
 export async function startAppOn(database: TestDatabase, env: Record<string, string>, extraModules: Type[] = []): Promise<RunningApp> {
   const embedded = database.isServer ? {} : { DB_POOL_SIZE: '1', DB_MIGRATIONS_LOCK: 'false' };
-  Object.assign(process.env, { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, DB_BOOT_RETRY_SECONDS: '5' }, embedded, env);
-  const app = await createApp({ extraModules });
+  const app = await createApp({ extraModules, env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, DB_BOOT_RETRY_SECONDS: '5', ...embedded, ...env } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, server: app.getHttpServer(), close: () => app.close() };
 }

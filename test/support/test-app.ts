@@ -12,14 +12,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots the real app (the same createApp as main.ts) on its own database, listening on a loopback port. */
+/**
+ * Boots the real app (the same createApp as main.ts) on its own database, listening on a loopback port. Its
+ * configuration is exactly these defaults plus `env`: the process's environment is neither read nor changed.
+ */
 export async function startTestApp(env: Record<string, string> = {}, extraModules: Type[] = []): Promise<TestApp> {
   const database = await createTestDatabase();
   const embedded = database.isServer ? {} : { DB_POOL_SIZE: '1', DB_MIGRATIONS_LOCK: 'false' };
   const defaults = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url, DB_BOOT_RETRY_SECONDS: '5', PUBLIC_URL: 'http://127.0.0.1:3000' };
   const keys = env.KEYS_DIR === undefined ? { KEYS_DIR: createTestKeysDir() } : {};
-  Object.assign(process.env, defaults, keys, embedded, env);
-  const app = await createApp({ extraModules });
+  const app = await createApp({ extraModules, env: { ...defaults, ...keys, ...embedded, ...env } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     app,

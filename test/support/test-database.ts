@@ -43,8 +43,8 @@ async function adminQuery(url: string, sql: string): Promise<void> {
 }
 
 /**
- * Tests that need a real server (several sessions, restarts) call this: on PGlite they are skipped
- * with a printed reason, unless CAMELEER_TEST_REQUIRE_ALL=1 (CI), where a skip fails the run.
+ * Whether a real PostgreSQL server backs the tests; tests that need one (several sessions, restarts) are skipped
+ * on PGlite with a printed reason, unless CAMELEER_TEST_REQUIRE_ALL=1 (CI), where a skip fails the run.
  */
 export function requiresServer(reason: string): boolean {
   const available = process.env.TEST_DATABASE_URL !== undefined && process.env.TEST_DATABASE_URL !== '';
@@ -55,4 +55,9 @@ export function requiresServer(reason: string): boolean {
     process.stdout.write(`skipped (needs a PostgreSQL server: ${reason}); set TEST_DATABASE_URL to run it\n`);
   }
   return available;
+}
+
+/** `it` for a test that needs a real server, `it.skip` (with the printed reason) on PGlite: skipped, never passed. */
+export function itOnServer(reason: string): jest.It {
+  return requiresServer(reason) ? it : it.skip;
 }

@@ -11,6 +11,7 @@ import {
   loadConfig,
   serveOpenApi,
   serviceConfigSchema,
+  withConfigEnv,
 } from '@app/service-core';
 import { logtoConfigSchema } from '@app/logto-client';
 import { keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema } from '@app/security';
@@ -40,20 +41,30 @@ export const openApiInfo = {
   version: '0.1.0',
 };
 
+export interface CreateAppOptions {
+  /** Test-only controllers mounted beside the real app. */
+  readonly extraModules?: Type[];
+  /** The environment the configuration is read from (default: the process's); tests pass their own. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
  * Builds the application exactly as production runs it; main.ts and the e2e tests both call this.
  * Throws ConfigValidationError (listing every bad key) before anything listens.
  */
-export async function createApp(options: { extraModules?: Type[] } = {}): Promise<NestFastifyApplication> {
-  assertConfigValid(configSchemas);
-  const service = loadConfig(serviceConfigSchema);
+export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const env = options.env ?? process.env;
+  assertConfigValid(configSchemas, env);
+  const service = loadConfig(serviceConfigSchema, env);
   const root = options.extraModules?.length ? withExtraModules(options.extraModules) : AppModule;
-  const app = await NestFactory.create<NestFastifyApplication>(root, createHttpAdapter(service), {
-    bufferLogs: true,
-    // Only JSON bodies are parsed (Fastify's own parser, with the body limit); Nest would add url-encoded too.
-    bodyParser: false,
-    abortOnError: false,
-  });
+  const app = await withConfigEnv(env, () =>
+    NestFactory.create<NestFastifyApplication>(root, createHttpAdapter(service), {
+      bufferLogs: true,
+      // Only JSON bodies are parsed (Fastify's own parser, with the body limit); Nest would add url-encoded too.
+      bodyParser: false,
+      abortOnError: false,
+    }),
+  );
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api', { exclude: ['.well-known/{*path}'] });
   applyHttpDefaults(app, service);

@@ -60,7 +60,7 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
     } catch (error) {
       answer = problemAnswer(error, requestIdFor(request));
     }
-    response.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+    response.writeHead(answer.status, answer.headers);
     response.end(answer.body);
   }
 }

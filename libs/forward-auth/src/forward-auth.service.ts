@@ -5,7 +5,7 @@ import { Principal, securityErrorFor, TokenVerifier } from '@app/security';
 import { TenantsService } from '@app/tenants';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
 import { decide, ENTER_TENANT, IdentityHeaders } from './decision';
-import { ForwardAuthCaches, NO_SUCH_TENANT, TenantAnswer } from './forward-auth.caches';
+import { ForwardAuthCaches, NO_SUCH_TENANT, TenantAnswer, TenantSnapshot } from './forward-auth.caches';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
 
@@ -41,18 +41,17 @@ export class ForwardAuthService {
     if (isPreflight(request)) {
       return PREFLIGHT;
     }
-    const principal = await this.principalOf(this.tokens.bearerOf(request.authorization));
+    // Warm path: both answers come from the caches, and nothing below awaits.
+    const token = this.tokens.bearerOf(request.authorization);
+    const key = hash('sha256', token, 'base64url');
+    const principal = this.caches.token(key) ?? (await this.verify(token, key));
     const slug = this.slugOf(single(request.forwardedHost));
-    const tenant = slug === undefined ? NO_SUCH_TENANT : await this.tenantOf(slug, principal);
+    const tenant = slug === undefined ? NO_SUCH_TENANT : (this.caches.tenant(slug) ?? (await this.load(slug, principal)));
     return decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
   }
 
-  private async principalOf(token: string): Promise<Principal> {
-    const key = hash('sha256', token, 'base64url');
-    const cached = this.caches.token(key);
-    if (cached !== undefined) {
-      return cached;
-    }
+  /** Verifies a token not in the cache (and asks whether its agent is active) and caches the caller. */
+  private async verify(token: string, key: string): Promise<Principal> {
     const since = this.caches.currentEpoch();
     const principal = await this.tokens.verify(token, ENTER_TENANT);
     if (principal.scheme === 'machine' && !(await this.agentIsActive(principal.subject, principal.tenantId))) {
@@ -73,37 +72,29 @@ export class ForwardAuthService {
     return active;
   }
 
-  private async tenantOf(slug: string, principal: Principal): Promise<TenantAnswer> {
-    const cached = this.caches.tenant(slug);
-    if (cached !== undefined) {
-      return cached;
-    }
+  /** Reads a tenant not in the cache through its owners (tenants, licensing) and caches the answer. */
+  private async load(slug: string, principal: Principal): Promise<TenantAnswer> {
     const caller = `${principal.scheme}:${principal.subject}`;
     if (!this.caches.mayLookUpUnknownTenants(caller)) {
       throw new ForwardAuthError('TOO_MANY_UNKNOWN_TENANTS', 'Too many requests for hosts that are no tenant; retry later.', { headers: { 'retry-after': '60' } });
     }
     const since = this.caches.currentEpoch();
-    const answer = await this.load(slug);
-    if (answer === NO_SUCH_TENANT) {
-      this.caches.countUnknownTenantLookup(caller);
-    }
-    this.caches.storeTenant(since, slug, answer);
-    return answer;
-  }
-
-  private async load(slug: string): Promise<TenantAnswer> {
     const tenant = await this.tenantsService.findBySlug(slug);
     if (tenant === undefined) {
+      this.caches.countUnknownTenantLookup(caller);
+      this.caches.storeTenant(since, slug, NO_SUCH_TENANT);
       return NO_SUCH_TENANT;
     }
     const usable = await this.licensing.usableLicense(tenant.id);
-    return {
+    const snapshot: TenantSnapshot = {
       id: tenant.id,
       slug: tenant.slug,
       status: tenant.status,
       organizationId: tenant.logtoOrganizationId,
       license: usable === undefined ? undefined : { tier: usable.license.tier, usableUntil: usable.usableUntil },
     };
+    this.caches.storeTenant(since, slug, snapshot);
+    return snapshot;
   }
 
   /** `<slug>.${TENANT_BASE_DOMAIN}` (lower-cased, port and trailing dot stripped), or the one default tenant. */

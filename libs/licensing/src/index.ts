@@ -1,7 +1,6 @@
 // Tenant licenses, owner of the `licenses` table: the usable-license rule, Ed25519 license tokens (license+jwt)
 // and the offline LicenseVerifier that other services (and `npm run license:verify`) use.
 export { License } from './license.entity';
-export { LicenseRow, licenseFromRow } from './license-row';
 export type { LicenseStatus } from './license-status';
 export { LicenseEvents, type LicenseEvent } from './license-events';
 export { LICENSING_ERRORS, LicensingError, type LicensingErrorCode } from './licensing-errors';

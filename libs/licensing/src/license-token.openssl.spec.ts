@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKeyring } from '@app/security';
-import { isOpenSsl3, requiresTool } from '../../../test/support/requires-tool';
+import { isOpenSsl3, itWithTool } from '../../../test/support/requires-tool';
 import { createTestKeysDir } from '../../../test/support/test-keys';
 import { licenseClaims, signLicenseClaims } from './license-token';
 
@@ -66,18 +66,12 @@ describe('license tokens verified by OpenSSL', () => {
     return parts.join('.');
   }
 
-  it('verifies the token', () => {
-    if (!requiresTool('openssl', ['version'], 'independent Ed25519 verification', isOpenSsl3)) {
-      return;
-    }
+  itWithTool('openssl', ['version'], 'independent Ed25519 verification', isOpenSsl3)('verifies the token', () => {
     expect(execFileSync('openssl', ['version'], { encoding: 'utf8' })).toMatch(/^OpenSSL 3\./);
     expect(opensslVerifies(token)).toBe(true);
   });
 
-  it('fails on one flipped bit anywhere: header, payload or signature', () => {
-    if (!requiresTool('openssl', ['version'], 'independent Ed25519 verification', isOpenSsl3)) {
-      return;
-    }
+  itWithTool('openssl', ['version'], 'independent Ed25519 verification', isOpenSsl3)('fails on one flipped bit anywhere: header, payload or signature', () => {
     const lengths = token.split('.').map((part) => Buffer.from(part, 'base64url').length);
     for (const [part, length] of lengths.entries()) {
       // First, last and a few bytes between, a different bit each time.

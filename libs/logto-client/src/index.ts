@@ -3,7 +3,9 @@
 export * from './logto.config';
 export * from './logto.errors';
 export * from './logto.types';
-export { LOGTO_CLIENT_OPTIONS, type LogtoClientOptions, type LogtoLogger } from './logto-http';
+// LogtoHttp and LogtoTokenSource also serve the `npm run logto:bootstrap` script's own Management API client.
+export { LOGTO_CLIENT_OPTIONS, type LogtoClientOptions, LogtoHttp, type LogtoLogger } from './logto-http';
+export { LogtoTokenSource } from './logto-token';
 export * from './logto-management.client';
 export * from './logto.readiness';
 export * from './logto-client.module';

@@ -342,11 +342,9 @@ describe('LogtoManagementClient (dev IdP)', () => {
       await client.listOrganizations();
       await idp.setFault('slow', { delayMs: 1000, target: 'management' });
       requests = [];
-      const started = Date.now();
       const error = await client.listOrganizations().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LogtoUnavailableError);
       expect(error).toMatchObject({ reason: 'timeout', attempts: 2, ambiguous: false });
-      expect(Date.now() - started).toBeLessThan(1000);
       expect(count('GET', '/api/organizations')).toBe(2);
     });
 

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { Test } from '@nestjs/testing';
-import { ConfigValidationError, describeConfig, loadConfig } from '@app/service-core';
+import { ConfigValidationError, describeConfig, loadConfig, withConfigEnv } from '@app/service-core';
 import { LogtoClientModule } from './logto-client.module';
 import { logtoConfigSchema } from './logto.config';
 import { LogtoManagementClient } from './logto-management.client';
@@ -60,17 +60,10 @@ describe('logto config', () => {
 });
 
 describe('LogtoClientModule', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    process.env = { ...saved };
-  });
+  const compileOn = (env: Record<string, string>) => withConfigEnv(env, () => Test.createTestingModule({ imports: [LogtoClientModule] }).compile());
 
   it('provides an unconfigured client and the readiness check when Logto is not set up', async () => {
-    delete process.env.LOGTO_ENDPOINT;
-    delete process.env.LOGTO_INTERNAL_URL;
-    delete process.env.LOGTO_M2M_APP_ID;
-    delete process.env.LOGTO_M2M_APP_SECRET;
-    const moduleRef = await Test.createTestingModule({ imports: [LogtoClientModule] }).compile();
+    const moduleRef = await compileOn({});
     expect(moduleRef.get(LogtoManagementClient).configured).toBe(false);
     await expect(moduleRef.get(LogtoReadinessCheck).check()).rejects.toMatchObject({
       causes: { logto: { status: 'down', reason: 'unconfigured' } },
@@ -79,11 +72,12 @@ describe('LogtoClientModule', () => {
   });
 
   it('provides a configured client from the environment', async () => {
-    process.env.LOGTO_ENDPOINT = 'https://auth.example.com';
-    process.env.LOGTO_INTERNAL_URL = 'http://logto:3001/';
-    process.env.LOGTO_M2M_APP_ID = 'app';
-    process.env.LOGTO_M2M_APP_SECRET = 's3cret';
-    const moduleRef = await Test.createTestingModule({ imports: [LogtoClientModule] }).compile();
+    const moduleRef = await compileOn({
+      LOGTO_ENDPOINT: 'https://auth.example.com',
+      LOGTO_INTERNAL_URL: 'http://logto:3001/',
+      LOGTO_M2M_APP_ID: 'app',
+      LOGTO_M2M_APP_SECRET: 's3cret',
+    });
     const client = moduleRef.get(LogtoManagementClient);
     expect(client.configured).toBe(true);
     expect(client.baseUrl).toBe('http://logto:3001');

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { Global, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { exportJWK, JWTPayload, SignJWT } from 'jose';
-import { ConfigValidationError, loadConfig } from '@app/service-core';
+import { ConfigValidationError, loadConfig, withConfigEnv } from '@app/service-core';
 import { createTestKeysDir } from '../../../../test/support/test-keys';
 import { ed25519Thumbprint, Keyring, loadKeyring, MACHINE_KEYRING } from '../keys';
 import {
@@ -384,25 +384,20 @@ describe('machine-tokens config', () => {
 describe('MachineTokensModule', () => {
   it('provides MachineTokenService on the machine keyring and the machine-tokens config', async () => {
     const dir = createTestKeysDir();
-    const saved = process.env.PUBLIC_URL;
-    process.env.PUBLIC_URL = 'https://module.example.com/';
     try {
       const keyring = loadKeyring({ dir, purpose: 'machine', development: false });
       @Global()
       @Module({ providers: [{ provide: MACHINE_KEYRING, useValue: keyring }], exports: [MACHINE_KEYRING] })
       class FakeKeysModule {}
-      const moduleRef = await Test.createTestingModule({ imports: [FakeKeysModule, MachineTokensModule] }).compile();
+      const moduleRef = await withConfigEnv({ PUBLIC_URL: 'https://module.example.com/' }, () =>
+        Test.createTestingModule({ imports: [FakeKeysModule, MachineTokensModule] }).compile(),
+      );
       const service = moduleRef.get(MachineTokenService);
       expect(service.issuer).toBe('https://module.example.com');
       const signed = await service.sign('agent-bootstrap', { sub: 'e', tenantId: 't', ttlSeconds: 60 });
       expect((await service.verify('agent-bootstrap', signed.token)).claims.aud).toBe('https://module.example.com/api/agents/register');
       await moduleRef.close();
     } finally {
-      if (saved === undefined) {
-        delete process.env.PUBLIC_URL;
-      } else {
-        process.env.PUBLIC_URL = saved;
-      }
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,4 +1,5 @@
-import { assertConfigValid, ConfigValidationError, describeConfig, loadConfig, normalizeEnv } from './config-schema';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { assertConfigValid, ConfigValidationError, describeConfig, loadConfig, normalizeEnv, withConfigEnv } from './config-schema';
 import { serviceConfigSchema } from './service.config';
 import { databaseConfigSchema } from '../database/database.config';
 
@@ -59,5 +60,18 @@ describe('configuration', () => {
     expect(printed.DATABASE_URL).toBe('********');
     expect(JSON.stringify(printed)).not.toContain('hunter2');
     expect(printed.DB_POOL_SIZE).toBe('10');
+  });
+});
+
+describe('withConfigEnv', () => {
+  it('gives each build its own environment, across awaits, without touching process.env', async () => {
+    const before = { ...process.env };
+    const portIn = (env: NodeJS.ProcessEnv) =>
+      withConfigEnv(env, async () => {
+        await nextTurn();
+        return loadConfig(serviceConfigSchema).port;
+      });
+    await expect(Promise.all([portIn({ PORT: '4001' }), portIn({ PORT: '4002' })])).resolves.toEqual([4001, 4002]);
+    expect(process.env).toEqual(before);
   });
 });

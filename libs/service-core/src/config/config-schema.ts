@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { registerAs } from '@nestjs/config';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
@@ -72,8 +73,24 @@ function parse<E extends object, C>(schema: ConfigSchema<E, C>, source: NodeJS.P
   }
 }
 
+const scopedEnv = new AsyncLocalStorage<NodeJS.ProcessEnv>();
+
+/**
+ * Runs `build` (creating an app or a testing module) with `env` as the environment every config namespace reads,
+ * instead of process.env. The env belongs to that one build, so a test can boot apps side by side, each on its own
+ * configuration, without touching the process's environment.
+ */
+export function withConfigEnv<T>(env: NodeJS.ProcessEnv, build: () => T): T {
+  return scopedEnv.run(env, build);
+}
+
+/** The environment config is read from: the one given to withConfigEnv, else the process's. */
+export function configEnv(): NodeJS.ProcessEnv {
+  return scopedEnv.getStore() ?? process.env;
+}
+
 /** Validates one namespace; throws a ConfigValidationError listing every bad key. */
-export function loadConfig<E extends object, C>(schema: ConfigSchema<E, C>, source: NodeJS.ProcessEnv = process.env): C {
+export function loadConfig<E extends object, C>(schema: ConfigSchema<E, C>, source: NodeJS.ProcessEnv = configEnv()): C {
   const { config, problems } = parse(schema, source);
   if (problems.length > 0 || config === undefined) {
     throw new ConfigValidationError(problems);
@@ -88,7 +105,7 @@ export function loadConfig<E extends object, C>(schema: ConfigSchema<E, C>, sour
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a list of schemas over different env classes
 export type AnyConfigSchema = ConfigSchema<any, unknown>;
 
-export function assertConfigValid(schemas: readonly AnyConfigSchema[], source: NodeJS.ProcessEnv = process.env): void {
+export function assertConfigValid(schemas: readonly AnyConfigSchema[], source: NodeJS.ProcessEnv = configEnv()): void {
   const problems = schemas.flatMap((schema) => parse(schema, source).problems);
   if (problems.length > 0) {
     throw new ConfigValidationError(problems);
@@ -101,7 +118,7 @@ export function registerConfig<E extends object, C extends object>(schema: Confi
 }
 
 /** The variables a namespace reads, with secrets masked: safe to print. */
-export function describeConfig<E extends object, C>(schema: ConfigSchema<E, C>, source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function describeConfig<E extends object, C>(schema: ConfigSchema<E, C>, source: NodeJS.ProcessEnv = configEnv()): Record<string, string> {
   const env = normalizeEnv(source);
   const instance = new schema.env() as Record<string, unknown>;
   const keys = new Set(

@@ -1,0 +1,189 @@
+import type { License, LicensingService, UsableLicense } from '@app/licensing';
+import { Principal, SecurityError, TokenVerifier } from '@app/security';
+import type { Tenant, TenantsService } from '@app/tenants';
+import type { AgentStatus } from './agent-status';
+import { ForwardAuthCaches } from './forward-auth.caches';
+import type { ForwardAuthConfig } from './forward-auth.config';
+import { ForwardAuthError } from './forward-auth.errors';
+import { ForwardAuthService } from './forward-auth.service';
+import { AGENT_DISABLED, applyChange, TENANT_CHANGED } from './invalidation';
+
+const BASE = 'tenants.test';
+const config: ForwardAuthConfig = { tenantBaseDomain: BASE, tokenCacheMax: 100, cacheTtlMs: 30_000, noTenantTtlMs: 5_000, unknownTenantsPerMinute: 2, host: '127.0.0.1' };
+const ACME = '11111111-1111-4111-8111-111111111111';
+const AGENT = '22222222-2222-4222-8222-222222222222';
+const hour = () => new Date(Date.now() + 3_600_000);
+
+const principals: Record<string, Principal> = {
+  member: { scheme: 'logto', kind: 'user', subject: 'alice', clientId: 'c', scopes: new Set(['tenant:read', 'tenant:admin']), organizationId: 'org-acme', expiresAt: hour() },
+  outsider: { scheme: 'logto', kind: 'user', subject: 'bob', clientId: 'c', scopes: new Set(['tenant:read']), organizationId: 'org-globex', expiresAt: hour() },
+  reader: { scheme: 'logto', kind: 'user', subject: 'olivia', clientId: 'c', scopes: new Set(['platform:read', 'platform:write']), expiresAt: hour() },
+  writer: { scheme: 'logto', kind: 'user', subject: 'walter', clientId: 'c', scopes: new Set(['platform:write']), expiresAt: hour() },
+  agent: { scheme: 'machine', kind: 'agent', subject: AGENT, tenantId: ACME, tokenId: 'jti', expiresAt: hour() },
+};
+
+function tenantRow(status: Tenant['status'] = 'ACTIVE'): Tenant {
+  return { id: ACME, slug: 'acme', status, logtoOrganizationId: 'org-acme' } as Tenant;
+}
+
+function setup() {
+  const caches = new ForwardAuthCaches(config);
+  const verifier = new TokenVerifier(undefined as never, undefined as never);
+  const verify = jest.spyOn(verifier, 'verify').mockImplementation((token) => {
+    const principal = principals[token];
+    return principal === undefined ? Promise.reject(new SecurityError('INVALID_TOKEN', 'bad')) : Promise.resolve(principal);
+  });
+  const rows = new Map<string, Tenant>([['acme', tenantRow()]]);
+  const findBySlug = jest.fn((slug: string) => Promise.resolve(rows.get(slug)));
+  let usable: UsableLicense | undefined;
+  const usableLicense = jest.fn(() => Promise.resolve(usable));
+  const isActive = jest.fn(() => Promise.resolve(true));
+  const agentStatus: AgentStatus = { isActive, onDisabled: () => () => undefined };
+  const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus);
+  const answer = (token: string | undefined, host = `acme.${BASE}`) => service.answer({ authorization: token === undefined ? undefined : `Bearer ${token}`, forwardedHost: host });
+  return {
+    caches,
+    verify,
+    rows,
+    findBySlug,
+    isActive,
+    answer,
+    license: (tier: string, usableUntil: Date) => {
+      usable = { license: { tier } as License, status: 'ACTIVE', usableUntil };
+    },
+  };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (error instanceof SecurityError || error instanceof ForwardAuthError) {
+    return { status: error.spec.status, code: error.code };
+  }
+  throw new Error(`expected a refusal, got ${String(error)}`);
+}
+
+describe('ForwardAuthService', () => {
+  describe('the decision', () => {
+    it('lets a member in with the identity headers, its tenant scopes and the usable license tier', async () => {
+      const { answer, license } = setup();
+      license('enterprise', hour());
+      await expect(answer('member')).resolves.toEqual({
+        'x-cameleer-tenant-id': ACME,
+        'x-cameleer-tenant-slug': 'acme',
+        'x-cameleer-subject': 'alice',
+        'x-cameleer-principal': 'user',
+        'x-cameleer-scopes': 'tenant:read tenant:admin',
+        'x-cameleer-license-tier': 'enterprise',
+      });
+    });
+
+    it('drops the tier header once the license is past its grace, even from a cached snapshot', async () => {
+      jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+      try {
+        const { answer, license } = setup();
+        license('enterprise', new Date(Date.now() + 1_000));
+        expect((await answer('member'))['x-cameleer-license-tier']).toBe('enterprise');
+        jest.advanceTimersByTime(1_001);
+        expect((await answer('member'))['x-cameleer-license-tier']).toBeUndefined();
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+
+    it('lets operators with platform:read and the tenant agents in', async () => {
+      const { answer } = setup();
+      expect(await answer('reader')).toMatchObject({ 'x-cameleer-principal': 'user', 'x-cameleer-scopes': 'platform:read platform:write' });
+      expect(await answer('agent')).toMatchObject({ 'x-cameleer-principal': 'agent', 'x-cameleer-subject': AGENT, 'x-cameleer-scopes': '' });
+    });
+
+    it('answers as the security rule does: 401, 403 scope, 404 for strangers and unknown tenants, 403 tenant state', async () => {
+      const { answer, rows } = setup();
+      expect(await refusal(answer(undefined))).toEqual({ status: 401, code: 'UNAUTHORIZED' });
+      expect(await refusal(answer('forged'))).toEqual({ status: 401, code: 'INVALID_TOKEN' });
+      expect(await refusal(answer('writer'))).toEqual({ status: 403, code: 'INSUFFICIENT_SCOPE' });
+      expect(await refusal(answer('outsider'))).toEqual({ status: 404, code: 'NOT_FOUND' });
+      expect(await refusal(answer('member', `initech.${BASE}`))).toEqual({ status: 404, code: 'NOT_FOUND' });
+      expect(await refusal(answer('member', 'acme.elsewhere.test'))).toEqual({ status: 404, code: 'NOT_FOUND' });
+      rows.set('suspended', { ...tenantRow('SUSPENDED'), slug: 'suspended' });
+      expect(await refusal(answer('member', `suspended.${BASE}`))).toEqual({ status: 403, code: 'TENANT_SUSPENDED' });
+    });
+
+    it('passes CORS preflights without a token', async () => {
+      const { caches } = setup();
+      const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never);
+      await expect(service.answer({ forwardedMethod: 'OPTIONS', origin: 'https://ui.test', accessControlRequestMethod: 'POST' })).resolves.toEqual({});
+    });
+  });
+
+  describe('caching', () => {
+    it('verifies a token and reads a tenant once, then answers from memory', async () => {
+      const { answer, verify, findBySlug } = setup();
+      await answer('member');
+      await answer('member');
+      expect(verify).toHaveBeenCalledTimes(1);
+      expect(findBySlug).toHaveBeenCalledTimes(1);
+    });
+
+    it("asks for an agent's status once per agent, and refuses a disabled agent's token with 401", async () => {
+      const { answer, isActive, caches } = setup();
+      await answer('agent');
+      caches.tokens.clear();
+      await answer('agent');
+      expect(isActive).toHaveBeenCalledTimes(1);
+      isActive.mockResolvedValue(false);
+      applyChange(caches, { topic: AGENT_DISABLED, id: AGENT });
+      expect(await refusal(answer('agent'))).toEqual({ status: 401, code: 'INVALID_TOKEN' });
+    });
+
+    it('does not cache a verification that started before an invalidation', async () => {
+      const { answer, verify, caches } = setup();
+      let release = (): void => undefined;
+      verify.mockImplementationOnce(() => new Promise((resolve) => (release = () => resolve(principals.member as Principal))));
+      const pending = answer('member');
+      await Promise.resolve();
+      applyChange(caches, { topic: TENANT_CHANGED, id: 'another-tenant' });
+      release();
+      await pending;
+      expect(caches.tokens.size).toBe(0);
+      await answer('member');
+      expect(verify).toHaveBeenCalledTimes(2);
+      expect(caches.tokens.size).toBe(1);
+    });
+
+    it('caches nothing while the change channel is down', async () => {
+      const { answer, verify, findBySlug, caches } = setup();
+      caches.setEnabled(false);
+      await answer('member');
+      await answer('member');
+      expect(verify).toHaveBeenCalledTimes(2);
+      expect(findBySlug).toHaveBeenCalledTimes(2);
+    });
+
+    it('lets the database outage through as itself (503 upstream), never as a 401 or a 404', async () => {
+      const { answer, findBySlug, isActive } = setup();
+      const outage = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      findBySlug.mockRejectedValueOnce(outage);
+      await expect(answer('member')).rejects.toBe(outage);
+      isActive.mockRejectedValueOnce(outage);
+      await expect(answer('agent')).rejects.toBe(outage);
+    });
+  });
+
+  describe('unknown hosts', () => {
+    it('remembers "no such tenant" and bounds unknown-slug lookups per caller, without a query beyond the bound', async () => {
+      const { answer, findBySlug } = setup();
+      await refusal(answer('member', `nope-1.${BASE}`));
+      await refusal(answer('member', `nope-1.${BASE}`));
+      expect(findBySlug).toHaveBeenCalledTimes(1);
+      await refusal(answer('member', `nope-2.${BASE}`));
+      expect(await refusal(answer('member', `nope-3.${BASE}`))).toEqual({ status: 429, code: 'TOO_MANY_UNKNOWN_TENANTS' });
+      expect(findBySlug).toHaveBeenCalledTimes(2);
+      // Cached answers still come; other callers are not affected.
+      expect(await refusal(answer('member', `nope-1.${BASE}`))).toEqual({ status: 404, code: 'NOT_FOUND' });
+      await expect(answer('reader', `acme.${BASE}`)).resolves.toBeDefined();
+    });
+  });
+});

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { KeysModule } from './keys';
 import { logtoAuthConfig } from './logto/logto-auth.config';
-import { LogtoSigningKeys } from './logto/logto-signing-keys';
+import { LogtoJwks } from './logto/logto-jwks';
 import { LogtoTokenVerifier } from './logto/logto-token-verifier';
 import { MachineTokensModule } from './machine';
 import { TokenVerifier } from './tokens/token-verifier';
@@ -13,7 +13,7 @@ import { TokenVerifier } from './tokens/token-verifier';
  */
 @Module({
   imports: [KeysModule, MachineTokensModule, ConfigModule.forFeature(logtoAuthConfig)],
-  providers: [LogtoSigningKeys, LogtoTokenVerifier, TokenVerifier],
+  providers: [LogtoJwks, LogtoTokenVerifier, TokenVerifier],
   exports: [KeysModule, MachineTokensModule, TokenVerifier],
 })
 export class SecurityModule {}

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProblemException, sendProblem } from '@app/service-core';
+import { sendProblem, toProblem } from '@app/service-core';
 import { AgentAuthFailureCounter } from '../auth-failure-counter';
 import { SourceIpResolver } from '../source-ip.resolver';
 
@@ -19,7 +19,8 @@ export class AgentAuthFailureFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    if (error instanceof ProblemException && error.status === 401 && error.code === 'INVALID_TOKEN' && !tokenChecked.has(request)) {
+    const problem = toProblem(error);
+    if (problem.status === 401 && problem.code === 'INVALID_TOKEN' && !tokenChecked.has(request)) {
       const kind = request.url.includes('/agents/register') ? 'bootstrap_token' : 'agent_token';
       this.failures.record(kind, 'unverified', this.sourceIp.of(request));
     }

@@ -333,7 +333,7 @@ describe('agents API', () => {
       const bounds = [await mint(tenant, { ttlSeconds: 10, maxUses: 100 }), await mint(tenant, { ttlSeconds: 86_400 })];
       expect(bounds.map((minted) => minted.maxUses)).toEqual([100, 1]);
       const suspended = await createTenant();
-      await api().patch(`/api/tenants/${suspended.id}`).set(bearer(operator)).send({ status: 'SUSPENDED' }).expect(200);
+      await api().post(`/api/tenants/${suspended.id}/suspend`).set(bearer(operator)).expect(200);
       const response = await api().post(`/api/tenants/${suspended.id}/bootstrap-tokens`).set(bearer(operator)).send({});
       expect(response.status).toBe(409);
       expect(response.body.code).toBe('TENANT_NOT_ACTIVE');
@@ -408,7 +408,7 @@ describe('agents API', () => {
       const suspended = await createTenant();
       await license(suspended, 10);
       const its = await registered(suspended);
-      await api().patch(`/api/tenants/${suspended.id}`).set(bearer(operator)).send({ status: 'SUSPENDED' }).expect(200);
+      await api().post(`/api/tenants/${suspended.id}/suspend`).set(bearer(operator)).expect(200);
       await refusedAssertion(await signAssertion(its.agentId, its.keys, { audience: ASSERTION_AUD }), 'agent.token_refused');
     });
   });

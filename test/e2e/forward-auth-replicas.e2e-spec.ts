@@ -38,7 +38,7 @@ describe('forward-auth cache invalidation across replicas', () => {
 
     // Warm the second replica's caches.
     await verify(second).expect(200);
-    await request(first.server).patch(`/api/tenants/${created.body.id as string}`).auth(operator, { type: 'bearer' }).send({ status: 'SUSPENDED' }).expect(200);
+    await request(first.server).post(`/api/tenants/${created.body.id as string}/suspend`).auth(operator, { type: 'bearer' }).expect(200);
     const started = Date.now();
     let status = 200;
     while (status !== 403 && Date.now() - started < 1000) {
@@ -46,7 +46,7 @@ describe('forward-auth cache invalidation across replicas', () => {
     }
     expect(status).toBe(403);
 
-    await request(first.server).patch(`/api/tenants/${created.body.id as string}`).auth(operator, { type: 'bearer' }).send({ status: 'ACTIVE' }).expect(200);
+    await request(first.server).post(`/api/tenants/${created.body.id as string}/resume`).auth(operator, { type: 'bearer' }).expect(200);
     const reopened = Date.now();
     while (status !== 200 && Date.now() - reopened < 1000) {
       status = (await verify(second)).status;

@@ -29,6 +29,35 @@ export function verifiedLicenseStatus(endsAt: Date, graceDays: number, now: Date
   return now.getTime() < graceEndsAt(endsAt, graceDays).getTime() ? 'IN_GRACE' : 'EXPIRED';
 }
 
+/** The facts of a license row that decide whether it may be used. */
+export interface LicenseTerms {
+  readonly state: LicenseState;
+  readonly revokedAt: Date | null;
+  readonly endsAt: Date;
+  readonly graceDays: number;
+}
+
+/** A usable license's position in time: its status, and the instant it stops being usable (end of grace). */
+export interface LicenseUsability {
+  readonly status: LicenseStatus;
+  readonly usableUntil: Date;
+}
+
+/**
+ * THE answer to "may this license be used now?": it is CURRENT, not revoked, and `now` is before its end plus
+ * grace. Inside the grace it is still usable with status EXPIRED. Undefined when it may not be used.
+ */
+export function licenseUsability(license: LicenseTerms, now: Date, warningDays: number): LicenseUsability | undefined {
+  if (license.state !== 'CURRENT' || license.revokedAt !== null) {
+    return undefined;
+  }
+  const usableUntil = graceEndsAt(license.endsAt, license.graceDays);
+  if (now.getTime() >= usableUntil.getTime()) {
+    return undefined;
+  }
+  return { status: licenseStatus(license.endsAt, now, warningDays), usableUntil };
+}
+
 export function graceEndsAt(endsAt: Date, graceDays: number): Date {
   return new Date(endsAt.getTime() + graceDays * DAY_MS);
 }

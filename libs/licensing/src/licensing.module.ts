@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf } from '@app/security';
+import { TenantsModule } from '@app/tenants';
 import { LicensingController } from './http/licensing.controller';
 import { LicenseEvents } from './license-events';
 import { licensingConfig } from './licensing.config';
@@ -12,7 +13,7 @@ import { LicensingService } from './licensing.service';
  * keyring (LICENSE_KEYRING from the global KeysModule), and LicenseEvents for in-process listeners.
  */
 @Module({
-  imports: [ConfigModule.forFeature(licensingConfig), IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
+  imports: [ConfigModule.forFeature(licensingConfig), TenantsModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [LicensingController],
   providers: [LicensingService, LicenseEvents],
   exports: [LicensingService, LicenseEvents],

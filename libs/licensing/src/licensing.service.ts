@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { FieldError, isUniqueViolation, Page, PageQuery, ProblemException, toPage } from '@app/service-core';
-import { Keyring, LICENSE_KEYRING, tenantNotFound } from '@app/security';
-import { License, licenseFromRow, LicenseRow } from './license.entity';
+import { FieldError, findPage, isUniqueViolation, isUuid, Page, PageQuery, queryEntities } from '@app/service-core';
+import { Keyring, LICENSE_KEYRING } from '@app/security';
+import { TenantsService } from '@app/tenants';
+import { License } from './license.entity';
 import { LicenseEvents } from './license-events';
-import { licenseStatus, LicenseStatus } from './license-status';
+import { licenseStatus, LicenseStatus, licenseUsability } from './license-status';
 import { licenseClaims, signLicenseClaims } from './license-token';
 import { LicensingConfig, licensingConfig } from './licensing.config';
+import { LicensingError } from './licensing-errors';
 import { LicenseLimits, LimitName, MAX_GRACE_DAYS, MAX_VALIDITY_DAYS } from './tiers/tier-catalog';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 const CURRENT_INDEX = 'uq_licenses_current';
 const ISSUE_ATTEMPTS = 3;
@@ -47,22 +48,23 @@ export interface LicenseView {
   readonly token?: string;
 }
 
-interface TenantRef {
-  readonly id: string;
-  readonly slug: string;
-  readonly status: string;
+/** A tenant's license that may be used now (see licenseUsability), with its status and the end of its grace. */
+export interface UsableLicense {
+  readonly license: License;
+  readonly status: LicenseStatus;
+  readonly usableUntil: Date;
 }
 
-function invalid(field: string, message: string): ProblemException {
+function invalid(field: string, message: string): LicensingError {
   return invalidFields([{ field, messages: [message] }]);
 }
 
-function invalidFields(errors: FieldError[]): ProblemException {
-  return new ProblemException(400, 'VALIDATION_FAILED', 'The request is invalid; see errors for each field.', { errors });
+function invalidFields(errors: FieldError[]): LicensingError {
+  return new LicensingError('VALIDATION_FAILED', 'The request is invalid; see errors for each field.', { errors });
 }
 
-export function noCurrentLicense(): ProblemException {
-  return new ProblemException(404, 'NO_CURRENT_LICENSE', 'This tenant has no current license.');
+function noCurrentLicense(): LicensingError {
+  return new LicensingError('NO_CURRENT_LICENSE', 'This tenant has no current license.');
 }
 
 /**
@@ -79,6 +81,7 @@ export class LicensingService {
     @Inject(LICENSE_KEYRING) private readonly keyring: Keyring,
     @Inject(licensingConfig.KEY) private readonly config: LicensingConfig,
     private readonly events: LicenseEvents,
+    private readonly tenants: TenantsService,
   ) {
     if (keyring.purpose !== 'license') {
       throw new TypeError(`LicensingService needs the license keyring, got the ${keyring.purpose} keyring`);
@@ -94,21 +97,24 @@ export class LicensingService {
     for (let attempt = 1; ; attempt++) {
       try {
         const { license, tenant, superseded } = await this.dataSource.transaction(async (manager) => {
-          const tenant = await this.lockTenant(manager, tenantId);
-          if (tenant.status !== 'ACTIVE') {
-            throw new ProblemException(409, 'TENANT_NOT_ACTIVE', `The tenant is ${tenant.status}; licenses are issued to ACTIVE tenants only.`);
-          }
+          const tenant = await this.tenants.lockActive(tenantId, manager);
           const supersededRows = await manager.query<[{ id: string }[], number]>(
             `UPDATE licenses SET state = 'SUPERSEDED' WHERE tenant_id = $1 AND state = 'CURRENT' RETURNING id`,
             [tenantId],
           );
-          const rows = await manager.query<LicenseRow[]>(
+          // clock_timestamp(), not now(): a writer that waited for the tenant lock still sorts after the one it waited for.
+          const [license] = await queryEntities(
+            manager,
+            License,
             `INSERT INTO licenses (tenant_id, tier, features, limits, starts_at, ends_at, grace_days, state, issued_by, created_at)
              VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, 'CURRENT', $8, clock_timestamp())
              RETURNING *`,
             [tenantId, terms.tier, JSON.stringify(terms.features), JSON.stringify(terms.limits), now, terms.endsAt, terms.graceDays, input.issuedBy],
           );
-          return { license: licenseFromRow(rows[0] as LicenseRow), tenant, superseded: supersededRows[0][0]?.id ?? null };
+          if (license === undefined) {
+            throw new Error('INSERT … RETURNING returned no row');
+          }
+          return { license, tenant, superseded: supersededRows[0][0]?.id ?? null };
         });
         this.logger.log(`license ${license.id} (${license.tier}, until ${license.endsAt.toISOString()}) issued to tenant ${tenant.slug} by ${input.issuedBy}`);
         this.events.emit({ type: 'issued', tenantId, licenseId: license.id, supersededLicenseId: superseded });
@@ -123,55 +129,54 @@ export class LicensingService {
     }
   }
 
-  /** The CURRENT license with a token signed now (same jti, new iat/exp); 404 NO_CURRENT_LICENSE when none. */
+  /**
+   * The tenant's usable license (CURRENT, not revoked, before the end of its grace) with a token signed now (same
+   * jti, new iat/exp); NO_CURRENT_LICENSE when there is none.
+   */
   async current(tenantId: string, now: Date = new Date()): Promise<LicenseView> {
-    const tenant = await this.findTenant(this.dataSource.manager, tenantId);
-    if (tenant === undefined) {
-      throw tenantNotFound();
-    }
-    const rows = await this.dataSource.query<LicenseRow[]>(`SELECT * FROM licenses WHERE tenant_id = $1 AND state = 'CURRENT'`, [tenantId]);
-    const row = rows[0];
-    if (row === undefined) {
+    const tenant = await this.tenants.getExisting(tenantId);
+    const usable = await this.usableLicense(tenantId, undefined, now);
+    if (usable === undefined) {
       throw noCurrentLicense();
     }
-    const license = licenseFromRow(row);
-    return this.view(license, now, await this.sign(license, tenant.slug, now));
+    return this.view(usable.license, now, await this.sign(usable.license, tenant.slug, now));
+  }
+
+  /**
+   * The one answer to "may tenant `tenantId` use a license now?" (licenseUsability): its CURRENT license if that is
+   * not revoked and `now` is before its end plus grace; read in `tx` when given. Undefined otherwise.
+   */
+  async usableLicense(tenantId: string, tx?: EntityManager, now: Date = new Date()): Promise<UsableLicense | undefined> {
+    if (!isUuid(tenantId)) {
+      return undefined;
+    }
+    const license = await (tx ?? this.dataSource.manager).getRepository(License).findOneBy({ tenantId, state: 'CURRENT' });
+    const usability = license === null ? undefined : licenseUsability(license, now, this.config.expiryWarningDays);
+    return license === null || usability === undefined ? undefined : { license, ...usability };
   }
 
   /** Every license of the tenant, newest first (no tokens). */
   async history(tenantId: string, query: PageQuery, now: Date = new Date()): Promise<Page<LicenseView>> {
-    if ((await this.findTenant(this.dataSource.manager, tenantId)) === undefined) {
-      throw tenantNotFound();
-    }
-    const [rows, counted] = await Promise.all([
-      this.dataSource.query<LicenseRow[]>(`SELECT * FROM licenses WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, [
-        tenantId,
-        query.pageSize,
-        query.offset,
-      ]),
-      this.dataSource.query<{ total: number }[]>(`SELECT count(*)::int AS total FROM licenses WHERE tenant_id = $1`, [tenantId]),
-    ]);
-    return toPage(
-      rows.map((row) => this.view(licenseFromRow(row), now)),
-      counted[0]?.total ?? 0,
-      query,
-    );
+    await this.tenants.getExisting(tenantId);
+    const page = await findPage(this.dataSource.getRepository(License), query, { where: { tenantId }, order: { createdAt: 'DESC', id: 'DESC' } });
+    return { ...page, items: page.items.map((license) => this.view(license, now)) };
   }
 
   /** Revokes the CURRENT license: afterwards the tenant has none (GET → 404) until a new one is issued. */
   async revoke(tenantId: string, reason: string, revokedBy: string, now: Date = new Date()): Promise<LicenseView> {
     const license = await this.dataSource.transaction(async (manager) => {
-      await this.lockTenant(manager, tenantId);
-      const [rows] = await manager.query<[LicenseRow[], number]>(
+      await this.tenants.lockExisting(tenantId, manager);
+      const [license] = await queryEntities(
+        manager,
+        License,
         `UPDATE licenses SET state = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
           WHERE tenant_id = $1 AND state = 'CURRENT' RETURNING *`,
         [tenantId, now, revokedBy, reason],
       );
-      const row = rows[0];
-      if (row === undefined) {
+      if (license === undefined) {
         throw noCurrentLicense();
       }
-      return licenseFromRow(row);
+      return license;
     });
     this.logger.warn(`license ${license.id} of tenant ${tenantId} revoked by ${revokedBy}: ${reason}`);
     this.events.emit({ type: 'revoked', tenantId, licenseId: license.id });
@@ -250,24 +255,5 @@ export class LicensingService {
     // Only the limits the request names; a DTO instance may carry the others as undefined properties.
     const overrides = Object.fromEntries(Object.entries(input.limits ?? {}).filter(([name, value]) => value !== undefined && name in tier.limits));
     return { tier: tier.name, features, limits: { ...tier.limits, ...overrides }, endsAt, graceDays };
-  }
-
-  private async findTenant(manager: EntityManager, tenantId: string, lock = false): Promise<TenantRef | undefined> {
-    if (!UUID.test(tenantId)) {
-      return undefined;
-    }
-    // The tenants table read directly (id, slug, status): the one fact licensing needs, inside its own transaction.
-    const rows = await manager.query<TenantRef[]>(`SELECT id, slug, status FROM tenants WHERE id = $1${lock ? ' FOR NO KEY UPDATE' : ''}`, [tenantId]);
-    const tenant = rows[0];
-    return tenant === undefined || tenant.status === 'DELETED' ? undefined : tenant;
-  }
-
-  /** The tenant row, locked for the rest of the transaction: license writes for one tenant run one at a time. */
-  private async lockTenant(manager: EntityManager, tenantId: string): Promise<TenantRef> {
-    const tenant = await this.findTenant(manager, tenantId, true);
-    if (tenant === undefined) {
-      throw tenantNotFound();
-    }
-    return tenant;
   }
 }

@@ -3,9 +3,9 @@ import { ConfigModule } from '@nestjs/config';
 import { LogtoClientModule } from '@app/logto-client';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf, TENANT_ACCESS_DIRECTORY } from '@app/security';
+import { TenantAccessDirectoryStore } from './tenant-access-directory';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
-import { TenantAccessStore } from './tenant-organizations';
 import { TenantReconciler } from './tenant-reconciler';
 import { TenantsController } from './tenants.controller';
 import { tenantsConfig } from './tenants.config';
@@ -26,7 +26,7 @@ import { TenantsService } from './tenants.service';
     TenantLogtoSync,
     TenantReconciler,
     TenantEvents,
-    { provide: TENANT_ACCESS_DIRECTORY, useClass: TenantAccessStore },
+    { provide: TENANT_ACCESS_DIRECTORY, useClass: TenantAccessDirectoryStore },
   ],
   exports: [TenantsService, TenantEvents, TENANT_ACCESS_DIRECTORY],
 })

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose';
 import request from 'supertest';
-import { Keyring, KeysModule, LICENSE_KEYRING, MACHINE_KEYRING } from '../../libs/security/src/keys';
+import { Keyring, KeysModule, LICENSE_KEYRING, MACHINE_KEYRING } from '@app/security';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestKeysDir } from '../support/test-keys';
 

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { decodeJwt, decodeProtectedHeader, JWTPayload, jwtVerify } from 'jose';
 import { DataSource, EntityManager } from 'typeorm';
 import { ChangeBus, isDatabaseUnavailable, Page, PageQuery, ProblemException, toPage } from '@app/service-core';
-import { MachinePrincipal, MachineTokenService, unauthorized } from '@app/security';
+import { MachinePrincipal, MachineTokenService, securityErrorFor } from '@app/security';
 import { licenseFromRow, LicenseRow, LicensingService } from '@app/licensing';
 import { TenantsService } from '@app/tenants';
 import type { Ed25519PublicJwk } from './agent.entities';
@@ -117,7 +117,7 @@ class AssertionUnverified extends Error {
 }
 
 function invalidToken(): Error {
-  return unauthorized(true);
+  return securityErrorFor({ allow: false, reason: 'invalid_token' });
 }
 
 function invalidAssertion(): ProblemException {

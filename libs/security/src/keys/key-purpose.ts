@@ -1,8 +1,6 @@
 /** What a signing key is for. Each purpose has its own folder and keys, so one leak does not forge the other. */
 export type KeyPurpose = 'license' | 'machine';
 
-export const KEY_PURPOSES: readonly KeyPurpose[] = ['license', 'machine'];
-
 /** The environment variable that overrides the `current` file of a purpose. */
 export const SIGNING_KID_ENV: Readonly<Record<KeyPurpose, string>> = {
   license: 'LICENSE_SIGNING_KID',

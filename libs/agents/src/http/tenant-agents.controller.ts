@@ -15,7 +15,7 @@ class AgentPage extends PageOf(AgentDto) {}
 class AuditEventPage extends PageOf(AuditEventDto) {}
 
 /** Who acted, as recorded in created_by / revoked_by / disabled_by and the audit trail. */
-export function actorOf(principal: Principal): string {
+function actorOf(principal: Principal): string {
   return principal.scheme === 'logto' ? `${principal.kind}:${principal.subject}` : `agent:${principal.subject}`;
 }
 

@@ -1,15 +1,19 @@
 import { NestFastifyApplication, FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { computeSecurityHeaders } from './security-headers';
+import { assertJsonDepth, assertJsonText, assertUrlText, decodeUtf8Body } from './validation';
 import { ServiceConfig } from '../config/service.config';
 
 /**
- * The Fastify adapter with this service's HTTP limits: request ids, a body limit, and no
- * framework logger (pino through Nest logs instead).
+ * The Fastify adapter with this service's HTTP limits: request ids, a body limit, timeouts, and no
+ * framework logger (pino through Nest logs instead). An app that never listens (OpenAPI generation)
+ * may leave the timeouts out.
  */
-export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'>): FastifyAdapter {
+export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'> & Partial<Pick<ServiceConfig, 'httpTimeouts'>>): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    ...(config.httpTimeouts !== undefined ? timeoutOptions(config.httpTimeouts) : {}),
     genReqId: requestIdFor,
     requestIdHeader: false,
     logger: false,
@@ -22,6 +26,24 @@ export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'>)
 }
 
 /**
+ * A client that stalls (or drips) its headers or body must not hold a connection: the whole request
+ * must arrive within requestMs, the headers within headersMs, and a silent socket is closed after idleMs.
+ */
+function timeoutOptions(timeouts: ServiceConfig['httpTimeouts']) {
+  return {
+    http: {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // Node checks those two deadlines on this interval (30 s by default, which would nearly double them).
+      connectionsCheckingInterval: Math.min(1000, Math.floor(timeouts.headersMs / 2)),
+    },
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+  };
+}
+
+/**
  * HTTP behaviour every endpoint inherits (Nest routes Fastify's own errors through the global
  * ProblemFilter): JSON-only bodies (anything else is 415), request id echo, security headers and CORS.
  */
@@ -30,6 +52,17 @@ export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<Serv
 
   // Only JSON is parsed. Fastify's default text/plain parser would hand a string to a JSON route.
   fastify.removeContentTypeParser('text/plain');
+  installStrictJsonParser(fastify);
+
+  // Path params and query values reach validation and SQL percent-decoded: refuse what is not text first.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    try {
+      assertUrlText(request.raw.url ?? '/');
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
 
   // The API serves JSON; the only HTML is the OpenAPI UI, which needs its own scripts and styles.
   const securityHeaders = computeSecurityHeaders({
@@ -55,5 +88,37 @@ export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<Serv
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id'],
     exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Location'],
     maxAge: 600,
+  });
+}
+
+/**
+ * Fastify's JSON parser (prototype poisoning refused), behind three checks it does not make: the body is
+ * strict UTF-8, nested at most MAX_JSON_DEPTH levels (scanned before parsing), and its strings hold no
+ * NUL or unpaired surrogate.
+ */
+function installStrictJsonParser(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = decodeUtf8Body(body as Buffer);
+      assertJsonDepth(text);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    parseJson(request, text, (error, parsed) => {
+      if (error !== null) {
+        done(error, undefined);
+        return;
+      }
+      try {
+        assertJsonText(parsed);
+        done(null, parsed);
+      } catch (textError) {
+        done(textError as Error, undefined);
+      }
+    });
   });
 }

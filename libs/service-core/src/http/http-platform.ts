@@ -1,8 +1,9 @@
 import { NestFastifyApplication, FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBodyParser, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendProblem } from './problem.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { computeSecurityHeaders } from './security-headers';
-import { assertJsonDepth, assertJsonText, assertUrlText, decodeUtf8Body } from './validation';
+import { assertJsonDepth, assertJsonText, assertUrlText, decodeUtf8Body, invalidTextProblem } from './validation';
 import { ServiceConfig } from '../config/service.config';
 
 /**
@@ -22,7 +23,31 @@ export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'> 
     trustProxy: false,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: sendFrameworkError,
   });
+}
+
+// The API serves JSON; the only HTML is the OpenAPI UI, which needs its own scripts and styles.
+const SECURITY_HEADERS = computeSecurityHeaders({
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      frameAncestors: ["'none'"],
+    },
+  },
+  crossOriginResourcePolicy: { policy: 'same-site' },
+});
+
+/**
+ * Errors Fastify raises while routing, before any hook runs (a path that is not valid percent-encoded
+ * UTF-8, an overlong parameter): answered in the problem shape like everything else.
+ */
+function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
+  sendProblem(error.code === 'FST_ERR_BAD_URL' ? invalidTextProblem('request URL') : error, request, reply);
 }
 
 /**
@@ -54,7 +79,12 @@ export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<Serv
   fastify.removeContentTypeParser('text/plain');
   installStrictJsonParser(fastify);
 
-  // Path params and query values reach validation and SQL percent-decoded: refuse what is not text first.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  // After the headers above (a refusal ends the hook chain). Path params and query values reach
+  // validation and SQL percent-decoded: refuse what is not text before any route runs.
   fastify.addHook('onRequest', (request, _reply, done) => {
     try {
       assertUrlText(request.raw.url ?? '/');
@@ -62,24 +92,6 @@ export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<Serv
     } catch (error) {
       done(error as Error);
     }
-  });
-
-  // The API serves JSON; the only HTML is the OpenAPI UI, which needs its own scripts and styles.
-  const securityHeaders = computeSecurityHeaders({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-      },
-    },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
-  fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(securityHeaders).header(REQUEST_ID_HEADER, request.id);
-    done();
   });
 
   app.enableCors({
@@ -100,25 +112,31 @@ function installStrictJsonParser(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    let text: string;
+    let parsed: unknown;
     try {
-      text = decodeUtf8Body(body as Buffer);
+      const text = decodeUtf8Body(body as Buffer);
       assertJsonDepth(text);
+      parsed = parseSynchronously(parseJson, request, text);
+      assertJsonText(parsed);
     } catch (error) {
       done(error as Error, undefined);
       return;
     }
-    parseJson(request, text, (error, parsed) => {
-      if (error !== null) {
-        done(error, undefined);
-        return;
-      }
-      try {
-        assertJsonText(parsed);
-        done(null, parsed);
-      } catch (textError) {
-        done(textError as Error, undefined);
-      }
-    });
+    done(null, parsed);
   });
+}
+
+/** Fastify's default JSON parser reports through a callback, synchronously; this returns or throws instead. */
+function parseSynchronously(parse: FastifyBodyParser<string>, request: FastifyRequest, text: string): unknown {
+  let outcome: { error: Error | null; value?: unknown } | undefined;
+  void parse(request, text, (error, value) => {
+    outcome = { error, value };
+  });
+  if (outcome === undefined) {
+    throw new Error('the default JSON parser did not answer synchronously');
+  }
+  if (outcome.error !== null) {
+    throw outcome.error;
+  }
+  return outcome.value;
 }

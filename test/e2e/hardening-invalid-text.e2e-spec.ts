@@ -2,6 +2,7 @@ import request from 'supertest';
 import { postRawJson, RawResponse, recordErrorLogs, rowCounts } from '../support/hardening';
 import { ProbeModule } from '../support/probe.module';
 import { startTestApp, TestApp } from '../support/test-app';
+import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 
 // Finding 8: NUL bytes and invalid UTF-8 reached PostgreSQL (which cannot store NUL in text) and came back as a
 // 500, with the statement's parameters in the error log. They are now refused before any handler runs.
@@ -88,6 +89,47 @@ describe('hardening: NUL bytes, invalid UTF-8 and unpaired surrogates', () => {
       const response = await postRawJson(testApp, '/api/probe/echo', Buffer.from('{"name":"a\u0000b"}'));
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('MALFORMED_JSON');
+    });
+  });
+
+  describe('as an authenticated operator, where the values would reach SQL', () => {
+    let logto: TenantsIdp;
+    let operatorApp: TestApp;
+    let operator: string;
+
+    beforeAll(async () => {
+      logto = await startTenantsIdp();
+      await logto.ensureOwnerRole();
+      operatorApp = await startTestApp(logto.env());
+      operator = await logto.operatorToken();
+    });
+    afterAll(async () => {
+      await operatorApp?.close();
+      await logto?.stop();
+    });
+
+    it.each([
+      ['a NUL in the search term', '/api/tenants?q=a%00b'],
+      ['invalid UTF-8 in the search term', '/api/tenants?q=%C0%AF'],
+      ['a NUL after a tenant id', '/api/tenants/00000000-0000-4000-8000-000000000000%00'],
+    ])('refuses %s with 400 INVALID_TEXT', async (_name, path) => {
+      const before = await rowCounts(operatorApp);
+      expectRefused(await request(operatorApp.server).get(path).set('authorization', `Bearer ${operator}`));
+      expect(errorLogs.lines).toEqual([]);
+      expect(await rowCounts(operatorApp)).toEqual(before);
+    });
+
+    it.each([
+      ['a NUL in the name', { slug: 'nul-name', name: 'Acme\u0000Corp' }],
+      ['a NUL in the owner', { slug: 'nul-owner', name: 'Acme', ownerUserId: 'carol\u0000' }],
+      ['an unpaired surrogate in the name', { slug: 'surrogate', name: 'Acme \ud83d' }],
+    ])('refuses a tenant with %s with 400 INVALID_TEXT and creates nothing', async (_name, body) => {
+      const before = await rowCounts(operatorApp);
+      // JSON.stringify writes NUL and an unpaired surrogate as \u escapes: valid JSON, invalid text.
+      expectRefused(await request(operatorApp.server).post('/api/tenants').set('authorization', `Bearer ${operator}`).send(body));
+      expect(errorLogs.lines).toEqual([]);
+      expect(await rowCounts(operatorApp)).toEqual(before);
+      expect((await logto.organizations()).map((organization) => organization.name)).not.toContain('Acme');
     });
   });
 });

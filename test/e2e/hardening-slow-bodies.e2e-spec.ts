@@ -51,7 +51,7 @@ describe('hardening: slow and stalled requests on the main port', () => {
   it('closes a connection that sent its headers and part of the body, then stalled', async () => {
     const connection = await openConnection();
     connection.socket.write(`${headersOfTokenRequest(1000)}{"assertion":"`);
-    await eventually(async () => (connection.closed() ? true : undefined), 15_000, 'the stalled connection to be closed');
+    await eventually(() => Promise.resolve(connection.closed() ? true : undefined), 15_000, 'the stalled connection to be closed');
     expect(connection.received()).not.toMatch(/^HTTP\/1\.1 2/);
   });
 
@@ -64,7 +64,7 @@ describe('hardening: slow and stalled requests on the main port', () => {
       }
     }, 200);
     try {
-      await eventually(async () => (connection.closed() ? true : undefined), 15_000, 'the dripping connection to be closed');
+      await eventually(() => Promise.resolve(connection.closed() ? true : undefined), 15_000, 'the dripping connection to be closed');
     } finally {
       clearInterval(drip);
     }
@@ -73,19 +73,19 @@ describe('hardening: slow and stalled requests on the main port', () => {
   it('closes a connection that never finishes its headers', async () => {
     const connection = await openConnection();
     connection.socket.write('GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
-    await eventually(async () => (connection.closed() ? true : undefined), 15_000, 'the connection with unfinished headers to be closed');
+    await eventually(() => Promise.resolve(connection.closed() ? true : undefined), 15_000, 'the connection with unfinished headers to be closed');
   });
 
   it('closes an idle connection that never sends anything', async () => {
     const connection = await openConnection();
-    await eventually(async () => (connection.closed() ? true : undefined), 15_000, 'the silent connection to be closed');
+    await eventually(() => Promise.resolve(connection.closed() ? true : undefined), 15_000, 'the silent connection to be closed');
   });
 
   it('closes an idle keep-alive connection after a complete request', async () => {
     const connection = await openConnection();
     connection.socket.write('GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
-    await eventually(async () => (connection.received().startsWith('HTTP/1.1 200') ? true : undefined), 15_000, 'the answer');
-    await eventually(async () => (connection.closed() ? true : undefined), 15_000, 'the idle keep-alive connection to be closed');
+    await eventually(() => Promise.resolve(connection.received().startsWith('HTTP/1.1 200') ? true : undefined), 15_000, 'the answer');
+    await eventually(() => Promise.resolve(connection.closed() ? true : undefined), 15_000, 'the idle keep-alive connection to be closed');
   });
 
   it('keeps answering ordinary requests while stalled connections are open', async () => {

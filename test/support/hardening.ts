@@ -5,12 +5,12 @@ import type { TestApp } from './test-app';
 /** Row counts of every table the app owns: equal before and after an attack means nothing was written. */
 export async function rowCounts(testApp: TestApp): Promise<Record<string, number>> {
   const dataSource = testApp.app.get(DataSource);
-  const tables = (await dataSource.query(
+  const tables = await dataSource.query<{ table_name: string }[]>(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
-  )) as { table_name: string }[];
+  );
   const counts: Record<string, number> = {};
   for (const { table_name: table } of tables) {
-    const [row] = (await dataSource.query(`SELECT count(*)::int AS n FROM "${table}"`)) as { n: number }[];
+    const [row] = await dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM "${table}"`);
     counts[table] = row?.n ?? 0;
   }
   return counts;

@@ -37,7 +37,7 @@ describe('error serialization never logs the values of a failed statement', () =
     const error = new QueryFailedError('SELECT $1', ['kept'], postgresError());
     withoutStatementValues(stdSerializers.err(error));
     expect(error.parameters).toEqual(['kept']);
-    expect((error.driverError as { detail: string }).detail).toContain('secret-slug');
+    expect((error.driverError as Error & { detail: string }).detail).toContain('secret-slug');
   });
 
   it('keeps the detail of errors that are not PostgreSQL errors (our own problem details)', () => {

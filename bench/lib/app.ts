@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { startNodeServer, type ChildServer } from './processes';
 
 /** The compiled API entry, or BENCH_APP_ENTRY; BENCH_STANDIN=1 uses the bare server as a stand-in app. */
-export function appEntry(repoRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+function appEntry(repoRoot: string, env: NodeJS.ProcessEnv = process.env): string {
   if (isStandIn(env)) {
     return join(__dirname, 'bare-server.js');
   }
   return env.BENCH_APP_ENTRY ?? join(repoRoot, 'dist', 'apps', 'api', 'src', 'main.js');
 }
 
-export function isStandIn(env: NodeJS.ProcessEnv = process.env): boolean {
+function isStandIn(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.BENCH_STANDIN === '1' || env.BENCH_STANDIN === 'true';
 }
 

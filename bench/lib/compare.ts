@@ -43,7 +43,7 @@ export interface LoadSummary {
   samples: LoadResult[];
 }
 
-export function summarizeLoad(name: string, samples: readonly LoadResult[]): LoadSummary {
+function summarizeLoad(name: string, samples: readonly LoadResult[]): LoadSummary {
   const pick = (f: (r: LoadResult) => number): number => median(samples.map(f));
   const sum = (f: (r: LoadResult) => number): number => samples.reduce((a, r) => a + f(r), 0);
   return {

@@ -37,7 +37,7 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
-export function hasCommand(cmd: string): boolean {
+function hasCommand(cmd: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
     return true;
@@ -46,7 +46,7 @@ export function hasCommand(cmd: string): boolean {
   }
 }
 
-export function detectLoadGenerator(env: NodeJS.ProcessEnv = process.env): LoadGenerator {
+function detectLoadGenerator(env: NodeJS.ProcessEnv = process.env): LoadGenerator {
   const forced = env.BENCH_LOADGEN?.trim();
   if (forced === 'wrk' || forced === 'autocannon') {
     if (forced === 'wrk' && !hasCommand('wrk')) {

@@ -39,7 +39,7 @@ export interface CycledHeaderUse {
   reused: number;
 }
 
-export const CYCLE_JSON_MARKER = 'BENCH_CYCLE ';
+const CYCLE_JSON_MARKER = 'BENCH_CYCLE ';
 
 /** One load run. Latencies in milliseconds. */
 export interface LoadResult {

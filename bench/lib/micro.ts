@@ -8,7 +8,10 @@ export interface OpsOptions {
   warmupMs?: number;
 }
 
-/** Written to so the optimiser cannot drop a benchmarked call whose result is unused. */
+/**
+ * Written to so the optimiser cannot drop a benchmarked call whose result is unused.
+ * @public (exported for that reason only, not to be imported)
+ */
 export let blackhole: unknown;
 
 function defaultDuration(): number {

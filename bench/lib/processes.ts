@@ -87,7 +87,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -105,7 +105,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Status code of one GET, or undefined on a connection error/timeout. */
-export function httpStatus(url: string, timeoutMs = 1000): Promise<number | undefined> {
+function httpStatus(url: string, timeoutMs = 1000): Promise<number | undefined> {
   return new Promise((resolvePromise) => {
     const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
       res.resume();
@@ -117,7 +117,7 @@ export function httpStatus(url: string, timeoutMs = 1000): Promise<number | unde
 }
 
 /** Reads a "Vm*" line of /proc/<pid>/status in KiB (Linux only; NaN elsewhere or when the process is gone). */
-export function readProcStatusKb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+function readProcStatusKb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);

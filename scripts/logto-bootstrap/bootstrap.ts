@@ -200,7 +200,7 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
   };
 }
 
-export function platformScopeOffences(organizationRoles: readonly OrganizationRole[]): PlatformScopeOffence[] {
+function platformScopeOffences(organizationRoles: readonly OrganizationRole[]): PlatformScopeOffence[] {
   return organizationRoles.flatMap((role) => [
     ...(role.resourceScopes ?? [])
       .filter((scope) => scope.name.startsWith(PLATFORM_SCOPE_PREFIX))
@@ -492,7 +492,7 @@ async function ensureSpa(ctx: Run, options: BootstrapOptions): Promise<string | 
 }
 
 /** `https://console.example.com/callback` → `https://console.example.com/`. */
-export function defaultPostLogoutUris(redirectUris: readonly string[]): string[] {
+function defaultPostLogoutUris(redirectUris: readonly string[]): string[] {
   return [...new Set(redirectUris.map((uri) => `${new URL(uri).origin}/`))];
 }
 

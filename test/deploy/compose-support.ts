@@ -63,7 +63,7 @@ export function interpolate(value: string, env: Environment): string {
 }
 
 /** Deeply interpolates every string of a parsed YAML value. */
-export function interpolateDeep<T>(value: T, env: Environment): T {
+function interpolateDeep<T>(value: T, env: Environment): T {
   if (typeof value === 'string') {
     return interpolate(value, env) as T;
   }
@@ -106,7 +106,7 @@ export interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
-export const composePath = join(repoRoot, 'docker-compose.prod.yml');
+const composePath = join(repoRoot, 'docker-compose.prod.yml');
 export const envDir = join(repoRoot, 'deploy', 'env');
 
 export function loadRawCompose(): ComposeFile {

@@ -326,10 +326,26 @@ describe('agents API', () => {
       const bounds = [await mint(tenant, { ttlSeconds: 10, maxUses: 100 }), await mint(tenant, { ttlSeconds: 86_400 })];
       expect(bounds.map((minted) => minted.maxUses)).toEqual([100, 1]);
       const suspended = await createTenant();
-      await api().patch(`/api/tenants/${suspended.id}`).set(bearer(operator)).send({ status: 'SUSPENDED' }).expect(200);
+      await api().post(`/api/tenants/${suspended.id}/suspend`).set(bearer(operator)).expect(200);
       const response = await api().post(`/api/tenants/${suspended.id}/bootstrap-tokens`).set(bearer(operator)).send({});
       expect(response.status).toBe(409);
       expect(response.body.code).toBe('TENANT_NOT_ACTIVE');
+    });
+  });
+
+  describe('tenants that are not ACTIVE', () => {
+    it('a suspended tenant: 409 TENANT_NOT_ACTIVE, the use is not consumed, the refusal is audited', async () => {
+      const tenant = await createTenant();
+      await license(tenant, 5);
+      const minted = await mint(tenant);
+      await api().patch(`/api/tenants/${tenant.id}`).set(bearer(operator)).send({ status: 'SUSPENDED' }).expect(200);
+      const response = await register(minted.token, newKeys());
+      expect(response.status).toBe(409);
+      expect(response.body.code).toBe('TENANT_NOT_ACTIVE');
+      expect(await uses(minted.id)).toBe(0);
+      expect(await audit(tenant.id, "action = 'agent.registration_refused' AND reason = 'tenant_not_active'")).toBe(1);
+      await api().patch(`/api/tenants/${tenant.id}`).set(bearer(operator)).send({ status: 'ACTIVE' }).expect(200);
+      await register(minted.token, newKeys()).expect(201);
     });
   });
 
@@ -401,7 +417,7 @@ describe('agents API', () => {
       const suspended = await createTenant();
       await license(suspended, 10);
       const its = await registered(suspended);
-      await api().patch(`/api/tenants/${suspended.id}`).set(bearer(operator)).send({ status: 'SUSPENDED' }).expect(200);
+      await api().post(`/api/tenants/${suspended.id}/suspend`).set(bearer(operator)).expect(200);
       await refusedAssertion(await signAssertion(its.agentId, its.keys, { audience: ASSERTION_AUD }), 'agent.token_refused');
     });
   });
@@ -422,6 +438,34 @@ describe('agents API', () => {
       await api().post(`/api/tenants/${tenant.id}/license/revoke`).set(bearer(operator)).send({ reason: 'test' }).expect(200);
       const again = await mint(tenant);
       expect((await register(again.token, newKeys())).body.code).toBe('LICENSE_REQUIRED');
+    });
+
+    it('the grace period counts: past its end but within grace a license still registers agents and is served on /me', async () => {
+      const tenant = await createTenant();
+      const issued = await api().post(`/api/tenants/${tenant.id}/license`).set(bearer(operator)).send({ tier: 'pro', limits: { maxAgents: 5 }, graceDays: 7 });
+      expect(issued.status).toBe(201);
+      const agent = await registered(tenant);
+      const endLicense = (daysAgo: number) =>
+        sql(url(), `UPDATE licenses SET starts_at = now() - interval '60 days', ends_at = now() - make_interval(days => $2) WHERE tenant_id = $1 AND state = 'CURRENT'`, [tenant.id, daysAgo]);
+      const me = async () => {
+        const assertion = await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD });
+        const token = (await exchange(assertion).expect(200)).body.accessToken as string;
+        secrets.push(...tokenSecrets(token));
+        return (await api().get('/api/agents/me').set(bearer(token)).expect(200)).body as { license: string | null };
+      };
+
+      await endLicense(1);
+      await registered(tenant);
+      expect(typeof (await me()).license).toBe('string');
+
+      // Past the grace too: no usable license.
+      await endLicense(8);
+      const minted = await mint(tenant);
+      const refusedResponse = await register(minted.token, newKeys());
+      expect(refusedResponse.status).toBe(403);
+      expect(refusedResponse.body.code).toBe('LICENSE_REQUIRED');
+      expect(await uses(minted.id)).toBe(0);
+      expect((await me()).license).toBeNull();
     });
 
     it('maxAgents: the seat limit counts enabled agents; a refusal keeps the use', async () => {

@@ -39,10 +39,10 @@ describe('forward-auth cache invalidation across replicas', () => {
 
     // Warm the second replica's caches.
     await verify(second).expect(200);
-    await request(first.server).patch(`/api/tenants/${created.body.id as string}`).auth(operator, { type: 'bearer' }).send({ status: 'SUSPENDED' }).expect(200);
+    await request(first.server).post(`/api/tenants/${created.body.id as string}/suspend`).auth(operator, { type: 'bearer' }).expect(200);
     await eventually(async () => expect((await verify(second)).status).toBe(403), { within: 1000 });
 
-    await request(first.server).patch(`/api/tenants/${created.body.id as string}`).auth(operator, { type: 'bearer' }).send({ status: 'ACTIVE' }).expect(200);
+    await request(first.server).post(`/api/tenants/${created.body.id as string}/resume`).auth(operator, { type: 'bearer' }).expect(200);
     await eventually(async () => expect((await verify(second)).status).toBe(200), { within: 1000 });
   });
 });

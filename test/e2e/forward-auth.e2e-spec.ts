@@ -151,10 +151,9 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
     await through('acme', token).expect(200);
     const current = await request(testApp.server).get(`/api/tenants/${tenants.acme.id}`).auth(operator, { type: 'bearer' }).expect(200);
     await request(testApp.server)
-      .patch(`/api/tenants/${tenants.acme.id}`)
+      .post(`/api/tenants/${tenants.acme.id}/suspend`)
       .auth(operator, { type: 'bearer' })
       .set('If-Match', current.headers.etag as string)
-      .send({ status: 'SUSPENDED' })
       .expect(200);
     await eventually(async () => expect((await through('acme', token)).status).toBe(403), { within: 1000 });
     const denied = await through('acme', token).expect(403);
@@ -162,7 +161,7 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
     // Not bound: still the plain 404.
     const outsider = await through('acme', await member('globex')).expect(404);
     expect(outsider.body.code).toBe('NOT_FOUND');
-    await request(testApp.server).patch(`/api/tenants/${tenants.acme.id}`).auth(operator, { type: 'bearer' }).send({ status: 'ACTIVE' }).expect(200);
+    await request(testApp.server).post(`/api/tenants/${tenants.acme.id}/resume`).auth(operator, { type: 'bearer' }).expect(200);
     await through('acme', token).expect(200);
   });
 

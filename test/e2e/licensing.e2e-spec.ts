@@ -229,7 +229,7 @@ describe('licensing API', () => {
 
       it('a suspended tenant → 409 TENANT_NOT_ACTIVE', async () => {
         const suspended = await createTenant();
-        await api().patch(`/api/tenants/${suspended.id}`).set(auth(operator)).send({ status: 'SUSPENDED' }).expect(200);
+        await api().post(`/api/tenants/${suspended.id}/suspend`).set(auth(operator)).expect(200);
         const before = await rows();
         const response = await issue(suspended.id, { tier: 'pro' }).expect(409);
         expect(response.body).toMatchObject({ status: 409, code: 'TENANT_NOT_ACTIVE' });
@@ -288,6 +288,24 @@ describe('licensing API', () => {
       expect(fresh.claims.jti).toBe(first.claims.jti);
       expect(fresh.claims.iat).toBeGreaterThan(first.claims.iat);
       expect(fresh.claims.exp).toBeGreaterThan(first.claims.exp);
+    });
+
+    it('answers the usable license only: EXPIRED inside the grace, 404 NO_CURRENT_LICENSE once the grace is over', async () => {
+      const tenant = await createTenant();
+      const issued = (await issue(tenant.id, { tier: 'pro', graceDays: 14 }).expect(201)).body as LicenseBody;
+      const endedDaysAgo = (days: number) =>
+        sql(testApp.database.url, `UPDATE licenses SET starts_at = now() - interval '60 days', ends_at = now() - make_interval(days => $2) WHERE id = $1`, [
+          issued.id,
+          days,
+        ]);
+      await endedDaysAgo(1);
+      const inGrace = await api().get(`/api/tenants/${tenant.id}/license`).set(auth(reader)).expect(200);
+      expect(inGrace.body).toMatchObject({ id: issued.id, state: 'CURRENT', status: 'EXPIRED' });
+      await expect(verifier.verify((inGrace.body as LicenseBody).token ?? '')).resolves.toMatchObject({ status: 'IN_GRACE' });
+      await endedDaysAgo(15);
+      expect((await api().get(`/api/tenants/${tenant.id}/license`).set(auth(reader)).expect(404)).body.code).toBe('NO_CURRENT_LICENSE');
+      const history = await api().get(`/api/tenants/${tenant.id}/licenses`).set(auth(reader)).expect(200);
+      expect(history.body.items).toEqual([expect.objectContaining({ id: issued.id, state: 'CURRENT', status: 'EXPIRED' })]);
     });
 
     it('is 404 NO_CURRENT_LICENSE before any license, 404 NOT_FOUND for an unknown tenant', async () => {

@@ -117,11 +117,11 @@ describe('tenants and Logto faults', () => {
       expect(active.sync).toMatchObject({ pendingAction: null, lastError: null, attempts: 0 });
     });
 
-    it('refuses status changes of a PROVISIONING tenant with 409', async () => {
+    it('refuses to resume or suspend a PROVISIONING tenant with 409', async () => {
       await logto.idp.setFault('error5xx', { target: 'management' });
       const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('prov'), name: 'Provisioning' }).expect(202);
-      for (const status of ['ACTIVE', 'SUSPENDED']) {
-        const refused = await api().patch(`/api/tenants/${created.body.id}`).set('authorization', `Bearer ${operator}`).send({ status });
+      for (const action of ['resume', 'suspend']) {
+        const refused = await api().post(`/api/tenants/${created.body.id}/${action}`).set('authorization', `Bearer ${operator}`);
         expect(refused.status).toBe(409);
         expect(refused.body.code).toBe('INVALID_STATUS_TRANSITION');
       }

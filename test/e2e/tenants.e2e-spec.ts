@@ -299,17 +299,21 @@ describe('tenants API', () => {
       await api().get(`/api/tenants/${a.id}`).set('authorization', `Bearer ${plain}`).expect(404);
     });
 
-    it('lets a tenant admin rename their tenant, but not change its status (403, nothing written)', async () => {
+    it('lets a tenant admin rename their tenant, but not suspend or resume it (403, nothing written)', async () => {
       const admin = await logto.idp.mintUserToken({ sub: 'dave', organizationId: a.logtoOrganizationId, scopes: ['tenant:admin', 'tenant:read'] });
       const renamed = await api().patch(`/api/tenants/${a.id}`).set('authorization', `Bearer ${admin}`).send({ name: 'Renamed by admin' }).expect(200);
       expect(renamed.body.name).toBe('Renamed by admin');
       const organization = await logto.admin<{ name: string }>('GET', `/organizations/${a.logtoOrganizationId}`);
       expect(organization.name).toBe('Renamed by admin');
-      const suspend = await api().patch(`/api/tenants/${a.id}`).set('authorization', `Bearer ${admin}`).send({ status: 'SUSPENDED' });
-      expect(suspend.status).toBe(403);
-      expect(suspend.body.code).toBe('INSUFFICIENT_SCOPE');
+      for (const action of ['suspend', 'resume']) {
+        const refused = await api().post(`/api/tenants/${a.id}/${action}`).set('authorization', `Bearer ${admin}`);
+        expect(refused.status).toBe(403);
+        expect(refused.body.code).toBe('INSUFFICIENT_SCOPE');
+      }
+      // A status in PATCH is not a field PATCH has, whoever sends it.
       const both = await api().patch(`/api/tenants/${a.id}`).set('authorization', `Bearer ${admin}`).send({ name: 'Sneaky', status: 'SUSPENDED' });
-      expect(both.status).toBe(403);
+      expect(both.status).toBe(400);
+      expect(both.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'status' })] });
       const after = await api().get(`/api/tenants/${a.id}`).set('authorization', `Bearer ${reader}`).expect(200);
       expect(after.body).toMatchObject({ name: 'Renamed by admin', status: 'ACTIVE', version: renamed.body.version });
       // An admin of A cannot touch B.
@@ -319,26 +323,65 @@ describe('tenants API', () => {
     });
   });
 
-  describe('PATCH and DELETE', () => {
-    it('suspends and resumes (ETag changes, events fire), and refuses other transitions with 409', async () => {
+  describe('PATCH, suspend, resume and DELETE', () => {
+    const post = (tenantId: string, action: 'suspend' | 'resume') => api().post(`/api/tenants/${tenantId}/${action}`).set('authorization', `Bearer ${operator}`);
+
+    it('suspends and resumes (ETag changes, events fire); repeating one changes nothing; other statuses are 409', async () => {
       const tenant = await createActive();
       events.length = 0;
-      const suspended = await api().patch(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send({ status: 'SUSPENDED' }).expect(200);
+      const suspended = await post(tenant.id, 'suspend').expect(200);
       expect(suspended.body.status).toBe('SUSPENDED');
       expect(suspended.headers.etag).toBe(`W/"${suspended.body.version}"`);
       expect(suspended.body.version).toBeGreaterThan(tenant.version);
+      expect(suspended.body.sync).toBeDefined();
       expect(events).toContainEqual(expect.objectContaining({ type: 'status-changed', tenantId: tenant.id, from: 'ACTIVE', to: 'SUSPENDED' }));
-      for (const status of ['PROVISIONING', 'DELETED']) {
-        const refused = await api().patch(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send({ status });
+      events.length = 0;
+      const again = await post(tenant.id, 'suspend').expect(200);
+      expect(again.body).toMatchObject({ status: 'SUSPENDED', version: suspended.body.version });
+      expect(events).toEqual([]);
+      const resumed = await post(tenant.id, 'resume').expect(200);
+      expect(resumed.body.status).toBe('ACTIVE');
+      expect(resumed.body.version).toBeGreaterThan(suspended.body.version);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'status-changed', tenantId: tenant.id, from: 'SUSPENDED', to: 'ACTIVE' }));
+      const resumedAgain = await post(tenant.id, 'resume').expect(200);
+      expect(resumedAgain.body).toMatchObject({ status: 'ACTIVE', version: resumed.body.version });
+
+      // A PROVISIONING tenant is refused the same way (tenants-logto.e2e-spec).
+      await api().delete(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).expect(204);
+      for (const action of ['suspend', 'resume'] as const) {
+        const refused = await post(tenant.id, action);
         expect(refused.status).toBe(409);
         expect(refused.body.code).toBe('INVALID_STATUS_TRANSITION');
       }
-      const resumed = await api().patch(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send({ status: 'ACTIVE' }).expect(200);
-      expect(resumed.body.status).toBe('ACTIVE');
-      await api().patch(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send({ status: 'GONE' }).expect(400);
+      await post(randomUUID(), 'suspend').expect(404);
+      await post('not-a-uuid', 'resume').expect(404);
+    });
+
+    it('refuses a status in PATCH, and any field but name, with 400 in the problem shape', async () => {
+      const tenant = await createActive();
+      for (const body of [{ status: 'SUSPENDED' }, { name: 'Renamed', status: 'ACTIVE' }]) {
+        const refused = await api().patch(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send(body);
+        expect(refused.status).toBe(400);
+        expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: expect.arrayContaining([expect.objectContaining({ field: 'status' })]) });
+      }
       await api().patch(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send({ name: null }).expect(400);
       await api().patch(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send({}).expect(400);
       await api().patch(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send({ slug: 'new-slug' }).expect(400);
+      const after = await api().get(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${reader}`).expect(200);
+      expect(after.body).toMatchObject({ status: 'ACTIVE', name: tenant.name, version: tenant.version });
+    });
+
+    it('suspends and resumes under If-Match: a stale one is 412 and writes nothing', async () => {
+      const tenant = await createActive();
+      const etag = `W/"${tenant.version}"`;
+      const suspended = await post(tenant.id, 'suspend').set('if-match', etag).expect(200);
+      const stale = await post(tenant.id, 'resume').set('if-match', etag);
+      expect(stale.status).toBe(412);
+      expect(stale.body.code).toBe('PRECONDITION_FAILED');
+      const after = await api().get(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${reader}`).expect(200);
+      expect(after.body.status).toBe('SUSPENDED');
+      await post(tenant.id, 'resume').set('if-match', suspended.headers.etag as string).expect(200);
     });
 
     it('refuses a stale If-Match with 412 and writes nothing; a current one succeeds', async () => {

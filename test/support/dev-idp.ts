@@ -24,7 +24,7 @@ import type { FaultKind, FaultTarget } from '../../apps/dev-idp/src/http/faults'
 export type { FaultKind, FaultTarget };
 
 export const MANAGEMENT_API_RESOURCE = 'https://default.logto.app/api';
-export const DEFAULT_API_RESOURCE = process.env.LOGTO_API_RESOURCE ?? 'https://api.cameleer.local';
+const DEFAULT_API_RESOURCE = process.env.LOGTO_API_RESOURCE ?? 'https://api.cameleer.local';
 
 export interface StartDevIdpOptions {
   /** The product's API resource indicator (default: $LOGTO_API_RESOURCE or https://api.cameleer.local). */
@@ -96,7 +96,8 @@ export interface DevIdp {
 }
 
 const RUN_SCRIPT = resolve(__dirname, '../../apps/dev-idp/bin/run.js');
-const START_TIMEOUT_MS = 10_000;
+// Generous: on a loaded 2-core machine the first start (transpiling the IdP, oidc-provider) can take many seconds.
+const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 3_000;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -25,14 +25,6 @@ import { schema } from './database/schema';
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [serviceConfig, databaseConfig] }),
     LoggingModule,
     DatabaseModule.forRoot(schema),
-    ThrottlerModule.forRootAsync({
-      imports: [AgentsModule],
-      inject: [serviceConfig.KEY, AgentRateLimit],
-      // The agent routes have their own budget, per source IP: AgentRateLimit applies it to the default throttler.
-      useFactory: (config: ServiceConfig, agentRateLimit: AgentRateLimit) => [
-        agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }),
-      ],
-    }),
     HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
     SecurityModule,
     AccessModule.forRoot({ tenantDirectory: TenantsModule }),
@@ -41,6 +33,15 @@ import { schema } from './database/schema';
     AgentsModule,
     // Forward-auth asks the agents lib whether an agent may still use its tokens; it does not boot without that.
     ForwardAuthModule.forRoot({ imports: [AgentsModule], agentStatus: AgentStatusService }),
+    // After the feature modules, which keep their order (that of the routes in openapi.json).
+    ThrottlerModule.forRootAsync({
+      imports: [AgentsModule],
+      inject: [serviceConfig.KEY, AgentRateLimit],
+      // The agent routes have their own budget, per source IP: AgentRateLimit applies it to the default throttler.
+      useFactory: (config: ServiceConfig, agentRateLimit: AgentRateLimit) => [
+        agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }),
+      ],
+    }),
   ],
   providers: [
     { provide: APP_FILTER, useClass: ProblemFilter },

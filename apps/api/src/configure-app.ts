@@ -22,7 +22,7 @@ import { tenantsConfigSchema } from '@app/tenants';
 import { AppModule } from './app.module';
 
 /** Every configuration namespace, validated together before the app is created. */
-export const configSchemas = [
+const configSchemas = [
   serviceConfigSchema,
   databaseConfigSchema,
   keysConfigSchema,

@@ -4,9 +4,9 @@ import type { Ed25519PublicJwk } from './agent.entities';
 import { publicKeyOf } from './agent-public-key';
 
 /** An assertion may not claim to live longer than this. */
-export const ASSERTION_MAX_LIFETIME_S = 300;
+const ASSERTION_MAX_LIFETIME_S = 300;
 /** Clock skew tolerated on an assertion's iat and exp (agents run on hosts we do not control). */
-export const ASSERTION_CLOCK_TOLERANCE_S = 5;
+const ASSERTION_CLOCK_TOLERANCE_S = 5;
 const MAX_ASSERTION_LENGTH = 4096;
 const MAX_JTI_LENGTH = 128;
 

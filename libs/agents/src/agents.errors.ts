@@ -10,7 +10,7 @@ export const AGENTS_ERRORS = {
   LICENSE_REQUIRED: { status: 403, title: 'License required' },
   LICENSE_LIMIT_REACHED: { status: 403, title: 'License limit reached' },
   /** No such agent or bootstrap token in this tenant. */
-  NOT_FOUND: { status: 404, title: 'Not found' },
+  NOT_FOUND: { status: 404, title: 'Not Found' },
   BOOTSTRAP_TOKEN_UNAVAILABLE: { status: 409, title: 'Bootstrap token unavailable' },
 } as const satisfies ErrorCatalog<string>;
 

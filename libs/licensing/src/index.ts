@@ -1,14 +1,11 @@
-// Tenant licenses: the tier catalog, issuing/reading/revoking licenses, Ed25519 license tokens (license+jwt)
+// Tenant licenses, owner of the `licenses` table: the usable-license rule, Ed25519 license tokens (license+jwt)
 // and the offline LicenseVerifier that other services (and `npm run license:verify`) use.
-export * from './tiers/tier-catalog';
-export * from './licensing.config';
-export * from './license-status';
-export * from './license-token';
-export * from './license-verifier';
-export * from './license.entity';
-export * from './license-events';
-export * from './licensing-errors';
-export * from './licensing.service';
-export { IssueLicenseRequest, RevokeLicenseRequest, LicenseLimitsInput, LicenseWithTokenDto, LicenseDto, LicenseLimitsView } from './http/license.dto';
-export { LicensingController } from './http/licensing.controller';
-export * from './licensing.module';
+export { License } from './license.entity';
+export type { LicenseStatus } from './license-status';
+export { LicenseEvents, type LicenseEvent } from './license-events';
+export { LICENSING_ERRORS, LicensingError, type LicensingErrorCode } from './licensing-errors';
+export { LicensingService, type UsableLicense } from './licensing.service';
+export { LicensingModule } from './licensing.module';
+export { DEFAULT_LICENSE_AUDIENCE, DEFAULT_LICENSE_ISSUER, licensingConfigSchema } from './licensing.config';
+export { LicenseVerificationError, LicenseVerifier, type VerifiedLicense } from './license-verifier';
+export { licenseClaims, signLicenseClaims } from './license-token';

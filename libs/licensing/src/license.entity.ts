@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Tenant } from '@app/tenants';
 import type { LicenseState } from './license-status';
 import type { LicenseLimits } from './tiers/tier-catalog';
 
@@ -8,11 +9,20 @@ import type { LicenseLimits } from './tiers/tier-catalog';
  */
 @Entity({ name: 'licenses' })
 @Index('uq_licenses_current', ['tenantId'], { unique: true, where: `state = 'CURRENT'` })
+// History, newest first, per tenant: (tenant_id, created_at DESC, id DESC); TypeORM declares no column order.
+@Index('ix_licenses_tenant_created', ['tenantId', 'createdAt', 'id'])
+@Check('ck_licenses_state', `state IN ('CURRENT', 'SUPERSEDED', 'REVOKED')`)
+@Check('ck_licenses_revoked', `(state = 'REVOKED') = (revoked_at IS NOT NULL)`)
+@Check('ck_licenses_period', `ends_at > starts_at`)
+@Check('ck_licenses_grace_days', `grace_days BETWEEN 0 AND 90`)
+@Check('ck_licenses_features', `jsonb_typeof(features) = 'array'`)
+@Check('ck_licenses_limits', `jsonb_typeof(limits) = 'object'`)
 export class License {
-  @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_licenses' })
   id!: string;
 
   @Column({ name: 'tenant_id', type: 'uuid' })
+  @ForeignKey(() => Tenant, { name: 'fk_licenses_tenant', onDelete: 'RESTRICT' })
   tenantId!: string;
 
   @Column({ type: 'varchar', length: 32 })
@@ -50,41 +60,4 @@ export class License {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
-}
-
-/** A `licenses` row as PostgreSQL returns it from raw SQL. */
-export interface LicenseRow {
-  id: string;
-  tenant_id: string;
-  tier: string;
-  features: string[];
-  limits: LicenseLimits;
-  starts_at: Date;
-  ends_at: Date;
-  grace_days: number;
-  state: LicenseState;
-  revoked_at: Date | null;
-  revoked_by: string | null;
-  revoke_reason: string | null;
-  issued_by: string;
-  created_at: Date;
-}
-
-export function licenseFromRow(row: LicenseRow): License {
-  return Object.assign(new License(), {
-    id: row.id,
-    tenantId: row.tenant_id,
-    tier: row.tier,
-    features: row.features,
-    limits: row.limits,
-    startsAt: new Date(row.starts_at),
-    endsAt: new Date(row.ends_at),
-    graceDays: row.grace_days,
-    state: row.state,
-    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
-    revokedBy: row.revoked_by,
-    revokeReason: row.revoke_reason,
-    issuedBy: row.issued_by,
-    createdAt: new Date(row.created_at),
-  });
 }

@@ -88,10 +88,6 @@ export class LicensingService {
     }
   }
 
-  get catalog(): LicensingConfig['catalog'] {
-    return this.config.catalog;
-  }
-
   async issue(tenantId: string, input: IssueLicenseInput, now: Date = new Date()): Promise<LicenseView> {
     const terms = this.terms(input, now);
     for (let attempt = 1; ; attempt++) {
@@ -202,7 +198,7 @@ export class LicensingService {
     return signLicenseClaims(claims, this.keyring.current);
   }
 
-  view(license: License, now: Date, token?: string): LicenseView {
+  private view(license: License, now: Date, token?: string): LicenseView {
     return {
       id: license.id,
       tenantId: license.tenantId,

@@ -1,12 +1,7 @@
-// Tenants and their Logto organizations (1:1): entity, service, REST API, the reconciler that finishes Logto work,
-// the TENANT_ACCESS_DIRECTORY the security guard uses, and in-process tenant events.
-export * from './tenant.entity';
-export * from './tenant-slug';
-export * from './tenants.config';
-export * from './tenant-events';
+// Tenants and their Logto organizations (1:1), owner of the `tenants` table: what other libs and the app use.
+export { Tenant, type TenantStatus } from './tenant.entity';
+export { tenantsConfigSchema } from './tenants.config';
+export { TenantEvents, type TenantEvent } from './tenant-events';
 export { TENANTS_ERRORS, TenantsError, type TenantsErrorCode } from './tenants-errors';
-export * from './tenant.dto';
-export { TenantsService, tenantEtag, parseIfMatch, type CreateTenantInput, type UpdateTenantInput } from './tenants.service';
-export { TenantReconciler } from './tenant-reconciler';
-export { OWNER_ROLE_NAME } from './tenant-logto-sync';
-export * from './tenants.module';
+export { TenantsService } from './tenants.service';
+export { TenantsModule } from './tenants.module';

@@ -6,9 +6,9 @@ import { TenantsRepository } from './tenants.repository';
 import { tenantsConfig, TenantsConfig } from './tenants.config';
 
 /** The organization role a tenant's owner gets; it must exist in Logto's organization template. */
-export const OWNER_ROLE_NAME = 'owner';
+const OWNER_ROLE_NAME = 'owner';
 
-export class OwnerRoleMissingError extends Error {
+class OwnerRoleMissingError extends Error {
   constructor() {
     super(`Logto has no organization role named "${OWNER_ROLE_NAME}"; create it in the organization template`);
     this.name = 'OwnerRoleMissingError';
@@ -16,7 +16,7 @@ export class OwnerRoleMissingError extends Error {
 }
 
 /** Whether an organization says it belongs to tenant `tenantId` (customData.tenantId). */
-export function claimsTenant(organization: Organization, tenantId: string): boolean {
+function claimsTenant(organization: Organization, tenantId: string): boolean {
   return claimedTenantId(organization) === tenantId;
 }
 

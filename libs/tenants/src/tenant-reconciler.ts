@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { LogtoManagementClient, LogtoNotConfiguredError, LogtoUnavailableError, Organization, OrganizationRole } from '@app/logto-client';
-import { ProblemException } from '@app/service-core';
 import {
   MissingOrganizationView,
   OrphanOrganizationView,
@@ -13,6 +12,7 @@ import { Tenant } from './tenant.entity';
 import { TenantsRepository } from './tenants.repository';
 import { tenantsConfig, TenantsConfig } from './tenants.config';
 import { TenantsService } from './tenants.service';
+import { TenantsError } from './tenants-errors';
 
 const CLAIM_BATCH = 20;
 
@@ -95,7 +95,7 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
     try {
       await this.reconcile();
     } catch (error) {
-      if (error instanceof ProblemException) {
+      if (error instanceof TenantsError) {
         this.logger.warn(`drift check skipped: ${error.detail}`);
       } else {
         this.logger.warn(`drift check failed: ${String(error)}`);
@@ -124,10 +124,10 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
       roles = await this.logto.listOrganizationRoles();
     } catch (error) {
       if (error instanceof LogtoNotConfiguredError) {
-        throw new ProblemException(503, 'LOGTO_NOT_CONFIGURED', 'Logto is not configured, so there is nothing to reconcile with.');
+        throw new TenantsError('LOGTO_NOT_CONFIGURED', 'Logto is not configured, so there is nothing to reconcile with.');
       }
       if (error instanceof LogtoUnavailableError) {
-        throw new ProblemException(503, 'LOGTO_UNAVAILABLE', 'Logto is unavailable; retry later.', { headers: { 'retry-after': '10' } });
+        throw new TenantsError('LOGTO_UNAVAILABLE', 'Logto is unavailable; retry later.', { headers: { 'retry-after': '10' } });
       }
       throw error;
     }

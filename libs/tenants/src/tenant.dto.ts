@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQuery } from '@app/service-core';
 import { IsTenantName, IsTenantSlug, RESERVED_TENANT_SLUGS } from './tenant-slug';
 import { LOGTO_ACTIONS, LogtoAction, Tenant, TENANT_STATUSES, TenantStatus } from './tenant.entity';
@@ -30,21 +30,12 @@ export class CreateTenantDto {
   ownerUserId?: string;
 }
 
+/** What a tenant admin may change. Any other field (`status` included: see suspend/resume) is a 400. */
 export class UpdateTenantDto {
-  @ApiPropertyOptional({ description: 'New display name (platform:write, or tenant:admin of this tenant).', minLength: 1, maxLength: 128 })
-  // Absent means unchanged; null is refused like any other non-string.
-  @ValidateIf((_object, value) => value !== undefined)
+  @ApiProperty({ description: 'New display name, 1–128 characters after trimming, no control characters.', minLength: 1, maxLength: 128 })
   @trim()
   @IsTenantName()
-  name?: string;
-
-  @ApiPropertyOptional({
-    enum: TENANT_STATUSES,
-    description: 'Only ACTIVE ↔ SUSPENDED, and only with platform:write; any other transition is 409 INVALID_STATUS_TRANSITION.',
-  })
-  @ValidateIf((_object, value) => value !== undefined)
-  @IsIn(TENANT_STATUSES)
-  status?: TenantStatus;
+  name!: string;
 }
 
 export class ListTenantsQuery extends PageQuery {

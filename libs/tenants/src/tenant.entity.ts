@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn, VersionColumn } from 'typeorm';
 
 export const TENANT_STATUSES = ['PROVISIONING', 'ACTIVE', 'SUSPENDED', 'DELETED'] as const;
 /** PROVISIONING until its Logto organization exists (and the owner is in it); DELETED is final. */
@@ -22,8 +22,17 @@ export type LogtoAction = (typeof LOGTO_ACTIONS)[number];
  * the row (pendingLogtoAction, syncAttempts, nextSyncAt, lastSyncError), so a restart resumes where it stopped.
  */
 @Entity({ name: 'tenants' })
+@Unique('uq_tenants_slug', ['slug'])
+@Unique('uq_tenants_logto_organization_id', ['logtoOrganizationId'])
+@Check('ck_tenants_slug', `slug ~ '^[a-z0-9]([a-z0-9-]{1,61})[a-z0-9]$'`)
+@Check('ck_tenants_name', `char_length(name) BETWEEN 1 AND 128`)
+@Check('ck_tenants_status', `status IN ('PROVISIONING', 'ACTIVE', 'SUSPENDED', 'DELETED')`)
+@Check('ck_tenants_deleted', `(status = 'DELETED') = (deleted_at IS NOT NULL)`)
+@Check('ck_tenants_pending_logto_action', `pending_logto_action IN ('PROVISION', 'RENAME', 'DELETE')`)
+// The reconciler's work queue: rows with something left to do in Logto, soonest first.
+@Index('ix_tenants_next_sync_at', ['nextSyncAt'], { where: 'pending_logto_action IS NOT NULL' })
 export class Tenant {
-  @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_tenants' })
   id!: string;
 
   /** DNS label, unique forever (never reused, even after deletion). */
@@ -64,43 +73,6 @@ export class Tenant {
   updatedAt!: Date;
 
   /** Bumped by every change a client can see; the ETag is `W/"<version>"`. */
-  @VersionColumn({ type: 'integer' })
+  @VersionColumn({ type: 'integer', default: 1 })
   version!: number;
-}
-
-/** A `tenants` row as PostgreSQL returns it from raw SQL. */
-export interface TenantRow {
-  id: string;
-  slug: string;
-  name: string;
-  status: TenantStatus;
-  logto_organization_id: string | null;
-  owner_user_id: string | null;
-  pending_logto_action: LogtoAction | null;
-  sync_attempts: number;
-  next_sync_at: Date | null;
-  last_sync_error: string | null;
-  deleted_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  version: number;
-}
-
-export function tenantFromRow(row: TenantRow): Tenant {
-  return Object.assign(new Tenant(), {
-    id: row.id,
-    slug: row.slug,
-    name: row.name,
-    status: row.status,
-    logtoOrganizationId: row.logto_organization_id,
-    ownerUserId: row.owner_user_id,
-    pendingLogtoAction: row.pending_logto_action,
-    syncAttempts: row.sync_attempts,
-    nextSyncAt: row.next_sync_at,
-    lastSyncError: row.last_sync_error,
-    deletedAt: row.deleted_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: row.version,
-  });
 }

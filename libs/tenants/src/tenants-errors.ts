@@ -1,11 +1,11 @@
 import { CodedError, ErrorCatalog } from '@app/service-core';
 
 /**
- * What the tenants lib answers when it refuses. NOT_FOUND keeps the generic code (and title) the security
- * guard uses for a tenant the caller may not see, so a missing tenant and a hidden one look the same.
+ * What the tenants lib answers when it refuses. NOT_FOUND keeps the generic code the security guard answers for
+ * a tenant the caller may not see, so a missing tenant and a hidden one carry the same code.
  */
 export const TENANTS_ERRORS = {
-  NOT_FOUND: { status: 404, title: 'Not Found' },
+  NOT_FOUND: { status: 404, title: 'No such tenant' },
   TENANT_NOT_ACTIVE: { status: 409, title: 'The tenant is not ACTIVE' },
   TENANT_DELETED: { status: 409, title: 'A deleted tenant cannot be changed' },
   SLUG_TAKEN: { status: 409, title: 'The slug is taken, also by a deleted tenant (slugs are never reused)' },

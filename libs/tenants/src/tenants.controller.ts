@@ -1,24 +1,13 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPreconditionFailedResponse,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Idempotent, Page, PageOf } from '@app/service-core';
-import { Authorize, CurrentPrincipal, hasPlatformScope, LogtoPrincipal, Principal, tenantNotFound } from '@app/security';
+import { ApiErrors, Idempotent, Page, PageOf } from '@app/service-core';
+import { Authorize, CurrentPrincipal, hasPlatformScope, LogtoPrincipal, Principal } from '@app/security';
 import { CreateTenantDto, ListTenantsQuery, ReconcileReportView, TenantView, toTenantView, UpdateTenantDto } from './tenant.dto';
 import { TenantReconciler } from './tenant-reconciler';
 import { Tenant } from './tenant.entity';
 import { tenantEtag, TenantsService } from './tenants.service';
+import { tenantNotFound, TENANTS_ERRORS } from './tenants-errors';
 
 class TenantPage extends PageOf(TenantView) {}
 
@@ -55,7 +44,7 @@ export class TenantsController {
   })
   @ApiCreatedResponse({ type: TenantView, description: 'Created and provisioned (ACTIVE). Location and ETag headers are set.' })
   @ApiAcceptedResponse({ type: TenantView, description: 'Created; the Logto organization is still pending (PROVISIONING).' })
-  @ApiConflictResponse({ description: '`SLUG_TAKEN`: the slug is taken, also by a deleted tenant (slugs are never reused).' })
+  @ApiErrors(TENANTS_ERRORS, 'SLUG_TAKEN')
   @Idempotent()
   async create(@Body() body: CreateTenantDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
     const { tenant, provisioned } = await this.tenants.create(body);
@@ -68,7 +57,7 @@ export class TenantsController {
   @ApiOperation({ summary: 'List tenants (deleted ones only with status=DELETED)' })
   @ApiOkResponse({ type: TenantPage })
   async list(@Query() query: ListTenantsQuery): Promise<Page<TenantView>> {
-    const page = await this.tenants.list(query);
+    const page = await this.tenants.list({ status: query.status, q: query.q }, query);
     return { ...page, items: page.items.map((tenant) => toTenantView(tenant, { includeSync: true })) };
   }
 
@@ -82,7 +71,7 @@ export class TenantsController {
       '(never deleted) and alerts on organization roles carrying platform:* scopes.',
   })
   @ApiOkResponse({ type: ReconcileReportView })
-  @ApiServiceUnavailableResponse({ description: '`LOGTO_NOT_CONFIGURED` or `LOGTO_UNAVAILABLE`.' })
+  @ApiErrors(TENANTS_ERRORS, 'LOGTO_NOT_CONFIGURED', 'LOGTO_UNAVAILABLE')
   reconcile(): Promise<ReconcileReportView> {
     return this.reconciler.reconcile();
   }
@@ -91,7 +80,7 @@ export class TenantsController {
   @Authorize({ platform: 'platform:read', tenant: 'tenant:read' })
   @ApiOperation({ summary: 'A tenant (operators, or members of it with tenant:read)' })
   @ApiOkResponse({ type: TenantView, description: 'With an ETag header.' })
-  @ApiNotFoundResponse({ description: 'No such tenant (or not one the caller belongs to; deleted tenants are visible to operators only).' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
   async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
     const operator = hasPlatformScope(logtoPrincipal(principal), 'platform:read');
     const tenant = await this.tenants.get(id);
@@ -104,14 +93,15 @@ export class TenantsController {
   @Patch(':id')
   @Authorize({ platform: 'platform:write', tenant: 'tenant:admin' })
   @ApiOperation({
-    summary: 'Rename, suspend or resume a tenant',
-    description: 'name: platform:write, or tenant:admin of this tenant (the organization is renamed too). status: ACTIVE ↔ SUSPENDED, platform:write only.',
+    summary: 'Rename a tenant (and its Logto organization)',
+    description:
+      'platform:write, or tenant:admin of this tenant. Only `name` may be sent: suspending and resuming are their own ' +
+      'routes (platform:write), and a `status` field is refused with 400 VALIDATION_FAILED.',
   })
   @ApiHeader(IF_MATCH)
-  @ApiOkResponse({ type: TenantView })
-  @ApiConflictResponse({ description: '`INVALID_STATUS_TRANSITION` or `TENANT_DELETED`.' })
-  @ApiPreconditionFailedResponse({ description: '`PRECONDITION_FAILED`: If-Match does not match the current version.' })
-  async update(
+  @ApiOkResponse({ type: TenantView, description: 'With an ETag header.' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_DELETED', 'CONFLICT', 'PRECONDITION_FAILED')
+  async rename(
     @Param('id') id: string,
     @Body() body: UpdateTenantDto,
     @Headers('if-match') ifMatch: string | undefined,
@@ -119,8 +109,36 @@ export class TenantsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TenantView> {
     const caller = logtoPrincipal(principal);
-    const tenant = await this.tenants.update(id, body, caller, ifMatch);
+    const tenant = await this.tenants.rename(id, body.name, ifMatch);
     return this.withEtag(reply, tenant, hasPlatformScope(caller, 'platform:read') || hasPlatformScope(caller, 'platform:write'));
+  }
+
+  @Post(':id/suspend')
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Suspend a tenant (ACTIVE → SUSPENDED)',
+    description: 'A suspended tenant stays suspended (200, unchanged); a tenant in any other status is 409 INVALID_STATUS_TRANSITION.',
+  })
+  @ApiHeader(IF_MATCH)
+  @ApiOkResponse({ type: TenantView, description: 'With an ETag header.' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'INVALID_STATUS_TRANSITION', 'CONFLICT', 'PRECONDITION_FAILED')
+  async suspend(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
+    return this.withEtag(reply, await this.tenants.suspend(id, ifMatch), true);
+  }
+
+  @Post(':id/resume')
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Resume a suspended tenant (SUSPENDED → ACTIVE)',
+    description: 'An active tenant stays active (200, unchanged); a tenant in any other status is 409 INVALID_STATUS_TRANSITION.',
+  })
+  @ApiHeader(IF_MATCH)
+  @ApiOkResponse({ type: TenantView, description: 'With an ETag header.' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'INVALID_STATUS_TRANSITION', 'CONFLICT', 'PRECONDITION_FAILED')
+  async resume(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
+    return this.withEtag(reply, await this.tenants.resume(id, ifMatch), true);
   }
 
   @Delete(':id')
@@ -129,7 +147,7 @@ export class TenantsController {
   @ApiOperation({ summary: 'Soft-delete a tenant (status DELETED; its slug is never reused) and its Logto organization' })
   @ApiHeader(IF_MATCH)
   @ApiNoContentResponse({ description: 'Deleted (or already deleted).' })
-  @ApiPreconditionFailedResponse({ description: '`PRECONDITION_FAILED`: If-Match does not match the current version.' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'CONFLICT', 'PRECONDITION_FAILED')
   async delete(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
     await this.tenants.delete(id, ifMatch);
   }

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LogtoClientModule } from '@app/logto-client';
 import { IdempotencyModule } from '@app/service-core';
@@ -13,10 +13,9 @@ import { TenantsRepository } from './tenants.repository';
 import { TenantsService } from './tenants.service';
 
 /**
- * Tenants and their Logto organizations. Global so the security guard (and forward-auth, licensing) can inject
- * TENANT_ACCESS_DIRECTORY, TenantsService and TenantEvents.
+ * Tenants and their Logto organizations. Modules that need TenantsService, TenantEvents or (the security lib's
+ * AccessModule) TENANT_ACCESS_DIRECTORY import it.
  */
-@Global()
 @Module({
   imports: [ConfigModule.forFeature(tenantsConfig), LogtoClientModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [TenantsController],

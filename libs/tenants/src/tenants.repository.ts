@@ -1,23 +1,18 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import { LogtoAction, Tenant, tenantFromRow, TenantRow, TenantStatus } from './tenant.entity';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager, ILike, Not, Repository } from 'typeorm';
+import { findPage, Page, PageQuery, queryEntities } from '@app/service-core';
+import { LogtoAction, Tenant, TenantStatus } from './tenant.entity';
 
 export interface TenantListFilter {
   readonly status?: TenantStatus;
   /** Case-insensitive substring of slug or name. */
   readonly q?: string;
-  readonly offset: number;
-  readonly limit: number;
-}
-
-export interface TenantChanges {
-  readonly name?: string;
-  readonly status?: 'ACTIVE' | 'SUSPENDED';
 }
 
 /** `now() + <ms> milliseconds` for a numbered parameter. */
 const inMs = (parameter: string): string => `now() + make_interval(secs => ${parameter}::double precision / 1000)`;
 
+/** A LIKE pattern matching `value` literally (backslash is PostgreSQL's default LIKE escape). */
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
@@ -28,16 +23,15 @@ function escapeLike(value: string): string {
  */
 @Injectable()
 export class TenantsRepository {
-  private readonly logger = new Logger('Tenants');
   private embedded?: Promise<boolean>;
+  private readonly tenants: Repository<Tenant>;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {
+    this.tenants = dataSource.getRepository(Tenant);
+  }
 
-  private async rows(sql: string, parameters: unknown[] = []): Promise<Tenant[]> {
-    const result = await this.dataSource.query<TenantRow[] | [TenantRow[], number]>(sql, parameters);
-    // UPDATE … RETURNING comes back as [rows, count] from the postgres driver.
-    const rows = Array.isArray(result[0]) ? result[0] : (result as TenantRow[]);
-    return rows.map(tenantFromRow);
+  private rows(sql: string, parameters: unknown[] = []): Promise<Tenant[]> {
+    return queryEntities(this.dataSource, Tenant, sql, parameters);
   }
 
   private async one(sql: string, parameters: unknown[] = []): Promise<Tenant | undefined> {
@@ -70,8 +64,8 @@ export class TenantsRepository {
     return inserted.length > 0;
   }
 
-  findById(id: string): Promise<Tenant | undefined> {
-    return this.one(`SELECT * FROM tenants WHERE id = $1`, [id]);
+  async findById(id: string): Promise<Tenant | undefined> {
+    return (await this.tenants.findOneBy({ id })) ?? undefined;
   }
 
   /** The row, locked FOR NO KEY UPDATE until `tx` ends (its key stays free: rows referencing it can still be written). */
@@ -80,60 +74,54 @@ export class TenantsRepository {
   }
 
   /** The tenant bound to a Logto organization (at most one: uq_tenants_logto_organization_id). */
-  findByOrganization(organizationId: string): Promise<Tenant | undefined> {
-    return this.one(`SELECT * FROM tenants WHERE logto_organization_id = $1`, [organizationId]);
+  async findByOrganization(organizationId: string): Promise<Tenant | undefined> {
+    return (await this.tenants.findOneBy({ logtoOrganizationId: organizationId })) ?? undefined;
   }
 
-  findBySlug(slug: string): Promise<Tenant | undefined> {
-    return this.one(`SELECT * FROM tenants WHERE slug = $1`, [slug]);
+  async findBySlug(slug: string): Promise<Tenant | undefined> {
+    return (await this.tenants.findOneBy({ slug })) ?? undefined;
   }
 
-  async list(filter: TenantListFilter): Promise<{ items: Tenant[]; total: number }> {
-    const conditions: string[] = [];
-    const parameters: unknown[] = [];
-    if (filter.status !== undefined) {
-      parameters.push(filter.status);
-      conditions.push(`status = $${parameters.length}`);
-    } else {
-      conditions.push(`status <> 'DELETED'`);
-    }
-    if (filter.q !== undefined && filter.q !== '') {
-      parameters.push(`%${escapeLike(filter.q)}%`);
-      conditions.push(`(slug ILIKE $${parameters.length} ESCAPE '\\' OR name ILIKE $${parameters.length} ESCAPE '\\')`);
-    }
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const counted = await this.dataSource.query<{ total: number }[]>(`SELECT count(*)::int AS total FROM tenants ${where}`, parameters);
-    const items = await this.rows(
-      `SELECT * FROM tenants ${where} ORDER BY created_at, id LIMIT $${parameters.length + 1} OFFSET $${parameters.length + 2}`,
-      [...parameters, filter.limit, filter.offset],
-    );
-    return { items, total: counted[0]?.total ?? 0 };
+  /** Oldest first; deleted tenants only when asked for by status. */
+  list(filter: TenantListFilter, query: PageQuery): Promise<Page<Tenant>> {
+    const status = filter.status ?? Not<TenantStatus>('DELETED');
+    const pattern = filter.q !== undefined && filter.q !== '' ? ILike(`%${escapeLike(filter.q)}%`) : undefined;
+    const where = pattern === undefined ? { status } : [{ status, slug: pattern }, { status, name: pattern }];
+    return findPage(this.tenants, query, { where, order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
   /** Every tenant, for drift checks. */
   all(): Promise<Tenant[]> {
-    return this.rows(`SELECT * FROM tenants ORDER BY created_at, id`);
+    return this.tenants.find({ order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
   /**
-   * Applies a client's change if the row is still at `version` and not deleted. A new name queues a RENAME
-   * in Logto, claimed by this request for `leaseMs`, unless other Logto work is already pending (which then
-   * carries the name along). Undefined when the version no longer matches (or the tenant is gone).
+   * Renames the tenant if the row is still at `version` and not deleted. The new name queues a RENAME in Logto,
+   * claimed by this request for `leaseMs`, unless other Logto work is already pending (which then carries the name
+   * along). Undefined when the version no longer matches (or the tenant is gone).
    */
-  update(id: string, version: number, changes: TenantChanges, leaseMs: number): Promise<Tenant | undefined> {
-    const rename = changes.name !== undefined;
+  rename(id: string, version: number, name: string, leaseMs: number): Promise<Tenant | undefined> {
     return this.one(
       `UPDATE tenants SET
-         name = coalesce($3, name),
-         status = coalesce($4, status),
-         pending_logto_action = CASE WHEN $5 AND coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN 'RENAME' ELSE pending_logto_action END,
-         sync_attempts = CASE WHEN $5 AND coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN 1 ELSE sync_attempts END,
-         next_sync_at = CASE WHEN $5 AND coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN ${inMs('$6')} ELSE next_sync_at END,
+         name = $3,
+         pending_logto_action = CASE WHEN coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN 'RENAME' ELSE pending_logto_action END,
+         sync_attempts = CASE WHEN coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN 1 ELSE sync_attempts END,
+         next_sync_at = CASE WHEN coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN ${inMs('$4')} ELSE next_sync_at END,
          version = version + 1,
          updated_at = now()
        WHERE id = $1 AND version = $2 AND status <> 'DELETED'
        RETURNING *`,
-      [id, version, changes.name ?? null, changes.status ?? null, rename, leaseMs],
+      [id, version, name, leaseMs],
+    );
+  }
+
+  /** Sets the status if the row is still at `version` and `from` status; undefined otherwise. */
+  setStatus(id: string, version: number, from: TenantStatus, to: TenantStatus): Promise<Tenant | undefined> {
+    return this.one(
+      `UPDATE tenants SET status = $4, version = version + 1, updated_at = now()
+       WHERE id = $1 AND version = $2 AND status = $3
+       RETURNING *`,
+      [id, version, from, to],
     );
   }
 
@@ -241,22 +229,6 @@ export class TenantsRepository {
        WHERE id = $1 AND pending_logto_action IS NOT NULL`,
       [id, error.slice(0, 2000), delayMs],
     );
-  }
-
-  async organizationOf(tenantId: string): Promise<string | undefined> {
-    const rows = await this.dataSource.query<{ logto_organization_id: string | null }[]>(
-      `SELECT logto_organization_id FROM tenants WHERE id = $1 AND status <> 'DELETED'`,
-      [tenantId],
-    );
-    return rows[0]?.logto_organization_id ?? undefined;
-  }
-
-  async tenantOf(organizationId: string): Promise<string | undefined> {
-    const rows = await this.dataSource.query<{ id: string }[]>(
-      `SELECT id FROM tenants WHERE logto_organization_id = $1 AND status <> 'DELETED'`,
-      [organizationId],
-    );
-    return rows[0]?.id;
   }
 
   /** PGlite (one session, in tests and development) has nobody to skip locks for. */

@@ -1,25 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { isUniqueViolation, isUuid, Page, PageQuery, ProblemException, toPage } from '@app/service-core';
-import { hasPlatformScope, insufficientScope, LogtoPrincipal } from '@app/security';
+import { isUniqueViolation, isUuid, Page, PageQuery, retryOptimistically, STALE } from '@app/service-core';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
 import { Tenant, TenantStatus } from './tenant.entity';
-import { TenantChanges, TenantsRepository } from './tenants.repository';
+import { TenantListFilter, TenantsRepository } from './tenants.repository';
 import { tenantsConfig, TenantsConfig } from './tenants.config';
 import { tenantNotFound, TenantsError } from './tenants-errors';
-
-const MAX_OPTIMISTIC_RETRIES = 3;
 
 export interface CreateTenantInput {
   readonly slug: string;
   readonly name: string;
   readonly ownerUserId?: string;
-}
-
-export interface UpdateTenantInput {
-  readonly name?: string;
-  readonly status?: TenantStatus;
 }
 
 /** The ETag of a tenant's representation. */
@@ -28,7 +20,7 @@ export function tenantEtag(tenant: Pick<Tenant, 'version'>): string {
 }
 
 /** An If-Match header: `*`, or the versions it lists (weak or strong tags); undefined when absent. */
-export function parseIfMatch(header: string | undefined): '*' | ReadonlySet<number> | undefined {
+function parseIfMatch(header: string | undefined): '*' | ReadonlySet<number> | undefined {
   if (header === undefined) {
     return undefined;
   }
@@ -42,13 +34,27 @@ export function parseIfMatch(header: string | undefined): '*' | ReadonlySet<numb
   return versions;
 }
 
-function preconditionFailed(): ProblemException {
-  return new ProblemException(412, 'PRECONDITION_FAILED', 'The tenant has changed since the version given in If-Match; fetch it again.');
+function preconditionFailed(): TenantsError {
+  return new TenantsError('PRECONDITION_FAILED', 'The tenant has changed since the version given in If-Match; fetch it again.');
 }
 
-function invalidTransition(from: TenantStatus, to: TenantStatus): ProblemException {
-  return new ProblemException(409, 'INVALID_STATUS_TRANSITION', `A tenant cannot go from ${from} to ${to}; only ACTIVE ↔ SUSPENDED may be set.`);
+function invalidTransition(from: TenantStatus, to: TenantStatus): TenantsError {
+  return new TenantsError('INVALID_STATUS_TRANSITION', `A tenant cannot go from ${from} to ${to}; only ACTIVE ↔ SUSPENDED may be set.`);
 }
+
+function changedConcurrently(): TenantsError {
+  return new TenantsError('CONFLICT', 'The tenant is being changed concurrently; retry.');
+}
+
+/** The version-guarded write matched nothing: with If-Match that is the client's stale version, else retry. */
+function stale(expected: IfMatch): typeof STALE {
+  if (expected !== undefined) {
+    throw preconditionFailed();
+  }
+  return STALE;
+}
+
+type IfMatch = ReturnType<typeof parseIfMatch>;
 
 function requireExisting(tenant: Tenant | undefined): Tenant {
   if (tenant === undefined || tenant.status === 'DELETED') {
@@ -89,7 +95,7 @@ export class TenantsService {
       tenant = await this.repository.insert(input, this.config.leaseMs);
     } catch (error) {
       if (isUniqueViolation(error, 'uq_tenants_slug')) {
-        throw new ProblemException(409, 'SLUG_TAKEN', `The slug "${input.slug}" is taken (slugs are never reused, even after deletion).`);
+        throw new TenantsError('SLUG_TAKEN', `The slug "${input.slug}" is taken (slugs are never reused, even after deletion).`);
       }
       throw error;
     }
@@ -141,74 +147,54 @@ export class TenantsService {
     return this.repository.findBySlug(slug);
   }
 
-  async list(query: PageQuery & { status?: TenantStatus; q?: string }): Promise<Page<Tenant>> {
-    const { items, total } = await this.repository.list({ status: query.status, q: query.q, offset: query.offset, limit: query.pageSize });
-    return toPage(items, total, query);
+  list(filter: TenantListFilter, query: PageQuery): Promise<Page<Tenant>> {
+    return this.repository.list(filter, query);
   }
 
   /**
-   * Renames and/or suspends/resumes. Status changes need platform:write (a tenant admin may only rename).
-   * With If-Match, a tenant at another version is 412 and nothing is written (the version is in the UPDATE's WHERE).
+   * Renames the tenant (and, now or via the reconciler, its organization). A deleted tenant is TENANT_DELETED.
+   * With If-Match, a tenant at another version is PRECONDITION_FAILED and nothing is written (the version is in
+   * the UPDATE's WHERE); the same name changes nothing.
    */
-  async update(id: string, input: UpdateTenantInput, principal: LogtoPrincipal, ifMatch?: string): Promise<Tenant> {
-    if (input.status !== undefined && !hasPlatformScope(principal, 'platform:write')) {
-      throw insufficientScope('platform:write');
-    }
-    if (input.name === undefined && input.status === undefined) {
-      throw new ProblemException(400, 'VALIDATION_FAILED', 'Nothing to change: give name and/or status.', {
-        errors: [{ field: 'name', messages: ['name or status is required'] }],
-      });
-    }
+  rename(id: string, name: string, ifMatch?: string): Promise<Tenant> {
     const expected = parseIfMatch(ifMatch);
-    for (let attempt = 0; attempt < MAX_OPTIMISTIC_RETRIES; attempt++) {
-      const tenant = await this.get(id);
-      if (expected !== undefined && expected !== '*' && !expected.has(tenant.version)) {
-        throw preconditionFailed();
-      }
+    return retryOptimistically(async () => {
+      const tenant = await this.getMatching(id, expected);
       if (tenant.status === 'DELETED') {
-        throw input.status !== undefined
-          ? invalidTransition(tenant.status, input.status)
-          : new ProblemException(409, 'TENANT_DELETED', 'A deleted tenant cannot be changed.');
+        throw new TenantsError('TENANT_DELETED', 'A deleted tenant cannot be changed.');
       }
-      const changes = this.changesFor(tenant, input);
-      if (changes.name === undefined && changes.status === undefined) {
+      if (name === tenant.name) {
         return tenant;
       }
-      let updated = await this.repository.update(id, tenant.version, changes, this.config.leaseMs);
-      if (updated === undefined) {
-        if (expected !== undefined) {
-          throw preconditionFailed();
-        }
-        continue;
+      const renamed = await this.repository.rename(id, tenant.version, name, this.config.leaseMs);
+      if (renamed === undefined) {
+        return stale(expected);
       }
-      if (changes.status !== undefined) {
-        this.events.emit({ type: 'status-changed', tenantId: id, organizationId: updated.logtoOrganizationId, from: tenant.status, to: changes.status });
-      }
-      if (changes.name !== undefined && updated.pendingLogtoAction === 'RENAME' && this.sync.configured) {
-        updated = await this.sync.runWithin(updated, this.config.requestBudgetMs);
-      }
-      return updated;
-    }
-    throw new ProblemException(409, 'CONFLICT', 'The tenant is being changed concurrently; retry.');
+      return renamed.pendingLogtoAction === 'RENAME' && this.sync.configured ? this.sync.runWithin(renamed, this.config.requestBudgetMs) : renamed;
+    }, changedConcurrently);
+  }
+
+  /** ACTIVE → SUSPENDED (a suspended tenant stays so); anything else is INVALID_STATUS_TRANSITION. */
+  suspend(id: string, ifMatch?: string): Promise<Tenant> {
+    return this.changeStatus(id, 'ACTIVE', 'SUSPENDED', ifMatch);
+  }
+
+  /** SUSPENDED → ACTIVE (an active tenant stays so); anything else is INVALID_STATUS_TRANSITION. */
+  resume(id: string, ifMatch?: string): Promise<Tenant> {
+    return this.changeStatus(id, 'SUSPENDED', 'ACTIVE', ifMatch);
   }
 
   /** Soft delete: DELETED with deletedAt; the Logto organization goes too (now, or via the reconciler). */
   async delete(id: string, ifMatch?: string): Promise<void> {
     const expected = parseIfMatch(ifMatch);
-    for (let attempt = 0; attempt < MAX_OPTIMISTIC_RETRIES; attempt++) {
-      const tenant = await this.get(id);
-      if (expected !== undefined && expected !== '*' && !expected.has(tenant.version)) {
-        throw preconditionFailed();
-      }
+    await retryOptimistically(async () => {
+      const tenant = await this.getMatching(id, expected);
       if (tenant.status === 'DELETED') {
         return;
       }
       const deleted = await this.repository.markDeleted(id, tenant.version, this.config.leaseMs);
       if (deleted === undefined) {
-        if (expected !== undefined) {
-          throw preconditionFailed();
-        }
-        continue;
+        return stale(expected);
       }
       this.logger.log(`tenant ${tenant.slug} deleted (${tenant.id})`);
       this.events.emit({ type: 'deleted', tenantId: id, organizationId: tenant.logtoOrganizationId });
@@ -217,9 +203,7 @@ export class TenantsService {
       } else {
         await this.sync.recordNotConfigured(deleted);
       }
-      return;
-    }
-    throw new ProblemException(409, 'CONFLICT', 'The tenant is being changed concurrently; retry.');
+    }, changedConcurrently);
   }
 
   /** Creates the configured default tenant unless it exists (safe across restarts and concurrent replicas). */
@@ -233,16 +217,31 @@ export class TenantsService {
     }
   }
 
-  private changesFor(tenant: Tenant, input: UpdateTenantInput): TenantChanges {
-    let status: 'ACTIVE' | 'SUSPENDED' | undefined;
-    if (input.status !== undefined && input.status !== tenant.status) {
-      const allowed = (tenant.status === 'ACTIVE' && input.status === 'SUSPENDED') || (tenant.status === 'SUSPENDED' && input.status === 'ACTIVE');
-      if (!allowed) {
-        throw invalidTransition(tenant.status, input.status);
+  private changeStatus(id: string, from: 'ACTIVE' | 'SUSPENDED', to: 'ACTIVE' | 'SUSPENDED', ifMatch: string | undefined): Promise<Tenant> {
+    const expected = parseIfMatch(ifMatch);
+    return retryOptimistically(async () => {
+      const tenant = await this.getMatching(id, expected);
+      if (tenant.status === to) {
+        return tenant;
       }
-      status = input.status;
+      if (tenant.status !== from) {
+        throw invalidTransition(tenant.status, to);
+      }
+      const updated = await this.repository.setStatus(id, tenant.version, from, to);
+      if (updated === undefined) {
+        return stale(expected);
+      }
+      this.events.emit({ type: 'status-changed', tenantId: id, organizationId: updated.logtoOrganizationId, from, to });
+      return updated;
+    }, changedConcurrently);
+  }
+
+  /** The tenant (deleted ones included), PRECONDITION_FAILED when If-Match names other versions. */
+  private async getMatching(id: string, expected: IfMatch): Promise<Tenant> {
+    const tenant = await this.get(id);
+    if (expected !== undefined && expected !== '*' && !expected.has(tenant.version)) {
+      throw preconditionFailed();
     }
-    const name = input.name !== undefined && input.name !== tenant.name ? input.name : undefined;
-    return { name, status };
+    return tenant;
   }
 }

@@ -1,4 +1,4 @@
-import { SchemaDefinition } from '@app/service-core';
+import { IdempotencyKey, SchemaDefinition } from '@app/service-core';
 import { Tenant } from '@app/tenants';
 import { License } from '@app/licensing';
 import { AuditEvent } from '@app/security';
@@ -10,6 +10,6 @@ import { CreateAgents1795966200000 } from './migrations/1795966200000-CreateAgen
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
-  entities: [Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent],
+  entities: [IdempotencyKey, Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent],
   migrations: [CreateIdempotencyKeys1795965600000, CreateTenants1795965700000, CreateLicenses1795965800000, CreateAgents1795966200000],
 };

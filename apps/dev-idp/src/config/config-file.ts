@@ -21,7 +21,7 @@ export interface DevIdpConfigFile {
   apps: AppDefinition[];
 }
 
-export const EMPTY_CONFIG: DevIdpConfigFile = { resources: [], apps: [] };
+const EMPTY_CONFIG: DevIdpConfigFile = { resources: [], apps: [] };
 
 export function loadConfigFile(path: string | undefined): DevIdpConfigFile {
   if (path === undefined) {
@@ -66,7 +66,7 @@ function parseApp(entry: unknown, where: string): AppDefinition {
   };
 }
 
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
+const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export const isStringArray = (value: unknown): value is string[] =>

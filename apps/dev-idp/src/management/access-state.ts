@@ -43,7 +43,7 @@ export interface Application {
 }
 
 /** Logto seeds this machine-to-machine role holding the Management API's `all` scope (schemas seeds/management-api.ts). */
-export const MANAGEMENT_API_ACCESS_ROLE = 'Logto Management API access';
+const MANAGEMENT_API_ACCESS_ROLE = 'Logto Management API access';
 
 /**
  * Global roles (user and machine-to-machine), their API-resource scopes, applications and the M2M apps' roles.

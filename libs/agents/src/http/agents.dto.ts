@@ -42,7 +42,7 @@ export class MintedBootstrapTokenDto extends BootstrapTokenDto {
   @ApiProperty() token!: string;
 }
 
-export class Ed25519PublicJwkDto {
+class Ed25519PublicJwkDto {
   @ApiProperty({ enum: ['OKP'] }) kty!: string;
   @ApiProperty({ enum: ['Ed25519'] }) crv!: string;
   @ApiProperty({ description: 'The 32-byte public key, base64url' }) x!: string;
@@ -101,7 +101,7 @@ export class AgentDto {
   @ApiProperty({ nullable: true, type: Date }) lastSeenAt!: Date | null;
 }
 
-export class AgentTenantDto {
+class AgentTenantDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() slug!: string;
   @ApiProperty() name!: string;

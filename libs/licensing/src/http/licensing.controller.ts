@@ -1,11 +1,16 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
 import { Authorize, CurrentPrincipal, Principal } from '@app/security';
+import { TENANTS_ERRORS } from '@app/tenants';
+import { LICENSING_ERRORS } from '../licensing-errors';
 import { LicensingService } from '../licensing.service';
 import { IssueLicenseRequest, LicenseDto, LicenseWithTokenDto, RevokeLicenseRequest } from './license.dto';
 
 class LicensePage extends PageOf(LicenseDto) {}
+
+// Licensing's own answers and the tenants lib's (the tenant is looked up and locked there).
+const ERRORS = { ...LICENSING_ERRORS, ...TENANTS_ERRORS };
 
 /** The subject that acted, as recorded in issuedBy / revokedBy. */
 function actor(principal: Principal): string {
@@ -29,8 +34,7 @@ export class LicensingController {
       'SUPERSEDED in the same transaction. The response carries a signed token (docs/license-format.md).',
   })
   @ApiCreatedResponse({ type: LicenseWithTokenDto })
-  @ApiNotFoundResponse({ description: 'No such tenant.' })
-  @ApiConflictResponse({ description: '`TENANT_NOT_ACTIVE`, or `IDEMPOTENCY_IN_PROGRESS`.' })
+  @ApiErrors(ERRORS, 'VALIDATION_FAILED', 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
   @Idempotent()
   issue(@Param('id') id: string, @Body() body: IssueLicenseRequest, @CurrentPrincipal() principal: Principal): Promise<LicenseWithTokenDto> {
     return this.licensing.issue(id, {
@@ -49,10 +53,12 @@ export class LicensingController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'The current license with a freshly signed token',
-    description: 'Same jti (the license id), new iat/exp: call it to refresh a token before its exp (LICENSE_TOKEN_TTL).',
+    description:
+      'The usable license: CURRENT, not revoked, and before its end plus grace (status EXPIRED inside the grace). Same jti ' +
+      '(the license id), new iat/exp: call it to refresh a token before its exp (LICENSE_TOKEN_TTL).',
   })
   @ApiOkResponse({ type: LicenseWithTokenDto })
-  @ApiNotFoundResponse({ description: '`NO_CURRENT_LICENSE`, or no such tenant (`NOT_FOUND`).' })
+  @ApiErrors(ERRORS, 'NOT_FOUND', 'NO_CURRENT_LICENSE')
   current(@Param('id') id: string): Promise<LicenseWithTokenDto> {
     return this.licensing.current(id) as Promise<LicenseWithTokenDto>;
   }
@@ -61,7 +67,7 @@ export class LicensingController {
   @Authorize({ platform: 'platform:read', tenant: 'tenant:read' })
   @ApiOperation({ summary: "A tenant's licenses, newest first (without tokens)" })
   @ApiOkResponse({ type: LicensePage })
-  @ApiNotFoundResponse({ description: 'No such tenant.' })
+  @ApiErrors(ERRORS, 'NOT_FOUND')
   history(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<LicenseDto>> {
     return this.licensing.history(id, query) as Promise<Page<LicenseDto>>;
   }
@@ -74,7 +80,7 @@ export class LicensingController {
     description: 'The license becomes REVOKED (who, when, why); the tenant then has no current license until one is issued. Tokens already handed out stay valid until their exp.',
   })
   @ApiOkResponse({ type: LicenseDto })
-  @ApiNotFoundResponse({ description: '`NO_CURRENT_LICENSE`, or no such tenant.' })
+  @ApiErrors(ERRORS, 'NOT_FOUND', 'NO_CURRENT_LICENSE')
   revoke(@Param('id') id: string, @Body() body: RevokeLicenseRequest, @CurrentPrincipal() principal: Principal): Promise<LicenseDto> {
     return this.licensing.revoke(id, body.reason, actor(principal)) as Promise<LicenseDto>;
   }

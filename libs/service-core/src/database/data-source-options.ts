@@ -26,6 +26,9 @@ export function buildDataSourceOptions(url: string, config: Pick<DatabaseConfig,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
     synchronize: false,
+    // Ids default to gen_random_uuid() (core PostgreSQL); the migrations own the schema, extensions included.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
     migrationsRun: false,
     logging: false,
     extra: {

@@ -68,8 +68,13 @@ function statusOf(error: unknown): number | undefined {
   return undefined;
 }
 
+// A type guard, because instanceof narrows a generic class to CodedError<any>.
+function isCodedError(error: unknown): error is CodedError<string> {
+  return error instanceof CodedError;
+}
+
 export function toProblem(error: unknown): ResolvedProblem {
-  if (error instanceof CodedError) {
+  if (isCodedError(error)) {
     const { status, title } = error.spec;
     // A 500 is a bug whatever its code: logged with an error id, never described. 502–504 are described.
     return status === 500 ? internalProblem() : { status, code: error.code, title, detail: error.detail, errors: error.errors, headers: error.headers, internal: false };

@@ -1,4 +1,5 @@
-import { ProblemException } from '../http/problem';
+import { toProblem } from '../http/to-problem';
+import { IdempotencyError } from './idempotency-errors';
 import { canonicalJson, readIdempotencyKey, requestFingerprint } from './idempotency-key';
 
 describe('Idempotency-Key', () => {
@@ -12,11 +13,11 @@ describe('Idempotency-Key', () => {
   it.each([['empty', ''], ['too long', 'k'.repeat(256)], ['space', 'a b'], ['tab', 'a\tb'], ['non-ASCII', 'clé'], ['repeated', ['a', 'b']]])(
     'refuses a %s key with 400 INVALID_IDEMPOTENCY_KEY',
     (_label, header) => {
-      expect(() => readIdempotencyKey(header)).toThrow(ProblemException);
+      expect(() => readIdempotencyKey(header)).toThrow(IdempotencyError);
       try {
         readIdempotencyKey(header);
       } catch (error) {
-        expect(error).toMatchObject({ status: 400, code: 'INVALID_IDEMPOTENCY_KEY' });
+        expect(toProblem(error)).toMatchObject({ status: 400, code: 'INVALID_IDEMPOTENCY_KEY' });
       }
     },
   );

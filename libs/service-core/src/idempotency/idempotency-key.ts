@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ProblemException } from '../http/problem';
+import { IdempotencyError } from './idempotency-errors';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
@@ -8,18 +8,14 @@ const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * The Idempotency-Key of a request: undefined when absent, the key when valid; a 400 problem when the
- * header is empty, too long, repeated or holds anything but visible ASCII.
+ * header is empty, too long, repeated or holds anything but visible ASCII (INVALID_IDEMPOTENCY_KEY).
  */
 export function readIdempotencyKey(header: string | string[] | undefined): string | undefined {
   if (header === undefined) {
     return undefined;
   }
   if (Array.isArray(header) || !VALID_KEY.test(header)) {
-    throw new ProblemException(
-      400,
-      'INVALID_IDEMPOTENCY_KEY',
-      'The Idempotency-Key header must be one value of 1 to 255 visible ASCII characters.',
-    );
+    throw new IdempotencyError('INVALID_IDEMPOTENCY_KEY', 'The Idempotency-Key header must be one value of 1 to 255 visible ASCII characters.');
   }
   return header;
 }

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, mergeMap, Observable, of, throwError, catchError } from 'rxjs';
-import { ProblemException } from '../http/problem';
+import { IdempotencyError } from './idempotency-errors';
 import { IDEMPOTENCY_KEY_HEADER, readIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { IDEMPOTENCY_TTL_MS, IdempotencyScope, IdempotencyStore } from './idempotency.store';
 
@@ -52,9 +52,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const begun = await this.store.begin(scope, requestFingerprint(query, request.body), this.options.ttlMs ?? IDEMPOTENCY_TTL_MS);
     switch (begun.kind) {
       case 'mismatch':
-        throw new ProblemException(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request.');
+        throw new IdempotencyError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request.');
       case 'in-progress':
-        throw new ProblemException(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly.', {
+        throw new IdempotencyError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly.', {
           headers: { 'retry-after': '1' },
         });
       case 'replay': {

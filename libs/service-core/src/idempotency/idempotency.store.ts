@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, Raw, Repository } from 'typeorm';
+import { IdempotencyKey } from './idempotency-key.entity';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** How long a first request may run before a retry with the same key may take the key over. */
@@ -28,14 +29,6 @@ export type IdempotencyBegin =
   | { readonly kind: 'mismatch' }
   | { readonly kind: 'in-progress' };
 
-interface ExistingRow {
-  request_hash: string;
-  state: 'IN_PROGRESS' | 'COMPLETED';
-  response_status: number | null;
-  response_headers: Record<string, string> | null;
-  response_body: unknown;
-}
-
 /**
  * The `idempotency_keys` table. Claiming a key is one INSERT … ON CONFLICT, so two concurrent requests with the
  * same key cannot both start; an expired row, or one whose first request died holding it (lock passed), is
@@ -45,8 +38,11 @@ interface ExistingRow {
 export class IdempotencyStore implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Idempotency');
   private purgeTimer?: NodeJS.Timeout;
+  private readonly keys: Repository<IdempotencyKey>;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {
+    this.keys = dataSource.getRepository(IdempotencyKey);
+  }
 
   async begin(scope: IdempotencyScope, requestHash: string, ttlMs = IDEMPOTENCY_TTL_MS): Promise<IdempotencyBegin> {
     // A row can vanish between the failed claim and the read (its first request failed and released it).
@@ -69,28 +65,24 @@ export class IdempotencyStore implements OnApplicationBootstrap, OnApplicationSh
       if (claimed.length > 0) {
         return { kind: 'started', ownerToken };
       }
-      const rows = await this.dataSource.query<ExistingRow[]>(
-        `SELECT request_hash, state, response_status, response_headers, response_body
-           FROM idempotency_keys WHERE caller = $1 AND route = $2 AND idempotency_key = $3`,
-        [scope.caller, scope.route, scope.key],
-      );
-      const row = rows[0];
-      if (row === undefined) {
+      const existing = await this.keys.findOneBy({ caller: scope.caller, route: scope.route, key: scope.key });
+      if (existing === null) {
         continue;
       }
-      if (row.request_hash !== requestHash) {
+      if (existing.requestHash !== requestHash) {
         return { kind: 'mismatch' };
       }
-      if (row.state === 'IN_PROGRESS' || row.response_status === null) {
+      if (existing.state === 'IN_PROGRESS' || existing.responseStatus === null) {
         return { kind: 'in-progress' };
       }
-      return { kind: 'replay', response: { status: row.response_status, headers: row.response_headers ?? {}, body: row.response_body } };
+      return { kind: 'replay', response: { status: existing.responseStatus, headers: existing.responseHeaders ?? {}, body: existing.responseBody } };
     }
     return { kind: 'in-progress' };
   }
 
   /** Stores the first response; later requests with the key replay it. */
   async complete(scope: IdempotencyScope, ownerToken: string, response: StoredResponse): Promise<void> {
+    // The body as JSON text: any JSON value, a bare string or null included, which the repository's typing cannot take.
     await this.dataSource.query(
       `UPDATE idempotency_keys
           SET state = 'COMPLETED', response_status = $5, response_headers = $6::jsonb, response_body = $7::jsonb
@@ -101,16 +93,13 @@ export class IdempotencyStore implements OnApplicationBootstrap, OnApplicationSh
 
   /** The first request failed: forget the key so the client may retry it. */
   async release(scope: IdempotencyScope, ownerToken: string): Promise<void> {
-    await this.dataSource.query(
-      `DELETE FROM idempotency_keys WHERE caller = $1 AND route = $2 AND idempotency_key = $3 AND owner_token = $4`,
-      [scope.caller, scope.route, scope.key, ownerToken],
-    );
+    await this.keys.delete({ caller: scope.caller, route: scope.route, key: scope.key, ownerToken });
   }
 
   /** Deletes expired keys; returns how many. */
   async purgeExpired(): Promise<number> {
-    const result = await this.dataSource.query<[unknown[], number] | unknown[]>(`DELETE FROM idempotency_keys WHERE expires_at <= now()`);
-    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+    const result = await this.keys.delete({ expiresAt: Raw((column) => `${column} <= now()`) });
+    return result.affected ?? 0;
   }
 
   onApplicationBootstrap(): void {

@@ -1,10 +1,13 @@
 import { applyDecorators, UseInterceptors } from '@nestjs/common';
-import { ApiConflictResponse, ApiHeader, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiHeader } from '@nestjs/swagger';
+import { ApiErrors } from '../errors/coded-error';
+import { IDEMPOTENCY_ERRORS } from './idempotency-errors';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 
 /**
  * Opts a POST route into `Idempotency-Key` handling (see IdempotencyInterceptor). The route's module must import
- * `IdempotencyModule.forFeature({ callerOf })`.
+ * `IdempotencyModule.forFeature({ callerOf })`. The route's own ApiErrors for the same status (409) are joined
+ * to these in the OpenAPI document.
  */
 export function Idempotent(): MethodDecorator {
   return applyDecorators(
@@ -17,7 +20,6 @@ export function Idempotent(): MethodDecorator {
         'request replays the first response (header `Idempotent-Replayed: true`); with a different request → 422 ' +
         '`IDEMPOTENCY_KEY_REUSED`; while the first is still running → 409 `IDEMPOTENCY_IN_PROGRESS`.',
     }),
-    ApiUnprocessableEntityResponse({ description: '`IDEMPOTENCY_KEY_REUSED`: the key was used with a different request.' }),
-    ApiConflictResponse({ description: '`IDEMPOTENCY_IN_PROGRESS`: the first request with this key is still running.' }),
+    ApiErrors(IDEMPOTENCY_ERRORS, 'IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED'),
   );
 }

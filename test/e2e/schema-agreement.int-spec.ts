@@ -6,7 +6,9 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
 /**
  * The entities are the one description of each table in code, the migrations the one way the schema changes:
  * on a freshly migrated database TypeORM's schema builder must find nothing to change. A diff here means an
- * entity and its migration disagree (a column, a type, a default, an index, a unique or a check).
+ * entity and its migration disagree: a table, column, type, length, nullability, default, primary or foreign
+ * key, unique, or an index or check missing on one side. (The builder matches checks by name and indexes by
+ * name, uniqueness and columns: a check's expression or an index's WHERE and column order are not compared.)
  */
 describe('entities and migrations agree', () => {
   let database: TestDatabase | undefined;

@@ -14,8 +14,8 @@ import { graceEndsAt, VerifiedLicenseStatus, verifiedLicenseStatus } from './lic
 import { LICENSE_TOKEN_ALG, LICENSE_TOKEN_TYP, LicenseClaims } from './license-token';
 import { LIMIT_NAMES, LicenseLimits } from './tiers/tier-catalog';
 
-export const MAX_LICENSE_TOKEN_LENGTH = 16_384;
-export const MAX_LICENSE_CLOCK_TOLERANCE_S = 60;
+const MAX_LICENSE_TOKEN_LENGTH = 16_384;
+const MAX_LICENSE_CLOCK_TOLERANCE_S = 60;
 
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'jti', 'iat', 'nbf', 'exp', 'lic_exp', 'grace_days', 'tier', 'features', 'limits', 'tenant_slug'];
 

@@ -6,7 +6,6 @@ import { loadTierCatalog, MAX_GRACE_DAYS, TierCatalog, TierCatalogError } from '
 
 export const DEFAULT_LICENSE_ISSUER = 'https://cameleer.local';
 export const DEFAULT_LICENSE_AUDIENCE = 'cameleer3-server';
-export const DEFAULT_LICENSE_TOKEN_TTL_SECONDS = 30 * 86_400;
 const MIN_TOKEN_TTL_SECONDS = 300;
 const MAX_TOKEN_TTL_SECONDS = 366 * 86_400;
 const DURATION = /^(\d{1,9})([smhd]?)$/;

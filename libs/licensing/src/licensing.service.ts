@@ -198,7 +198,7 @@ export class LicensingService {
     return signLicenseClaims(claims, this.keyring.current);
   }
 
-  view(license: License, now: Date, token?: string): LicenseView {
+  private view(license: License, now: Date, token?: string): LicenseView {
     return {
       id: license.id,
       tenantId: license.tenantId,

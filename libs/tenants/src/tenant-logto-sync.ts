@@ -6,7 +6,7 @@ import { TenantsRepository } from './tenants.repository';
 import { tenantsConfig, TenantsConfig } from './tenants.config';
 
 /** The organization role a tenant's owner gets; it must exist in Logto's organization template. */
-export const OWNER_ROLE_NAME = 'owner';
+const OWNER_ROLE_NAME = 'owner';
 
 class OwnerRoleMissingError extends Error {
   constructor() {

@@ -8,8 +8,8 @@ export const RESERVED_TENANT_SLUGS: ReadonlySet<string> = new Set([
   'assets', 'cdn', 'clickhouse', 'postgres', 'cameleer',
 ]);
 
-export const TENANT_SLUG_MIN_LENGTH = 3;
-export const TENANT_SLUG_MAX_LENGTH = 63;
+const TENANT_SLUG_MIN_LENGTH = 3;
+const TENANT_SLUG_MAX_LENGTH = 63;
 
 /**
  * Why `value` is not a valid tenant slug (one DNS label: lowercase letters, digits and hyphens, 3–63 characters,
@@ -61,7 +61,7 @@ export function IsTenantSlug(options?: ValidationOptions): PropertyDecorator {
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
-export const TENANT_NAME_MAX_LENGTH = 128;
+const TENANT_NAME_MAX_LENGTH = 128;
 
 /** Why `value` (already trimmed) is not a valid tenant name, or undefined. */
 export function tenantNameProblem(value: unknown): string | undefined {

@@ -20,7 +20,7 @@ export function tenantEtag(tenant: Pick<Tenant, 'version'>): string {
 }
 
 /** An If-Match header: `*`, or the versions it lists (weak or strong tags); undefined when absent. */
-export function parseIfMatch(header: string | undefined): '*' | ReadonlySet<number> | undefined {
+function parseIfMatch(header: string | undefined): '*' | ReadonlySet<number> | undefined {
   if (header === undefined) {
     return undefined;
   }

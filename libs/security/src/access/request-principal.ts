@@ -9,7 +9,7 @@ export function attachPrincipal(request: object, principal: Principal): void {
   (request as WithAuth)[PRINCIPAL] = principal;
 }
 
-export function principalOf(request: object): Principal | undefined {
+function principalOf(request: object): Principal | undefined {
   return (request as WithAuth)[PRINCIPAL];
 }
 

@@ -8,9 +8,9 @@ export function isKid(value: string): boolean {
   return KID_PATTERN.test(value);
 }
 
-export const PRIVATE_KEY_SUFFIX = '.key.pem';
+const PRIVATE_KEY_SUFFIX = '.key.pem';
 export const PUBLIC_KEY_SUFFIX = '.pub.pem';
-export const CURRENT_FILE = 'current';
+const CURRENT_FILE = 'current';
 
 /** Where the files of one purpose live: `<dir>/<purpose>/{<kid>.key.pem, <kid>.pub.pem, current}`. */
 export interface PurposeFiles {

@@ -32,7 +32,7 @@ export const MACHINE_TOKEN_KINDS: Readonly<Record<MachineTokenKind, MachineToken
   }),
 });
 
-export const MACHINE_TOKEN_KIND_NAMES: readonly MachineTokenKind[] = Object.freeze(['agent-bootstrap', 'agent'] as const);
+const MACHINE_TOKEN_KIND_NAMES: readonly MachineTokenKind[] = Object.freeze(['agent-bootstrap', 'agent'] as const);
 
 /**
  * The kind a `typ` header names, or undefined. Compared as RFC 7515 §4.1.9 suggests (case-insensitive,

@@ -7,13 +7,13 @@ import { MACHINE_TOKEN_KINDS, MachineTokenKind, MachineTokenKindSpec } from './m
 import { MachineTokensConfig, machineTokensConfig } from './machine-tokens.config';
 
 /** The one JWS algorithm machine tokens use (Ed25519, RFC 8037). */
-export const MACHINE_TOKEN_ALG = 'EdDSA';
+const MACHINE_TOKEN_ALG = 'EdDSA';
 
 /** Longer input is refused before any parsing (a compact Ed25519 JWT with our claims is a few hundred bytes). */
-export const MAX_MACHINE_TOKEN_LENGTH = 8192;
+const MAX_MACHINE_TOKEN_LENGTH = 8192;
 
 /** Claims `sign` sets itself; `extra` may not carry them. */
-export const RESERVED_MACHINE_TOKEN_CLAIMS: readonly string[] = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'tenant_id'];
+const RESERVED_MACHINE_TOKEN_CLAIMS: readonly string[] = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'tenant_id'];
 
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'jti', 'iat', 'exp', 'tenant_id'];
 

@@ -2,9 +2,9 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { ConfigSchema, ConfigValidationError, registerConfig } from '@app/service-core';
 
-export const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
-export const DEFAULT_MACHINE_TOKEN_CLOCK_TOLERANCE_S = 30;
-export const MAX_MACHINE_TOKEN_CLOCK_TOLERANCE_S = 60;
+const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
+const DEFAULT_MACHINE_TOKEN_CLOCK_TOLERANCE_S = 30;
+const MAX_MACHINE_TOKEN_CLOCK_TOLERANCE_S = 60;
 
 class MachineTokensEnv {
   /** The public base URL of this service: the `iss` of machine tokens and the base of the bootstrap audience. */
@@ -24,7 +24,7 @@ export interface MachineTokensConfig {
 }
 
 /** Parses PUBLIC_URL: an http(s) base URL without credentials, query or fragment; trailing slashes stripped. */
-export function parsePublicUrl(value: string): string {
+function parsePublicUrl(value: string): string {
   let url: URL;
   try {
     url = new URL(value);

@@ -338,13 +338,13 @@ describe('agents API', () => {
       const tenant = await createTenant();
       await license(tenant, 5);
       const minted = await mint(tenant);
-      await api().patch(`/api/tenants/${tenant.id}`).set(bearer(operator)).send({ status: 'SUSPENDED' }).expect(200);
+      await api().post(`/api/tenants/${tenant.id}/suspend`).set(bearer(operator)).expect(200);
       const response = await register(minted.token, newKeys());
       expect(response.status).toBe(409);
       expect(response.body.code).toBe('TENANT_NOT_ACTIVE');
       expect(await uses(minted.id)).toBe(0);
       expect(await audit(tenant.id, "action = 'agent.registration_refused' AND reason = 'tenant_not_active'")).toBe(1);
-      await api().patch(`/api/tenants/${tenant.id}`).set(bearer(operator)).send({ status: 'ACTIVE' }).expect(200);
+      await api().post(`/api/tenants/${tenant.id}/resume`).set(bearer(operator)).expect(200);
       await register(minted.token, newKeys()).expect(201);
     });
   });

@@ -1,12 +1,11 @@
 /**
- * LogtoTokenVerifier.verify(token) (the guard's path: header checks, key by kid, passport-jwt's
- * jsonwebtoken verification, claim mapping) against raw ES384 crypto.verify of the same token.
- * Keys come from a dev identity provider's JWKS over HTTP, as in production.
+ * LogtoTokenVerifier.verify(token) (the guard's and forward-auth's path behind TokenVerifier: jose's
+ * jwtVerify with the key by kid from LogtoJwks, algorithm allowlist, typ/iss/aud/exp checks, claim
+ * mapping) against raw ES384 crypto.verify of the same token. Keys come from a dev identity
+ * provider's JWKS over HTTP, as in production.
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
-import { LogtoAuthConfig } from '../../libs/security/src';
-import { LogtoSigningKeys } from '../../libs/security/src/logto/logto-signing-keys';
-import { LogtoTokenVerifier } from '../../libs/security/src/logto/logto-token-verifier';
+import { LogtoAuthConfig, LogtoJwks, LogtoTokenVerifier } from '@app/security';
 import { startDevIdp } from '../../test/support/dev-idp';
 import { compareOps, defineSuite, describeSamples } from '../lib';
 
@@ -23,8 +22,10 @@ export default defineSuite({
         algorithms: ['ES384'],
         clockToleranceSeconds: 30,
         jwksRefreshMs: 600_000,
+        jwksRefetchCooldownMs: 2_000,
       };
-      const verifier = new LogtoTokenVerifier(config, new LogtoSigningKeys(config));
+      // Not started as a Nest provider: the first verification fetches the key set (its kid is unknown).
+      const verifier = new LogtoTokenVerifier(config, new LogtoJwks(config));
       const token = await idp.mintUserToken({ sub: 'bench-user', scopes: ['platform:read'], expiresIn: 3600 });
       await verifier.verify(token);
 

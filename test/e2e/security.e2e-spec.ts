@@ -95,7 +95,7 @@ describe('security: who may call what', () => {
         return `${header}.${payload}.`;
       }],
       ['HS256 signed with the public key as the secret', async () => {
-        // The classic key-confusion attack: the verifier's public PEM (what jwks-rsa hands out) as an HMAC secret.
+        // The classic key-confusion attack: the verifier's public key as PEM, used as an HMAC secret.
         const secret = new TextEncoder().encode(String(createPublicKey(idpKey).export({ format: 'pem', type: 'spki' })));
         return new SignJWT({ client_id: 'x', scope: 'platform:write' })
           .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: idpKid })

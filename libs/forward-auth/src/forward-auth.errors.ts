@@ -3,7 +3,7 @@ import { CodedError, ErrorCatalog } from '@app/service-core';
 export type ForwardAuthErrorCode = 'TOO_MANY_UNKNOWN_TENANTS' | 'NOT_FOUND';
 
 /** Forward-auth's own answers; the access decisions themselves are the security lib's. */
-export const FORWARD_AUTH_ERRORS: ErrorCatalog<ForwardAuthErrorCode> = {
+const FORWARD_AUTH_ERRORS: ErrorCatalog<ForwardAuthErrorCode> = {
   TOO_MANY_UNKNOWN_TENANTS: { status: 429, title: 'Too Many Unknown Tenants' },
   NOT_FOUND: { status: 404, title: 'Not Found' },
 };

@@ -153,6 +153,19 @@ describe('ForwardAuthService', () => {
       expect(caches.tokens.size).toBe(1);
     });
 
+    it('shares a verification and a tenant read among concurrent misses, but not across an invalidation', async () => {
+      const { answer, verify, findBySlug, caches } = setup();
+      await Promise.all([answer('member'), answer('member'), answer('member')]);
+      expect(verify).toHaveBeenCalledTimes(1);
+      expect(findBySlug).toHaveBeenCalledTimes(1);
+
+      caches.tokens.clear();
+      const first = answer('member');
+      applyChange(caches, { topic: TENANT_CHANGED, id: ACME });
+      await Promise.all([first, answer('member')]);
+      expect(verify).toHaveBeenCalledTimes(3);
+    });
+
     it('caches nothing while the change channel is down', async () => {
       const { answer, verify, findBySlug, caches } = setup();
       caches.setEnabled(false);

@@ -44,9 +44,9 @@ export class ForwardAuthService {
     // Warm path: both answers come from the caches, and nothing below awaits.
     const token = this.tokens.bearerOf(request.authorization);
     const key = hash('sha256', token, 'base64url');
-    const principal = this.caches.token(key) ?? (await this.verify(token, key));
+    const principal = this.caches.token(key) ?? (await this.caches.shared(`token:${key}`, () => this.verify(token, key)));
     const slug = this.slugOf(single(request.forwardedHost));
-    const tenant = slug === undefined ? NO_SUCH_TENANT : (this.caches.tenant(slug) ?? (await this.load(slug, principal)));
+    const tenant = slug === undefined ? NO_SUCH_TENANT : (this.caches.tenant(slug) ?? (await this.caches.shared(`tenant:${slug}`, () => this.load(slug, principal))));
     return decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
   }
 

@@ -18,16 +18,19 @@ export class LogtoReadinessError extends Error {
 }
 
 const PROBE_TIMEOUT_MS = 2000;
+// Logto is a shared dependency of every replica: probing it more often tells nothing new.
+const PROBE_INTERVAL_MS = 5000;
 
 /**
  * Non-critical readiness: `{ logto: { status: 'up' } }`, or a LogtoReadinessError whose causes are
  * `{ logto: { status: 'down', reason: 'unconfigured' | 'unreachable' } }`. One short probe of GET /api/status,
- * no retries, no token.
+ * no retries, no token, at most once per PROBE_INTERVAL_MS.
  */
 @Injectable()
 export class LogtoReadinessCheck implements ReadinessCheck {
   readonly name = 'logto';
   readonly critical = false;
+  readonly minIntervalMs = PROBE_INTERVAL_MS;
 
   constructor(private readonly client: LogtoManagementClient) {}
 

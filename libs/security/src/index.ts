@@ -1,18 +1,32 @@
 // Who may call what: keys from files, Logto access-token and machine-token verification, the one
 // authorization rule (evaluateAccess), the global default-deny guard and the decorators routes use to
-// declare their callers.
-export * from './access/access-policy';
-export * from './access/access.module';
-export * from './access/evaluate-access';
-export * from './access/principal';
-export * from './access/request-principal';
-export * from './access/security-errors';
-export * from './access/tenant-access';
-export * from './audit/audit-event.entity';
-export * from './audit/audit-trail';
-export * from './logto/logto-auth.config';
-export * from './tokens/bearer-token';
-export * from './tokens/token-verifier';
-export * from './keys';
-export * from './machine';
-export * from './security.module';
+// declare their callers. Exports what other libs, the app, tests, scripts and bench use.
+export { ACCESS_POLICY, type AccessPolicy, Authorize, MachineAuth } from './access/access-policy';
+export { AccessModule } from './access/access.module';
+export { AuditEvent } from './audit/audit-event.entity';
+export { type AuditEntry, AuditTrail } from './audit/audit-trail';
+export { type AccessDenial, type AccessRequirement, type AccessVerdict, evaluateAccess, hasPlatformScope } from './access/evaluate-access';
+export type { LogtoPrincipal, MachinePrincipal, Principal } from './access/principal';
+export { callerKeyOf, CurrentPrincipal } from './access/request-principal';
+export { SecurityError, securityErrorFor } from './access/security-errors';
+export { TENANT_ACCESS_DIRECTORY, type TenantAccessDirectory, type TenantAccessFacts } from './access/tenant-access';
+export { type LogtoAuthConfig, logtoAuthConfigSchema } from './logto/logto-auth.config';
+// The bench measures the Logto verifier on its own.
+export { LogtoJwks } from './logto/logto-jwks';
+export { LogtoTokenVerifier } from './logto/logto-token-verifier';
+export { readBearerToken } from './tokens/bearer-token';
+export { TokenVerifier } from './tokens/token-verifier';
+export {
+  generateKeyPair,
+  isKeyPurpose,
+  Keyring,
+  KeyringError,
+  KeysModule,
+  keysConfigSchema,
+  LICENSE_KEYRING,
+  loadKeyring,
+  MACHINE_KEYRING,
+  type SigningKey,
+} from './keys';
+export { MACHINE_TOKEN_KINDS, MachineTokenService, machineTokensConfigSchema } from './machine';
+export { SecurityModule } from './security.module';

@@ -3,7 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { AuditTrail } from './audit/audit-trail';
 import { KeysModule } from './keys';
 import { logtoAuthConfig } from './logto/logto-auth.config';
-import { LogtoSigningKeys } from './logto/logto-signing-keys';
+import { LogtoJwks } from './logto/logto-jwks';
 import { LogtoTokenVerifier } from './logto/logto-token-verifier';
 import { MachineTokensModule } from './machine';
 import { TokenVerifier } from './tokens/token-verifier';
@@ -14,7 +14,7 @@ import { TokenVerifier } from './tokens/token-verifier';
  */
 @Module({
   imports: [KeysModule, MachineTokensModule, ConfigModule.forFeature(logtoAuthConfig)],
-  providers: [LogtoSigningKeys, LogtoTokenVerifier, TokenVerifier, AuditTrail],
+  providers: [LogtoJwks, LogtoTokenVerifier, TokenVerifier, AuditTrail],
   exports: [KeysModule, MachineTokensModule, TokenVerifier, AuditTrail],
 })
 export class SecurityModule {}

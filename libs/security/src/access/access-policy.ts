@@ -1,6 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
-import { PUBLIC_ROUTE } from '@app/service-core';
 import { MachineTokenKind } from '../machine';
 
 export const ACCESS_POLICY = 'cameleer:access-policy';
@@ -36,5 +35,3 @@ export function Authenticated(): MethodDecorator & ClassDecorator {
 export function MachineAuth(...kinds: MachineTokenKind[]): MethodDecorator & ClassDecorator {
   return applyDecorators(SetMetadata(ACCESS_POLICY, { scheme: 'machine', kinds } satisfies AccessPolicy), ApiBearerAuth('machine'));
 }
-
-export { PUBLIC_ROUTE };

@@ -25,8 +25,6 @@ export interface AccessRequirement {
   readonly tenant?: { readonly mustBeActive: boolean };
 }
 
-export type AccessDenialReason = AccessDenial['reason'];
-
 /** Why a caller is not let in; securityErrorFor turns it into the answer. */
 export type AccessDenial =
   | { readonly allow: false; readonly reason: 'no_token' | 'malformed_header' | 'invalid_token' | 'token_not_accepted' | 'not_declared' | 'not_found' }

@@ -52,17 +52,3 @@ function invalidToken(detail: string): SecurityError {
   return new SecurityError('INVALID_TOKEN', detail, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
 }
 
-// Shorthands for the other libs' own checks (each is securityErrorFor of one denial).
-
-/** 401: `tokenSent` false when no token came at all (plain `Bearer` challenge), true for a bad one. */
-export function unauthorized(tokenSent: boolean): SecurityError {
-  return securityErrorFor({ allow: false, reason: tokenSent ? 'invalid_token' : 'no_token' });
-}
-
-export function insufficientScope(scope: string): SecurityError {
-  return securityErrorFor({ allow: false, reason: 'insufficient_scope', scope });
-}
-
-export function tenantNotFound(): SecurityError {
-  return securityErrorFor({ allow: false, reason: 'not_found' });
-}

@@ -1,7 +1,6 @@
 /** What a signing key is for. Each purpose has its own folder and keys, so one leak does not forge the other. */
-export type KeyPurpose = 'license' | 'machine';
-
-export const KEY_PURPOSES: readonly KeyPurpose[] = ['license', 'machine'];
+export const KEY_PURPOSES = ['license', 'machine'] as const;
+export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 /** The environment variable that overrides the `current` file of a purpose. */
 export const SIGNING_KID_ENV: Readonly<Record<KeyPurpose, string>> = {
@@ -10,5 +9,5 @@ export const SIGNING_KID_ENV: Readonly<Record<KeyPurpose, string>> = {
 };
 
 export function isKeyPurpose(value: unknown): value is KeyPurpose {
-  return value === 'license' || value === 'machine';
+  return (KEY_PURPOSES as readonly unknown[]).includes(value);
 }

@@ -3,7 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { generateKeyPair } from './generate-key-pair';
 import { ed25519Thumbprint } from './jwk-thumbprint';
 import { generateHint, isKid, PUBLIC_KEY_SUFFIX, purposeFiles, PurposeFiles } from './key-files';
-import { KeyPurpose, SIGNING_KID_ENV } from './key-purpose';
+import { assertKeyFolderAccess } from './key-file-access';
+import { KEY_PURPOSES, KeyPurpose, SIGNING_KID_ENV } from './key-purpose';
 import { Keyring } from './keyring';
 import { KeyringError } from './keyring-error';
 import { readCurrentFile, readPrivateKey, readPublicKey } from './read-key-file';
@@ -26,6 +27,8 @@ export function loadKeyring(options: LoadKeyringOptions): Keyring {
   const { dir, purpose, development, currentKid } = options;
   const files = purposeFiles(dir, purpose);
   const hint = generateHint(purpose, dir);
+  // Development generates and uses its own keys; everywhere else who may read and write them is checked.
+  const checkAccess = !development;
 
   if (development && currentKid === undefined && !hasUsableCurrentKey(files)) {
     generateKeyPair({ dir, purpose, force: true });
@@ -33,8 +36,12 @@ export function loadKeyring(options: LoadKeyringOptions): Keyring {
   if (!existsSync(files.folder)) {
     throw new KeyringError(`key folder ${files.folder} is missing; ${hint}`, files.folder);
   }
+  if (checkAccess) {
+    assertKeyFolderAccess(dir);
+    assertKeyFolderAccess(files.folder);
+  }
 
-  const kid = currentKid ?? readCurrentFile(files.current, hint);
+  const kid = currentKid ?? readCurrentFile(files.current, { checkAccess, missingHint: hint });
   if (!isKid(kid)) {
     const source = currentKid === undefined ? `${files.current} names` : `${SIGNING_KID_ENV[purpose]} is`;
     throw new KeyringError(
@@ -44,7 +51,7 @@ export function loadKeyring(options: LoadKeyringOptions): Keyring {
   }
 
   const privatePath = files.privateKey(kid);
-  const privateKey = readPrivateKey(privatePath, { checkMode: !development, missingHint: hint });
+  const privateKey = readPrivateKey(privatePath, { checkAccess, missingHint: hint });
   const publicKey = createPublicKey(privateKey);
   const thumbprint = ed25519Thumbprint(publicKey);
   if (thumbprint !== kid) {
@@ -55,14 +62,14 @@ export function loadKeyring(options: LoadKeyringOptions): Keyring {
   }
 
   const publicPath = files.publicKey(kid);
-  if (!readPublicKey(publicPath, { missingHint: `restore it with \`openssl pkey -in ${privatePath} -pubout -out ${publicPath}\`` }).equals(publicKey)) {
+  if (!readPublicKey(publicPath, { checkAccess, missingHint: `restore it with \`openssl pkey -in ${privatePath} -pubout -out ${publicPath}\`` }).equals(publicKey)) {
     throw new KeyringError(
       `public key ${publicPath} does not match private key ${privatePath}; restore it with \`openssl pkey -in ${privatePath} -pubout -out ${publicPath}\``,
       publicPath,
     );
   }
 
-  return new Keyring(purpose, { kid, privateKey, publicKey }, loadOlderPublicKeys(files, kid));
+  return new Keyring(purpose, { kid, privateKey, publicKey }, loadOlderPublicKeys(files, kid, checkAccess));
 }
 
 /** Development only: is there a current file naming a key whose private file exists? */
@@ -70,12 +77,12 @@ function hasUsableCurrentKey(files: PurposeFiles): boolean {
   if (!existsSync(files.current)) {
     return false;
   }
-  const kid = readCurrentFile(files.current, '');
+  const kid = readCurrentFile(files.current, { checkAccess: false, missingHint: '' });
   return isKid(kid) && existsSync(files.privateKey(kid));
 }
 
 /** Every other `<kid>.pub.pem` of the folder verifies (keys rotated out of signing). */
-function loadOlderPublicKeys(files: PurposeFiles, currentKid: string): Map<string, KeyObject> {
+function loadOlderPublicKeys(files: PurposeFiles, currentKid: string, checkAccess: boolean): Map<string, KeyObject> {
   const keys = new Map<string, KeyObject>();
   const names = readdirSync(files.folder)
     .filter((name) => name.endsWith(PUBLIC_KEY_SUFFIX))
@@ -89,7 +96,7 @@ function loadOlderPublicKeys(files: PurposeFiles, currentKid: string): Map<strin
     if (!isKid(kid)) {
       throw new KeyringError(`public key ${path} is not named <kid>${PUBLIC_KEY_SUFFIX}; rename it to its RFC 7638 thumbprint or remove it`, path);
     }
-    const key = readPublicKey(path, { missingHint: 'remove it' });
+    const key = readPublicKey(path, { checkAccess, missingHint: 'remove it' });
     const thumbprint = ed25519Thumbprint(key);
     if (thumbprint !== kid) {
       throw new KeyringError(`public key ${path} has the thumbprint ${thumbprint}, not the kid its name says; rename it to ${thumbprint}${PUBLIC_KEY_SUFFIX} or remove it`, path);
@@ -97,4 +104,40 @@ function loadOlderPublicKeys(files: PurposeFiles, currentKid: string): Map<strin
     keys.set(kid, key);
   }
   return keys;
+}
+
+export interface LoadKeyringsOptions {
+  readonly dir: string;
+  readonly development: boolean;
+  readonly signingKids: Readonly<Partial<Record<KeyPurpose, string>>>;
+}
+
+/**
+ * Loads the keyring of every purpose and keeps the purposes apart: a key (pair or public key) that
+ * verifies for one purpose must not appear under another, or whoever holds one purpose's private key
+ * could sign for the other. Throws KeyringError naming both files.
+ */
+export function loadKeyrings(options: LoadKeyringsOptions): Record<KeyPurpose, Keyring> {
+  const keyrings = Object.fromEntries(
+    KEY_PURPOSES.map((purpose) => [
+      purpose,
+      loadKeyring({ dir: options.dir, purpose, development: options.development, currentKid: options.signingKids[purpose] }),
+    ]),
+  ) as Record<KeyPurpose, Keyring>;
+  const owner = new Map<string, KeyPurpose>();
+  for (const purpose of KEY_PURPOSES) {
+    for (const kid of keyrings[purpose].kids()) {
+      const other = owner.get(kid);
+      if (other !== undefined) {
+        const file = purposeFiles(options.dir, purpose).publicKey(kid);
+        throw new KeyringError(
+          `${file} is the same key as ${purposeFiles(options.dir, other).publicKey(kid)}; each purpose needs its own key pair: ` +
+            `remove the copy and ${generateHint(purpose, options.dir)} --force`,
+          file,
+        );
+      }
+      owner.set(kid, purpose);
+    }
+  }
+  return keyrings;
 }

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
-import { readFileSync, realpathSync, Stats, statSync } from 'node:fs';
+import { readFileSync, Stats, statSync } from 'node:fs';
+import { assertKeyFileAccess } from './key-file-access';
 import { KeyringError } from './keyring-error';
 
 function messageOf(error: unknown): string {
@@ -39,33 +40,11 @@ function readKeyText(path: string, whatFor: string): string {
   }
 }
 
-/** The file a path resolves to (itself unless it is a symlink). */
-function resolveTarget(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/** Refuses a private key file that group or others may read or write (the mode of the link target counts). */
-function assertPrivateMode(path: string, stats: Stats): void {
-  if ((stats.mode & 0o077) !== 0) {
-    const target = resolveTarget(path);
-    const shown = target === path ? path : `${path} (a symlink to ${target})`;
-    throw new KeyringError(
-      `private key ${shown} has mode 0${(stats.mode & 0o777).toString(8)}, readable beyond its owner; ` +
-        `fix it with \`chmod 600 ${target}\` (and \`chown 10001:10001 ${target}\` in the container)`,
-      path,
-    );
-  }
-}
-
 /** Reads a PKCS#8 PEM Ed25519 private key; refuses anything else. */
-export function readPrivateKey(path: string, options: { checkMode: boolean; missingHint: string }): KeyObject {
+export function readPrivateKey(path: string, options: { checkAccess: boolean; missingHint: string }): KeyObject {
   const stats = statKeyFile(path, 'private key', options.missingHint);
-  if (options.checkMode) {
-    assertPrivateMode(path, stats);
+  if (options.checkAccess) {
+    assertKeyFileAccess(path, stats, 'private key');
   }
   const pem = readKeyText(path, 'private key');
   let key: KeyObject;
@@ -85,8 +64,11 @@ export function readPrivateKey(path: string, options: { checkMode: boolean; miss
 }
 
 /** Reads an SPKI PEM Ed25519 public key; refuses anything else. */
-export function readPublicKey(path: string, options: { missingHint: string }): KeyObject {
-  statKeyFile(path, 'public key', options.missingHint);
+export function readPublicKey(path: string, options: { checkAccess: boolean; missingHint: string }): KeyObject {
+  const stats = statKeyFile(path, 'public key', options.missingHint);
+  if (options.checkAccess) {
+    assertKeyFileAccess(path, stats, 'public key');
+  }
   const pem = readKeyText(path, 'public key');
   let key: KeyObject;
   try {
@@ -104,7 +86,10 @@ export function readPublicKey(path: string, options: { missingHint: string }): K
 }
 
 /** Reads the kid named by a `current` file. */
-export function readCurrentFile(path: string, missingHint: string): string {
-  statKeyFile(path, 'current-key file', missingHint);
+export function readCurrentFile(path: string, options: { checkAccess: boolean; missingHint: string }): string {
+  const stats = statKeyFile(path, 'current-key file', options.missingHint);
+  if (options.checkAccess) {
+    assertKeyFileAccess(path, stats, 'current-key file');
+  }
   return readKeyText(path, 'current-key file').trim();
 }

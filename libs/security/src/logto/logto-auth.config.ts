@@ -25,9 +25,13 @@ class LogtoAuthEnv {
   @Type(() => Number) @IsInt() @Min(0) @Max(60)
   LOGTO_CLOCK_TOLERANCE_S = 30;
 
-  /** How long a fetched key set is trusted before it is refreshed (kept through JWKS outages). */
+  /** How often the key set is refreshed in the background (the last good set is kept through JWKS outages). */
   @Type(() => Number) @IsInt() @Min(1000)
-  LOGTO_JWKS_REFRESH_MS = 600_000;
+  LOGTO_JWKS_REFRESH_MS = 300_000;
+
+  /** Least time between two fetches triggered by unknown `kid`s (a key rotation): a few seconds at most. */
+  @Type(() => Number) @IsInt() @Min(100) @Max(10_000)
+  LOGTO_JWKS_REFETCH_COOLDOWN_MS = 2_000;
 }
 
 export interface LogtoAuthConfig {
@@ -38,6 +42,7 @@ export interface LogtoAuthConfig {
   readonly algorithms: readonly LogtoAlgorithm[];
   readonly clockToleranceSeconds: number;
   readonly jwksRefreshMs: number;
+  readonly jwksRefetchCooldownMs: number;
 }
 
 function baseUrl(name: string, value: string, problems: string[]): string {
@@ -81,6 +86,7 @@ export const logtoAuthConfigSchema: ConfigSchema<LogtoAuthEnv, LogtoAuthConfig> 
       algorithms: algorithms as LogtoAlgorithm[],
       clockToleranceSeconds: env.LOGTO_CLOCK_TOLERANCE_S,
       jwksRefreshMs: env.LOGTO_JWKS_REFRESH_MS,
+      jwksRefetchCooldownMs: env.LOGTO_JWKS_REFETCH_COOLDOWN_MS,
     };
   },
 };

@@ -34,13 +34,6 @@ export const MACHINE_TOKEN_KINDS: Readonly<Record<MachineTokenKind, MachineToken
 
 export const MACHINE_TOKEN_KIND_NAMES: readonly MachineTokenKind[] = Object.freeze(['agent-bootstrap', 'agent'] as const);
 
-/** Every machine-token `typ` (lower case), so a router can tell a machine token from others by its header. */
-export const MACHINE_TOKEN_TYPS: ReadonlySet<string> = new Set(MACHINE_TOKEN_KIND_NAMES.map((kind) => MACHINE_TOKEN_KINDS[kind].typ));
-
-export function isMachineTokenKind(value: unknown): value is MachineTokenKind {
-  return value === 'agent-bootstrap' || value === 'agent';
-}
-
 /**
  * The kind a `typ` header names, or undefined. Compared as RFC 7515 §4.1.9 suggests (case-insensitive,
  * an `application/` prefix ignored), the same way jose compares it on verification.

@@ -10,7 +10,6 @@ import { createTestKeysDir } from '../../../../test/support/test-keys';
 import { ed25519Thumbprint, Keyring, loadKeyring, MACHINE_KEYRING } from '../keys';
 import {
   MACHINE_TOKEN_KINDS,
-  MACHINE_TOKEN_TYPS,
   MachineTokenKind,
   machineTokenKindOfTyp,
   MachineTokenService,
@@ -330,7 +329,7 @@ describe('MachineTokenService', () => {
 
 describe('machine token kinds', () => {
   it('one typ per kind, all signed by the machine keyring', () => {
-    expect([...MACHINE_TOKEN_TYPS].sort()).toEqual(['agent+jwt', 'agent-bootstrap+jwt']);
+    expect(Object.values(MACHINE_TOKEN_KINDS).map((spec) => spec.typ).sort()).toEqual(['agent+jwt', 'agent-bootstrap+jwt']);
     expect(Object.values(MACHINE_TOKEN_KINDS).map((spec) => spec.keyPurpose)).toEqual(['machine', 'machine']);
     expect(MACHINE_TOKEN_KINDS['agent-bootstrap'].audience(ISSUER)).toBe(BOOTSTRAP_AUD);
     expect(MACHINE_TOKEN_KINDS.agent.audience(ISSUER)).toBe(AGENT_AUD);

@@ -37,6 +37,22 @@ class ServiceEnv {
   @Type(() => Number) @IsInt() @Min(1000)
   RATE_LIMIT_WINDOW_MS = 60_000;
 
+  /** A request's headers must arrive within this time (at most HTTP_REQUEST_TIMEOUT_MS); else 408 and the connection closes. */
+  @Type(() => Number) @IsInt() @Min(1000)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** A whole request, headers and body, must arrive within this time; a stalled or dripping body is cut. */
+  @Type(() => Number) @IsInt() @Min(1000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** A connection on which nothing moves for this long is closed (this bounds a handler's time too). */
+  @Type(() => Number) @IsInt() @Min(1000)
+  HTTP_IDLE_TIMEOUT_MS = 30_000;
+
+  /** An idle keep-alive connection is closed after this; keep it above the proxy's idle timeout. */
+  @Type(() => Number) @IsInt() @Min(1000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
   /** How long SIGTERM waits for in-flight requests before giving up. */
   @Type(() => Number) @IsInt() @Min(0)
   SHUTDOWN_TIMEOUT_MS = 25_000;
@@ -52,6 +68,7 @@ export interface ServiceConfig {
   readonly bodyLimitBytes: number;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   readonly shutdownTimeoutMs: number;
+  readonly httpTimeouts: { readonly headersMs: number; readonly requestMs: number; readonly idleMs: number; readonly keepAliveMs: number };
 }
 
 export const serviceConfigSchema: ConfigSchema<ServiceEnv, ServiceConfig> = {
@@ -69,6 +86,9 @@ export const serviceConfigSchema: ConfigSchema<ServiceEnv, ServiceConfig> = {
     if (badOrigins.length > 0) {
       throw new ConfigValidationError([`CORS_ORIGINS: not an origin (scheme://host[:port]): ${badOrigins.join(', ')}`]);
     }
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      throw new ConfigValidationError(['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)']);
+    }
     return {
       production: context.production,
       development: context.development,
@@ -79,6 +99,12 @@ export const serviceConfigSchema: ConfigSchema<ServiceEnv, ServiceConfig> = {
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      httpTimeouts: {
+        headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
+        requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
+        idleMs: env.HTTP_IDLE_TIMEOUT_MS,
+        keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
     };
   },
 };

@@ -1,15 +1,20 @@
 import { NestFastifyApplication, FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyBodyParser, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendProblem } from './problem.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { computeSecurityHeaders } from './security-headers';
+import { assertJsonDepth, assertJsonText, assertUrlText, decodeUtf8Body, invalidTextProblem } from './validation';
 import { ServiceConfig } from '../config/service.config';
 
 /**
- * The Fastify adapter with this service's HTTP limits: request ids, a body limit, and no
- * framework logger (pino through Nest logs instead).
+ * The Fastify adapter with this service's HTTP limits: request ids, a body limit, timeouts, and no
+ * framework logger (pino through Nest logs instead). An app that never listens (OpenAPI generation)
+ * may leave the timeouts out.
  */
-export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'>): FastifyAdapter {
+export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'> & Partial<Pick<ServiceConfig, 'httpTimeouts'>>): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    ...(config.httpTimeouts !== undefined ? timeoutOptions(config.httpTimeouts) : {}),
     genReqId: requestIdFor,
     requestIdHeader: false,
     logger: false,
@@ -18,7 +23,49 @@ export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'>)
     trustProxy: false,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: sendFrameworkError,
   });
+}
+
+// The API serves JSON; the only HTML is the OpenAPI UI, which needs its own scripts and styles.
+const SECURITY_HEADERS = computeSecurityHeaders({
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      frameAncestors: ["'none'"],
+    },
+  },
+  crossOriginResourcePolicy: { policy: 'same-site' },
+});
+
+/**
+ * Errors Fastify raises while routing, before any hook runs (a path that is not valid percent-encoded
+ * UTF-8, an overlong parameter): answered in the problem shape like everything else.
+ */
+function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
+  sendProblem(error.code === 'FST_ERR_BAD_URL' ? invalidTextProblem('request URL') : error, request, reply);
+}
+
+/**
+ * A client that stalls (or drips) its headers or body must not hold a connection: the whole request
+ * must arrive within requestMs, the headers within headersMs, and a silent socket is closed after idleMs.
+ */
+function timeoutOptions(timeouts: ServiceConfig['httpTimeouts']) {
+  return {
+    http: {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // Node checks those two deadlines on this interval (30 s by default, which would nearly double them).
+      connectionsCheckingInterval: Math.min(1000, Math.floor(timeouts.headersMs / 2)),
+    },
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+  };
 }
 
 /**
@@ -30,23 +77,21 @@ export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<Serv
 
   // Only JSON is parsed. Fastify's default text/plain parser would hand a string to a JSON route.
   fastify.removeContentTypeParser('text/plain');
+  installStrictJsonParser(fastify);
 
-  // The API serves JSON; the only HTML is the OpenAPI UI, which needs its own scripts and styles.
-  const securityHeaders = computeSecurityHeaders({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-      },
-    },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(securityHeaders).header(REQUEST_ID_HEADER, request.id);
+    void reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
     done();
+  });
+  // After the headers above (a refusal ends the hook chain). Path params and query values reach
+  // validation and SQL percent-decoded: refuse what is not text before any route runs.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    try {
+      assertUrlText(request.raw.url ?? '/');
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
   });
 
   app.enableCors({
@@ -56,4 +101,42 @@ export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<Serv
     exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Location'],
     maxAge: 600,
   });
+}
+
+/**
+ * Fastify's JSON parser (prototype poisoning refused), behind three checks it does not make: the body is
+ * strict UTF-8, nested at most MAX_JSON_DEPTH levels (scanned before parsing), and its strings hold no
+ * NUL or unpaired surrogate.
+ */
+function installStrictJsonParser(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let parsed: unknown;
+    try {
+      const text = decodeUtf8Body(body as Buffer);
+      assertJsonDepth(text);
+      parsed = parseSynchronously(parseJson, request, text);
+      assertJsonText(parsed);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    done(null, parsed);
+  });
+}
+
+/** Fastify's default JSON parser reports through a callback, synchronously; this returns or throws instead. */
+function parseSynchronously(parse: FastifyBodyParser<string>, request: FastifyRequest, text: string): unknown {
+  let outcome: { error: Error | null; value?: unknown } | undefined;
+  void parse(request, text, (error, value) => {
+    outcome = { error, value };
+  });
+  if (outcome === undefined) {
+    throw new Error('the default JSON parser did not answer synchronously');
+  }
+  if (outcome.error !== null) {
+    throw outcome.error;
+  }
+  return outcome.value;
 }

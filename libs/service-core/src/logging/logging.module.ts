@@ -2,8 +2,9 @@ import { Module, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { stdSerializers } from 'pino';
 import { serviceConfig, ServiceConfig } from '../config/service.config';
-import { redactPaths, sanitizeUrl } from './redaction';
+import { redactPaths, sanitizeUrl, withoutStatementValues } from './redaction';
 
 // Health probes and forward-auth run on every tick or every platform request: they skip the
 // request-logging middleware entirely (no per-request child logger, which costs real CPU).
@@ -33,6 +34,8 @@ const QUIET_ROUTES = ['health', 'health/ready', 'auth/verify'];
               remoteAddress: req.remoteAddress,
             }),
             res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+            // A failed statement's parameters are request data (names, tokens, hostile bytes): never logged.
+            err: (error: Error) => withoutStatementValues(stdSerializers.err(error)),
           },
           // Readable lines while developing; JSON (one object per line) everywhere else.
           transport: config.development ? { target: 'pino-pretty', options: { singleLine: true, colorize: true } } : undefined,

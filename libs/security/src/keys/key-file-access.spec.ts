@@ -1,4 +1,5 @@
 import { Test } from '@nestjs/testing';
+import { withConfigEnv } from '@app/service-core';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,24 +87,14 @@ describe('key files: one access rule for every purpose, and purposes kept apart'
     it('refuses the mix at boot (the Nest module loads every purpose together)', async () => {
       const licenseKid = currentKid('license');
       copyFileSync(purposeFiles(dir, 'license').publicKey(licenseKid), purposeFiles(dir, 'machine').publicKey(licenseKid));
-      const saved = { KEYS_DIR: process.env.KEYS_DIR, NODE_ENV: process.env.NODE_ENV };
-      Object.assign(process.env, { KEYS_DIR: dir, NODE_ENV: 'production' });
-      try {
-        await expect(Test.createTestingModule({ imports: [KeysModule] }).compile()).rejects.toThrow(purposeFiles(dir, 'machine').publicKey(licenseKid));
-        // The same folder without the copy boots.
-        rmSync(purposeFiles(dir, 'machine').publicKey(licenseKid));
-        const moduleRef = await Test.createTestingModule({ imports: [KeysModule] }).compile();
-        expect(moduleRef.get(LICENSE_KEYRING)).toBeDefined();
-        await moduleRef.close();
-      } finally {
-        for (const [key, value] of Object.entries(saved)) {
-          if (value === undefined) {
-            delete process.env[key];
-          } else {
-            process.env[key] = value;
-          }
-        }
-      }
+      const production = { KEYS_DIR: dir, NODE_ENV: 'production' };
+      const compile = () => withConfigEnv(production, () => Test.createTestingModule({ imports: [KeysModule] }).compile());
+      await expect(compile()).rejects.toThrow(purposeFiles(dir, 'machine').publicKey(licenseKid));
+      // The same folder without the copy boots.
+      rmSync(purposeFiles(dir, 'machine').publicKey(licenseKid));
+      const moduleRef = await compile();
+      expect(moduleRef.get(LICENSE_KEYRING)).toBeDefined();
+      await moduleRef.close();
     });
   });
 

@@ -3,6 +3,7 @@ import type { FastifyBodyParser, FastifyError, FastifyInstance, FastifyReply, Fa
 import { sendProblem } from './problem.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { computeSecurityHeaders } from './security-headers';
+import { canonicalizeUuidParams } from './uuid';
 import { assertJsonDepth, assertJsonText, assertUrlText, decodeUtf8Body, invalidTextProblem } from './validation';
 import { ServiceConfig } from '../config/service.config';
 
@@ -84,10 +85,12 @@ export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<Serv
     done();
   });
   // After the headers above (a refusal ends the hook chain). Path params and query values reach
-  // validation and SQL percent-decoded: refuse what is not text before any route runs.
+  // validation and SQL percent-decoded: refuse what is not text before any route runs. Ids in the
+  // path are then given their one spelling, before any guard or interceptor reads them.
   fastify.addHook('onRequest', (request, _reply, done) => {
     try {
       assertUrlText(request.raw.url ?? '/');
+      canonicalizeUuidParams(request.params);
       done();
     } catch (error) {
       done(error as Error);

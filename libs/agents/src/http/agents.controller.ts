@@ -74,9 +74,13 @@ export class AgentsController {
   @MachineAuth('agent')
   @UseFilters(CountsUnverified('agent_token'))
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'The calling agent, its tenant and a freshly signed license token' })
+  @ApiOperation({
+    summary: 'The calling agent, its tenant and a freshly signed license token',
+    description: 'A tenant that is not ACTIVE gets no fresh license token: 409 TENANT_NOT_ACTIVE while it has a usable license.',
+  })
   @ApiOkResponse({ type: AgentSelfDto })
   @ApiUnauthorizedResponse({ description: 'Invalid token, or the agent is disabled.' })
+  @ApiErrors(TENANTS_ERRORS, 'TENANT_NOT_ACTIVE')
   me(@CurrentPrincipal() principal: Principal): Promise<AgentSelfDto> {
     return this.admin.self(machine(principal));
   }

@@ -55,10 +55,11 @@ export class LicensingController {
     summary: 'The current license with a freshly signed token',
     description:
       'The usable license: CURRENT, not revoked, and before its end plus grace (status EXPIRED inside the grace). Same jti ' +
-      '(the license id), new iat/exp: call it to refresh a token before its exp (LICENSE_TOKEN_TTL).',
+      '(the license id), new iat/exp: call it to refresh a token before its exp (LICENSE_TOKEN_TTL). A tenant that is not ' +
+      'ACTIVE gets no fresh token (409 TENANT_NOT_ACTIVE, for operators too); its records stay readable in the history.',
   })
   @ApiOkResponse({ type: LicenseWithTokenDto })
-  @ApiErrors(ERRORS, 'NOT_FOUND', 'NO_CURRENT_LICENSE')
+  @ApiErrors(ERRORS, 'NOT_FOUND', 'NO_CURRENT_LICENSE', 'TENANT_NOT_ACTIVE')
   current(@Param('id') id: string): Promise<LicenseWithTokenDto> {
     return this.licensing.current(id) as Promise<LicenseWithTokenDto>;
   }

@@ -1,12 +1,11 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
+import { ApiErrors, ClientAddress, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
 import { actorOf, actorShownTo, AuditEvent, AuditTrail, Authorize, CurrentPrincipal, Principal } from '@app/security';
 import { TENANTS_ERRORS, TenantsService } from '@app/tenants';
 import { AgentAdminService } from '../agent-admin.service';
 import { AGENTS_ERRORS } from '../agents.errors';
 import { BootstrapTokensService } from '../bootstrap-tokens.service';
-import { SourceIp } from '../source-ip.resolver';
 import { AgentDto, AuditEventDto, BootstrapTokenDto, CreateBootstrapTokenRequest, MintedBootstrapTokenDto } from './agents.dto';
 import { BootstrapTokenReveal, MINTED_TOKEN, MintResult } from './bootstrap-token-reveal.interceptor';
 
@@ -55,7 +54,7 @@ export class TenantAgentsController {
     @Param('id') id: string,
     @Body() body: CreateBootstrapTokenRequest,
     @CurrentPrincipal() principal: Principal,
-    @SourceIp() sourceIp: string | undefined,
+    @ClientAddress() sourceIp: string | undefined,
   ): Promise<MintResult> {
     const { view, token } = await this.tokens.mint(id, { ...body, createdBy: actorOf(principal), sourceIp });
     return { ...view, [MINTED_TOKEN]: token };
@@ -81,7 +80,7 @@ export class TenantAgentsController {
     @Param('id') id: string,
     @Param('tokenId') tokenId: string,
     @CurrentPrincipal() principal: Principal,
-    @SourceIp() sourceIp: string | undefined,
+    @ClientAddress() sourceIp: string | undefined,
   ): Promise<void> {
     await this.tokens.revoke(id, tokenId, actorOf(principal), sourceIp);
   }
@@ -109,7 +108,7 @@ export class TenantAgentsController {
     @Param('id') id: string,
     @Param('agentId') agentId: string,
     @CurrentPrincipal() principal: Principal,
-    @SourceIp() sourceIp: string | undefined,
+    @ClientAddress() sourceIp: string | undefined,
   ): Promise<AgentDto> {
     return agentShownTo(await this.agents.disable(id, agentId, actorOf(principal), sourceIp), principal);
   }

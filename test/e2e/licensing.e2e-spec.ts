@@ -322,7 +322,7 @@ describe('licensing API', () => {
       const tenant = await createTenant();
       const issued = (await issue(tenant.id, { tier: 'pro' }).expect(201)).body as LicenseBody;
       const response = await api().post(`/api/tenants/${tenant.id}/license/revoke`).set(auth(operator)).send({ reason: 'contract cancelled' }).expect(200);
-      expect(response.body).toMatchObject({ id: issued.id, state: 'REVOKED', revokedBy: 'user:op', revokeReason: 'contract cancelled' });
+      expect(response.body).toMatchObject({ id: issued.id, state: 'REVOKED', revokedBy: 'operator:user:op', revokeReason: 'contract cancelled' });
       expect(response.body.token).toBeUndefined();
       expect(Date.now() - Date.parse(response.body.revokedAt as string)).toBeLessThan(60_000);
       expect(events).toContainEqual({ type: 'revoked', tenantId: tenant.id, licenseId: issued.id });

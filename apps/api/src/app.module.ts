@@ -37,7 +37,8 @@ import { schema } from './database/schema';
     ThrottlerModule.forRootAsync({
       imports: [AgentsModule],
       inject: [serviceConfig.KEY, AgentRateLimit],
-      // The agent routes have their own budget, per source IP: AgentRateLimit applies it to the default throttler.
+      // Every limit keys on the client address (TRUSTED_PROXIES); the agent routes have their own budget:
+      // AgentRateLimit applies both to the default throttler.
       useFactory: (config: ServiceConfig, agentRateLimit: AgentRateLimit) => [
         agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }),
       ],

@@ -92,7 +92,7 @@ export class AgentAdminService {
     return {
       agent: agentView(agent),
       tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, status: tenant.status },
-      license: usable === undefined ? null : await this.licensing.sign(usable.license, tenant.slug),
+      license: usable === undefined ? null : await this.licensing.sign(usable.license, tenant),
     };
   }
 }

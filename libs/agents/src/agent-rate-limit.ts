@@ -1,13 +1,13 @@
 import { ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DEFAULT_IPV6_SUBNET_PREFIX, normalizeIp, Resolvable, ThrottlerOptions } from '@nestjs/throttler';
+import { Resolvable, ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
+import { clientRateLimitKey } from '@app/service-core';
 import { AgentsConfig, agentsConfig } from './agents.config';
-import { SourceIpResolver } from './source-ip.resolver';
 
 const AGENT_RATE_LIMITED = 'cameleer:agent-rate-limited';
 
-/** An agent route: throttled per source IP with the agents' budget (AGENT_RATE_LIMIT_*) instead of the app's. */
+/** An agent route: throttled per client address with the agents' budget (AGENT_RATE_LIMIT_*) instead of the app's. */
 export const AgentRateLimited = (): MethodDecorator => SetMetadata(AGENT_RATE_LIMITED, true);
 
 function resolve(value: Resolvable<number>, context: ExecutionContext): number | Promise<number> {
@@ -19,14 +19,14 @@ function resolve(value: Resolvable<number>, context: ExecutionContext): number |
 export class AgentRateLimit {
   constructor(
     @Inject(agentsConfig.KEY) private readonly config: AgentsConfig,
-    private readonly sourceIp: SourceIpResolver,
     private readonly reflector: Reflector,
   ) {}
 
   /**
-   * `base`, except on @AgentRateLimited() routes: there AGENT_RATE_LIMIT_MAX per AGENT_RATE_LIMIT_WINDOW_MS and
-   * source IP (after TRUSTED_PROXIES). The default throttler itself, not a named one beside it, so the agent routes
-   * keep the usual X-RateLimit-* and Retry-After headers and are counted once.
+   * `base`, keyed on the client address (clientRateLimitKey, the one rule every limit uses), except that on
+   * @AgentRateLimited() routes AGENT_RATE_LIMIT_MAX per AGENT_RATE_LIMIT_WINDOW_MS applies, in buckets of their own.
+   * The default throttler itself, not a named one beside it, so the agent routes keep the usual X-RateLimit-* and
+   * Retry-After headers and are counted once.
    */
   appliedTo(base: ThrottlerOptions): ThrottlerOptions {
     const applies = (context: ExecutionContext): boolean => this.reflector.get<boolean | undefined>(AGENT_RATE_LIMITED, context.getHandler()) === true;
@@ -35,12 +35,8 @@ export class AgentRateLimit {
       limit: (context) => (applies(context) ? this.config.rateLimit.max : resolve(base.limit, context)),
       ttl: (context) => (applies(context) ? this.config.rateLimit.windowMs : resolve(base.ttl, context)),
       getTracker: (request, context) => {
-        if (applies(context)) {
-          const fastifyRequest = request as FastifyRequest;
-          return `agent-ip:${this.sourceIp.of(fastifyRequest) ?? fastifyRequest.ip}`;
-        }
-        // ThrottlerGuard's own default tracker.
-        return base.getTracker?.(request, context) ?? normalizeIp(String(request.ip), DEFAULT_IPV6_SUBNET_PREFIX);
+        const key = clientRateLimitKey(request as FastifyRequest);
+        return applies(context) ? `agent-ip:${key}` : key;
       },
     };
   }

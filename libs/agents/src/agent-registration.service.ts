@@ -131,7 +131,7 @@ export class AgentRegistrationService {
       tenantId,
       accessToken: access.token,
       expiresIn: AGENT_TOKEN_TTL_S,
-      license: await this.licensing.sign(license, tenant.slug),
+      license: await this.licensing.sign(license, tenant),
     };
   }
 

@@ -17,7 +17,6 @@ import { BootstrapTokensService } from './bootstrap-tokens.service';
 import { AgentsController } from './http/agents.controller';
 import { BootstrapTokenReveal } from './http/bootstrap-token-reveal.interceptor';
 import { TenantAgentsController } from './http/tenant-agents.controller';
-import { SourceIpResolver } from './source-ip.resolver';
 
 /**
  * Agents: bootstrap tokens, registration, agent access tokens, disabling. Exports AgentStatusService (the app
@@ -35,7 +34,6 @@ import { SourceIpResolver } from './source-ip.resolver';
     AgentEvents,
     AssertionJtiPurge,
     AgentAuthFailureCounter,
-    SourceIpResolver,
     AgentRateLimit,
     BootstrapTokenReveal,
   ],

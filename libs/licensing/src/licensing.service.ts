@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { FieldError, findPage, isUniqueViolation, isUuid, Page, PageQuery, queryEntities } from '@app/service-core';
 import { Keyring, LICENSE_KEYRING } from '@app/security';
-import { TenantsService } from '@app/tenants';
+import { Tenant, TenantsError, TenantsService } from '@app/tenants';
 import { License } from './license.entity';
 import { LicenseEvents } from './license-events';
 import { licenseStatus, LicenseStatus, licenseUsability } from './license-status';
@@ -114,7 +114,7 @@ export class LicensingService {
         });
         this.logger.log(`license ${license.id} (${license.tier}, until ${license.endsAt.toISOString()}) issued to tenant ${tenant.slug} by ${input.issuedBy}`);
         this.events.emit({ type: 'issued', tenantId, licenseId: license.id, supersededLicenseId: superseded });
-        return this.view(license, now, await this.sign(license, tenant.slug, now));
+        return this.view(license, now, await this.sign(license, tenant, now));
       } catch (error) {
         // Only reachable if a writer bypassed the tenant lock: the index kept the invariant; try again.
         if (isUniqueViolation(error, CURRENT_INDEX) && attempt < ISSUE_ATTEMPTS) {
@@ -127,7 +127,7 @@ export class LicensingService {
 
   /**
    * The tenant's usable license (CURRENT, not revoked, before the end of its grace) with a token signed now (same
-   * jti, new iat/exp); NO_CURRENT_LICENSE when there is none.
+   * jti, new iat/exp); NO_CURRENT_LICENSE when there is none, TENANT_NOT_ACTIVE when the tenant is not ACTIVE.
    */
   async current(tenantId: string, now: Date = new Date()): Promise<LicenseView> {
     const tenant = await this.tenants.getExisting(tenantId);
@@ -135,7 +135,7 @@ export class LicensingService {
     if (usable === undefined) {
       throw noCurrentLicense();
     }
-    return this.view(usable.license, now, await this.sign(usable.license, tenant.slug, now));
+    return this.view(usable.license, now, await this.sign(usable.license, tenant, now));
   }
 
   /**
@@ -179,13 +179,20 @@ export class LicensingService {
     return this.view(license, now);
   }
 
-  /** Signs a token for a license row (exp = now + LICENSE_TOKEN_TTL, never after the end of grace). */
-  sign(license: License, tenantSlug: string, now: Date = new Date()): Promise<string> {
+  /**
+   * Signs a token for a license row of `tenant` (exp = now + LICENSE_TOKEN_TTL, never after the end of grace).
+   * Only while the tenant is ACTIVE (else TenantsError TENANT_NOT_ACTIVE): the short token life is the only way a
+   * suspension or deletion reaches offline verifiers, so a tenant that is not ACTIVE gets no fresh token from anyone.
+   */
+  sign(license: License, tenant: Tenant, now: Date = new Date()): Promise<string> {
+    if (tenant.status !== 'ACTIVE') {
+      return Promise.reject(new TenantsError('TENANT_NOT_ACTIVE', `The tenant is ${tenant.status}.`));
+    }
     const claims = licenseClaims(
       {
         licenseId: license.id,
         tenantId: license.tenantId,
-        tenantSlug,
+        tenantSlug: tenant.slug,
         tier: license.tier,
         features: license.features,
         limits: license.limits,

@@ -24,6 +24,8 @@ export * from './http/problem.filter';
 export * from './http/validation';
 export * from './http/pagination';
 export * from './http/uuid';
+export * from './http/client-address';
+export { type TrustedProxies } from './http/source-ip';
 export * from './http/request-id';
 export * from './http/public.decorator';
 export * from './http/http-platform';

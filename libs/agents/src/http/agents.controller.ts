@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ApiErrors, Public } from '@app/service-core';
+import { ApiErrors, ClientAddress, Public } from '@app/service-core';
 import { CurrentPrincipal, MachineAuth, MachinePrincipal, Principal } from '@app/security';
 import { TENANTS_ERRORS } from '@app/tenants';
 import { AgentAdminService } from '../agent-admin.service';
@@ -8,7 +8,6 @@ import { AgentRateLimited } from '../agent-rate-limit';
 import { AgentRegistrationService } from '../agent-registration.service';
 import { AgentTokensService } from '../agent-tokens.service';
 import { AGENTS_ERRORS } from '../agents.errors';
-import { SourceIp } from '../source-ip.resolver';
 import { AgentAccessTokenDto, AgentSelfDto, AgentTokenRequest, RegisterAgentRequest, RegisteredAgentDto } from './agents.dto';
 import { CountsUnverified } from './unverified-credential.filter';
 
@@ -47,7 +46,7 @@ export class AgentsController {
   @ApiErrors(AGENTS_ERRORS, 'LICENSE_REQUIRED', 'LICENSE_LIMIT_REACHED')
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
   @ApiTooManyRequestsResponse({ description: 'Too many requests from this source IP.' })
-  register(@Body() body: RegisterAgentRequest, @CurrentPrincipal() principal: Principal, @SourceIp() sourceIp: string | undefined): Promise<RegisteredAgentDto> {
+  register(@Body() body: RegisterAgentRequest, @CurrentPrincipal() principal: Principal, @ClientAddress() sourceIp: string | undefined): Promise<RegisteredAgentDto> {
     return this.registration.register(machine(principal), body, sourceIp);
   }
 
@@ -66,7 +65,7 @@ export class AgentsController {
   @ApiOkResponse({ type: AgentAccessTokenDto })
   @ApiErrors(AGENTS_ERRORS, 'INVALID_ASSERTION')
   @ApiTooManyRequestsResponse({ description: 'Too many requests from this source IP.' })
-  token(@Body() body: AgentTokenRequest, @SourceIp() sourceIp: string | undefined): Promise<AgentAccessTokenDto> {
+  token(@Body() body: AgentTokenRequest, @ClientAddress() sourceIp: string | undefined): Promise<AgentAccessTokenDto> {
     return this.tokens.exchange(body.assertion, sourceIp);
   }
 
@@ -74,9 +73,13 @@ export class AgentsController {
   @MachineAuth('agent')
   @UseFilters(CountsUnverified('agent_token'))
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'The calling agent, its tenant and a freshly signed license token' })
+  @ApiOperation({
+    summary: 'The calling agent, its tenant and a freshly signed license token',
+    description: 'A tenant that is not ACTIVE gets no fresh license token: 409 TENANT_NOT_ACTIVE while it has a usable license.',
+  })
   @ApiOkResponse({ type: AgentSelfDto })
   @ApiUnauthorizedResponse({ description: 'Invalid token, or the agent is disabled.' })
+  @ApiErrors(TENANTS_ERRORS, 'TENANT_NOT_ACTIVE')
   me(@CurrentPrincipal() principal: Principal): Promise<AgentSelfDto> {
     return this.admin.self(machine(principal));
   }

@@ -1,12 +1,11 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
-import { AuditEvent, AuditTrail, Authorize, CurrentPrincipal, Principal } from '@app/security';
+import { ApiErrors, ClientAddress, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
+import { actorOf, actorShownTo, AuditEvent, AuditTrail, Authorize, CurrentPrincipal, Principal } from '@app/security';
 import { TENANTS_ERRORS, TenantsService } from '@app/tenants';
 import { AgentAdminService } from '../agent-admin.service';
 import { AGENTS_ERRORS } from '../agents.errors';
 import { BootstrapTokensService } from '../bootstrap-tokens.service';
-import { SourceIp } from '../source-ip.resolver';
 import { AgentDto, AuditEventDto, BootstrapTokenDto, CreateBootstrapTokenRequest, MintedBootstrapTokenDto } from './agents.dto';
 import { BootstrapTokenReveal, MINTED_TOKEN, MintResult } from './bootstrap-token-reveal.interceptor';
 
@@ -14,9 +13,14 @@ class BootstrapTokenPage extends PageOf(BootstrapTokenDto) {}
 class AgentPage extends PageOf(AgentDto) {}
 class AuditEventPage extends PageOf(AuditEventDto) {}
 
-/** Who acted, as recorded in created_by / revoked_by / disabled_by and the audit trail. */
-function actorOf(principal: Principal): string {
-  return principal.scheme === 'logto' ? `${principal.kind}:${principal.subject}` : `agent:${principal.subject}`;
+/** A bootstrap token as `reader` may see it: an operator who minted or revoked it is shown as the platform. */
+function tokenShownTo(token: BootstrapTokenDto, reader: Principal): BootstrapTokenDto {
+  return { ...token, createdBy: actorShownTo(token.createdBy, reader), revokedBy: token.revokedBy === null ? null : actorShownTo(token.revokedBy, reader) };
+}
+
+/** An agent as `reader` may see it: an operator who disabled it is shown as the platform. */
+function agentShownTo(agent: AgentDto, reader: Principal): AgentDto {
+  return { ...agent, disabledBy: agent.disabledBy === null ? null : actorShownTo(agent.disabledBy, reader) };
 }
 
 /** What operators and tenant admins do with a tenant's agents: bootstrap tokens, the agents, the audit trail. */
@@ -50,7 +54,7 @@ export class TenantAgentsController {
     @Param('id') id: string,
     @Body() body: CreateBootstrapTokenRequest,
     @CurrentPrincipal() principal: Principal,
-    @SourceIp() sourceIp: string | undefined,
+    @ClientAddress() sourceIp: string | undefined,
   ): Promise<MintResult> {
     const { view, token } = await this.tokens.mint(id, { ...body, createdBy: actorOf(principal), sourceIp });
     return { ...view, [MINTED_TOKEN]: token };
@@ -61,8 +65,9 @@ export class TenantAgentsController {
   @ApiOperation({ summary: "A tenant's bootstrap tokens, newest first (never the tokens themselves)" })
   @ApiOkResponse({ type: BootstrapTokenPage })
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
-  listTokens(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<BootstrapTokenDto>> {
-    return this.tokens.list(id, query);
+  async listTokens(@Param('id') id: string, @Query() query: PageQuery, @CurrentPrincipal() principal: Principal): Promise<Page<BootstrapTokenDto>> {
+    const page = await this.tokens.list(id, query);
+    return { ...page, items: page.items.map((token) => tokenShownTo(token, principal)) };
   }
 
   @Delete(':id/bootstrap-tokens/:tokenId')
@@ -75,7 +80,7 @@ export class TenantAgentsController {
     @Param('id') id: string,
     @Param('tokenId') tokenId: string,
     @CurrentPrincipal() principal: Principal,
-    @SourceIp() sourceIp: string | undefined,
+    @ClientAddress() sourceIp: string | undefined,
   ): Promise<void> {
     await this.tokens.revoke(id, tokenId, actorOf(principal), sourceIp);
   }
@@ -85,8 +90,9 @@ export class TenantAgentsController {
   @ApiOperation({ summary: "A tenant's agents, newest first" })
   @ApiOkResponse({ type: AgentPage })
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
-  listAgents(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<AgentDto>> {
-    return this.agents.list(id, query);
+  async listAgents(@Param('id') id: string, @Query() query: PageQuery, @CurrentPrincipal() principal: Principal): Promise<Page<AgentDto>> {
+    const page = await this.agents.list(id, query);
+    return { ...page, items: page.items.map((agent) => agentShownTo(agent, principal)) };
   }
 
   @Post(':id/agents/:agentId/disable')
@@ -98,13 +104,13 @@ export class TenantAgentsController {
   })
   @ApiOkResponse({ type: AgentDto })
   @ApiErrors(AGENTS_ERRORS, 'NOT_FOUND')
-  disable(
+  async disable(
     @Param('id') id: string,
     @Param('agentId') agentId: string,
     @CurrentPrincipal() principal: Principal,
-    @SourceIp() sourceIp: string | undefined,
+    @ClientAddress() sourceIp: string | undefined,
   ): Promise<AgentDto> {
-    return this.agents.disable(id, agentId, actorOf(principal), sourceIp);
+    return agentShownTo(await this.agents.disable(id, agentId, actorOf(principal), sourceIp), principal);
   }
 
   @Get(':id/audit-events')
@@ -112,9 +118,9 @@ export class TenantAgentsController {
   @ApiOperation({ summary: "A tenant's audit trail of agent credentials, newest first" })
   @ApiOkResponse({ type: AuditEventPage })
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
-  async listAudit(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<AuditEvent>> {
+  async listAudit(@Param('id') id: string, @Query() query: PageQuery, @CurrentPrincipal() principal: Principal): Promise<Page<AuditEvent>> {
     // 404 unless the tenant exists (deleted ones are shown to operators, as everywhere).
     await this.tenants.get(id);
-    return this.audit.list(id, query);
+    return this.audit.list(id, query, principal);
   }
 }

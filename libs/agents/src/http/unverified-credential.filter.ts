@@ -1,9 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Injectable, mixin, Type } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendProblem, toProblem } from '@app/service-core';
+import { clientAddressOf, sendProblem, toProblem } from '@app/service-core';
 import { AgentsError } from '../agents.errors';
 import { AgentAuthFailureCounter, UnverifiedFailureKind } from '../auth-failure-counter';
-import { SourceIpResolver } from '../source-ip.resolver';
 
 /**
  * For a route that takes one kind of agent credential as its bearer token: a 401 INVALID_TOKEN from the guard means
@@ -15,10 +14,7 @@ export function CountsUnverified(kind: UnverifiedFailureKind): Type<ExceptionFil
   @Injectable()
   @Catch()
   class CountsUnverifiedFilter implements ExceptionFilter {
-    constructor(
-      private readonly failures: AgentAuthFailureCounter,
-      private readonly sourceIp: SourceIpResolver,
-    ) {}
+    constructor(private readonly failures: AgentAuthFailureCounter) {}
 
     catch(error: unknown, host: ArgumentsHost): void {
       const http = host.switchToHttp();
@@ -26,7 +22,7 @@ export function CountsUnverified(kind: UnverifiedFailureKind): Type<ExceptionFil
       if (!(error instanceof AgentsError)) {
         const problem = toProblem(error);
         if (problem.status === 401 && problem.code === 'INVALID_TOKEN') {
-          this.failures.record(kind, 'unverified', this.sourceIp.of(request));
+          this.failures.record(kind, 'unverified', clientAddressOf(request));
         }
       }
       sendProblem(error, request, http.getResponse<FastifyReply>());

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
-import { Authorize, CurrentPrincipal, Principal } from '@app/security';
+import { actorOf, actorShownTo, Authorize, CurrentPrincipal, Principal } from '@app/security';
 import { TENANTS_ERRORS } from '@app/tenants';
 import { LICENSING_ERRORS } from '../licensing-errors';
 import { LicensingService } from '../licensing.service';
@@ -12,9 +12,9 @@ class LicensePage extends PageOf(LicenseDto) {}
 // Licensing's own answers and the tenants lib's (the tenant is looked up and locked there).
 const ERRORS = { ...LICENSING_ERRORS, ...TENANTS_ERRORS };
 
-/** The subject that acted, as recorded in issuedBy / revokedBy. */
-function actor(principal: Principal): string {
-  return principal.scheme === 'logto' ? `${principal.kind}:${principal.subject}` : `machine:${principal.subject}`;
+/** A license as `reader` may see it: the operator who issued or revoked it is shown to customers as the platform. */
+function shownTo<T extends LicenseDto>(license: T, reader: Principal): T {
+  return { ...license, issuedBy: actorShownTo(license.issuedBy, reader), revokedBy: license.revokedBy === null ? null : actorShownTo(license.revokedBy, reader) };
 }
 
 @ApiTags('licenses')
@@ -44,7 +44,7 @@ export class LicensingController {
       validDays: body.validDays,
       endsAt: body.endsAt === undefined ? undefined : new Date(body.endsAt),
       graceDays: body.graceDays,
-      issuedBy: actor(principal),
+      issuedBy: actorOf(principal),
     }) as Promise<LicenseWithTokenDto>;
   }
 
@@ -55,12 +55,13 @@ export class LicensingController {
     summary: 'The current license with a freshly signed token',
     description:
       'The usable license: CURRENT, not revoked, and before its end plus grace (status EXPIRED inside the grace). Same jti ' +
-      '(the license id), new iat/exp: call it to refresh a token before its exp (LICENSE_TOKEN_TTL).',
+      '(the license id), new iat/exp: call it to refresh a token before its exp (LICENSE_TOKEN_TTL). A tenant that is not ' +
+      'ACTIVE gets no fresh token (409 TENANT_NOT_ACTIVE, for operators too); its records stay readable in the history.',
   })
   @ApiOkResponse({ type: LicenseWithTokenDto })
-  @ApiErrors(ERRORS, 'NOT_FOUND', 'NO_CURRENT_LICENSE')
-  current(@Param('id') id: string): Promise<LicenseWithTokenDto> {
-    return this.licensing.current(id) as Promise<LicenseWithTokenDto>;
+  @ApiErrors(ERRORS, 'NOT_FOUND', 'NO_CURRENT_LICENSE', 'TENANT_NOT_ACTIVE')
+  async current(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<LicenseWithTokenDto> {
+    return shownTo((await this.licensing.current(id)) as LicenseWithTokenDto, principal);
   }
 
   @Get(':id/licenses')
@@ -68,8 +69,9 @@ export class LicensingController {
   @ApiOperation({ summary: "A tenant's licenses, newest first (without tokens)" })
   @ApiOkResponse({ type: LicensePage })
   @ApiErrors(ERRORS, 'NOT_FOUND')
-  history(@Param('id') id: string, @Query() query: PageQuery): Promise<Page<LicenseDto>> {
-    return this.licensing.history(id, query) as Promise<Page<LicenseDto>>;
+  async history(@Param('id') id: string, @Query() query: PageQuery, @CurrentPrincipal() principal: Principal): Promise<Page<LicenseDto>> {
+    const page = (await this.licensing.history(id, query)) as Page<LicenseDto>;
+    return { ...page, items: page.items.map((license) => shownTo(license, principal)) };
   }
 
   @Post(':id/license/revoke')
@@ -82,6 +84,6 @@ export class LicensingController {
   @ApiOkResponse({ type: LicenseDto })
   @ApiErrors(ERRORS, 'NOT_FOUND', 'NO_CURRENT_LICENSE')
   revoke(@Param('id') id: string, @Body() body: RevokeLicenseRequest, @CurrentPrincipal() principal: Principal): Promise<LicenseDto> {
-    return this.licensing.revoke(id, body.reason, actor(principal)) as Promise<LicenseDto>;
+    return this.licensing.revoke(id, body.reason, actorOf(principal)) as Promise<LicenseDto>;
   }
 }

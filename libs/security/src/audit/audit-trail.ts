@@ -1,12 +1,41 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { findPage, Page, PageQuery } from '@app/service-core';
+import { isOperator } from '../access/evaluate-access';
+import { Principal } from '../access/principal';
 import { AuditEvent } from './audit-event.entity';
+
+const OPERATOR_PREFIX = 'operator:';
+
+/** How an operator's action is shown to a tenant's own callers: the platform acted, not a named person. */
+const PLATFORM_ACTOR = 'platform';
+
+/**
+ * Who acted, as recorded in the audit trail and the `*_by` columns: `operator:<kind>:<sub>` for operators (so
+ * that their actions can be shown to customers as the platform's), `<kind>:<sub>` for other Logto callers
+ * (`user:` / `app:`), `agent:<sub>` for machine callers.
+ */
+export function actorOf(principal: Principal): string {
+  if (principal.scheme === 'machine') {
+    return `agent:${principal.subject}`;
+  }
+  return `${isOperator(principal) ? OPERATOR_PREFIX : ''}${principal.kind}:${principal.subject}`;
+}
+
+/** True when `reader` may see who an operator is (another operator); tenant callers see the platform instead. */
+function seesOperators(reader: Principal): boolean {
+  return reader.scheme === 'logto' && isOperator(reader);
+}
+
+/** A recorded actor as `reader` may see it: an operator's subject only to operators, else the platform. */
+export function actorShownTo(actor: string, reader: Principal): string {
+  return actor.startsWith(OPERATOR_PREFIX) && !seesOperators(reader) ? PLATFORM_ACTOR : actor;
+}
 
 /** What one audit record says. Names and ids only: never a token, an assertion or a key. */
 export interface AuditEntry {
   readonly tenantId: string | null;
-  /** Who: `user:<sub>` / `app:<sub>` for Logto callers, `agent:<id>`, `bootstrap_token:<id>`. */
+  /** Who: actorOf(principal) (`operator:user:<sub>`, `user:<sub>`, `agent:<id>` …) or `bootstrap_token:<id>`. */
   readonly actor: string;
   /** What, as `<object>.<verb>` (e.g. `agent.registered`); the lib that records it owns its actions. */
   readonly action: string;
@@ -46,8 +75,20 @@ export class AuditTrail {
     }
   }
 
-  /** A tenant's trail, newest first. */
-  async list(tenantId: string, query: PageQuery): Promise<Page<AuditEvent>> {
-    return findPage(this.dataSource.getRepository(AuditEvent), query, { where: { tenantId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  /**
+   * A tenant's trail, newest first, as `reader` may see it: to anyone but an operator, an operator's action is
+   * the platform's, without subject or source address (customers do not learn who at the platform acted, or from where).
+   */
+  async list(tenantId: string, query: PageQuery, reader: Principal): Promise<Page<AuditEvent>> {
+    const page = await findPage(this.dataSource.getRepository(AuditEvent), query, { where: { tenantId }, order: { createdAt: 'DESC', id: 'DESC' } });
+    if (seesOperators(reader)) {
+      return page;
+    }
+    return {
+      ...page,
+      items: page.items.map((event) =>
+        event.actor.startsWith(OPERATOR_PREFIX) ? Object.assign(new AuditEvent(), event, { actor: PLATFORM_ACTOR, sourceIp: null }) : event,
+      ),
+    };
   }
 }

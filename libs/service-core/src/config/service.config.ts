@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { ConfigSchema, ConfigValidationError, registerConfig } from './config-schema';
 import { ToBoolean } from './transformers';
+import { parseTrustedProxies, TrustedProxies } from '../http/source-ip';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,7 +31,14 @@ class ServiceEnv {
   @Type(() => Number) @IsInt() @Min(1024) @Max(10 * 1024 * 1024)
   BODY_LIMIT_BYTES = 64 * 1024;
 
-  /** Default rate limit for every route: requests per window per client. */
+  /**
+   * Comma-separated IPs or CIDRs of the reverse proxies in front of this API (e.g. Traefik). Only when the direct
+   * peer is one of them is X-Forwarded-For read; empty = the peer address is the client (see sourceIpOf).
+   */
+  @IsOptional() @IsString()
+  TRUSTED_PROXIES?: string;
+
+  /** Default rate limit for every route: requests per window per client address. */
   @Type(() => Number) @IsInt() @Min(1)
   RATE_LIMIT_MAX = 600;
 
@@ -67,6 +75,8 @@ export interface ServiceConfig {
   readonly corsOrigins: readonly string[];
   readonly bodyLimitBytes: number;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /** Whose X-Forwarded-For is believed: the client address of every rate limit and audit record. */
+  readonly trustedProxies: TrustedProxies;
   readonly shutdownTimeoutMs: number;
   readonly httpTimeouts: { readonly headersMs: number; readonly requestMs: number; readonly idleMs: number; readonly keepAliveMs: number };
 }
@@ -86,6 +96,10 @@ export const serviceConfigSchema: ConfigSchema<ServiceEnv, ServiceConfig> = {
     if (badOrigins.length > 0) {
       throw new ConfigValidationError([`CORS_ORIGINS: not an origin (scheme://host[:port]): ${badOrigins.join(', ')}`]);
     }
+    const trusted = parseTrustedProxies(env.TRUSTED_PROXIES ?? '');
+    if (trusted.invalid.length > 0) {
+      throw new ConfigValidationError([`TRUSTED_PROXIES: not an IP address or CIDR: ${trusted.invalid.join(', ')}`]);
+    }
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
       throw new ConfigValidationError(['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)']);
     }
@@ -98,6 +112,7 @@ export const serviceConfigSchema: ConfigSchema<ServiceEnv, ServiceConfig> = {
       corsOrigins,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+      trustedProxies: trusted.proxies,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       httpTimeouts: {
         headersMs: env.HTTP_HEADERS_TIMEOUT_MS,

@@ -3,6 +3,8 @@ import type { FastifyBodyParser, FastifyError, FastifyInstance, FastifyReply, Fa
 import { sendProblem } from './problem.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { computeSecurityHeaders } from './security-headers';
+import { canonicalizeUuidParams } from './uuid';
+import { resolveClientAddress } from './client-address';
 import { assertJsonDepth, assertJsonText, assertUrlText, decodeUtf8Body, invalidTextProblem } from './validation';
 import { ServiceConfig } from '../config/service.config';
 
@@ -18,8 +20,8 @@ export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'> 
     genReqId: requestIdFor,
     requestIdHeader: false,
     logger: false,
-    // Behind Traefik the real client is in X-Forwarded-For; which proxies to trust is configured
-    // where it matters (rate limits and audit source IPs), not globally here.
+    // Behind Traefik the real client is in X-Forwarded-For; TRUSTED_PROXIES decides whose header is
+    // believed (resolveClientAddress, for rate limits and audit source IPs), not Fastify's request.ip.
     trustProxy: false,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
@@ -72,7 +74,7 @@ function timeoutOptions(timeouts: ServiceConfig['httpTimeouts']) {
  * HTTP behaviour every endpoint inherits (Nest routes Fastify's own errors through the global
  * ProblemFilter): JSON-only bodies (anything else is 415), request id echo, security headers and CORS.
  */
-export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<ServiceConfig, 'corsOrigins'>): void {
+export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<ServiceConfig, 'corsOrigins' | 'trustedProxies'>): void {
   const fastify = app.getHttpAdapter().getInstance();
 
   // Only JSON is parsed. Fastify's default text/plain parser would hand a string to a JSON route.
@@ -84,10 +86,14 @@ export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<Serv
     done();
   });
   // After the headers above (a refusal ends the hook chain). Path params and query values reach
-  // validation and SQL percent-decoded: refuse what is not text before any route runs.
+  // validation and SQL percent-decoded: refuse what is not text before any route runs. Ids in the
+  // path are then given their one spelling, and the client address is resolved (TRUSTED_PROXIES),
+  // before any guard (the rate limits first) or interceptor reads them.
   fastify.addHook('onRequest', (request, _reply, done) => {
     try {
       assertUrlText(request.raw.url ?? '/');
+      canonicalizeUuidParams(request.params);
+      resolveClientAddress(request, config.trustedProxies);
       done();
     } catch (error) {
       done(error as Error);

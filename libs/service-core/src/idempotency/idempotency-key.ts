@@ -42,3 +42,13 @@ export function requestFingerprint(query: string, body: unknown): string {
     .update(canonicalJson(body ?? null))
     .digest('hex');
 }
+
+/**
+ * The resource a key is scoped to: the method, the route's pattern and a digest of its path params (already
+ * canonical, see canonicalizeUuidParams) — not the raw URL, so that spellings of one path (percent-encoding,
+ * the case of an id) share one scope. The digest keeps the scope within its column whatever the params hold.
+ */
+export function routeScope(method: string, routePattern: string, params: unknown): string {
+  const digest = createHash('sha256').update(canonicalJson(params ?? {})).digest('hex');
+  return `${method} ${routePattern} ${digest}`;
+}

@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } fr
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, mergeMap, Observable, of, throwError, catchError } from 'rxjs';
 import { IdempotencyError } from './idempotency-errors';
-import { IDEMPOTENCY_KEY_HEADER, readIdempotencyKey, requestFingerprint } from './idempotency-key';
+import { IDEMPOTENCY_KEY_HEADER, readIdempotencyKey, requestFingerprint, routeScope } from './idempotency-key';
 import { IDEMPOTENCY_TTL_MS, IdempotencyScope, IdempotencyStore } from './idempotency.store';
 
 /** Who the caller is, for scoping keys; undefined means the caller is unknown and the key cannot be honoured. */
@@ -47,8 +47,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       // Only authenticated routes can honour keys: an anonymous key would be shared by everyone.
       throw new Error('an @Idempotent() route was reached without an authenticated caller');
     }
-    const [path = '', query = ''] = request.url.split('?', 2);
-    const scope: IdempotencyScope = { caller, route: `${request.method} ${path}`, key };
+    const query = request.url.split('?', 2)[1] ?? '';
+    const scope: IdempotencyScope = { caller, route: routeScope(request.method, request.routeOptions.url ?? '', request.params), key };
     const begun = await this.store.begin(scope, requestFingerprint(query, request.body), this.options.ttlMs ?? IDEMPOTENCY_TTL_MS);
     switch (begun.kind) {
       case 'mismatch':

@@ -1,5 +1,5 @@
-import { loadConfig } from '@app/service-core';
-import { agentsConfigSchema } from './agents.config';
+import { loadConfig } from '../config/config-schema';
+import { serviceConfigSchema } from '../config/service.config';
 import { normalizeAddress, parseTrustedProxies, sourceIpOf } from './source-ip';
 
 describe('sourceIpOf', () => {
@@ -37,12 +37,11 @@ describe('sourceIpOf', () => {
   });
 });
 
-describe('agents config', () => {
+describe('service config: TRUSTED_PROXIES', () => {
   it('parses TRUSTED_PROXIES and refuses what is not an IP or CIDR', () => {
-    expect(loadConfig(agentsConfigSchema, { TRUSTED_PROXIES: '10.0.0.0/8, ::1' }).trustedProxies.count).toBe(2);
-    expect(() => loadConfig(agentsConfigSchema, { TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES/);
-    expect(() => loadConfig(agentsConfigSchema, { TRUSTED_PROXIES: 'proxy.local' })).toThrow(/TRUSTED_PROXIES/);
-    expect(() => loadConfig(agentsConfigSchema, { AGENT_RATE_LIMIT_MAX: '0' })).toThrow(/AGENT_RATE_LIMIT_MAX/);
-    expect(loadConfig(agentsConfigSchema, {})).toMatchObject({ rateLimit: { max: 20, windowMs: 60_000 } });
+    expect(loadConfig(serviceConfigSchema, { TRUSTED_PROXIES: '10.0.0.0/8, ::1' }).trustedProxies.count).toBe(2);
+    expect(() => loadConfig(serviceConfigSchema, { TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES/);
+    expect(() => loadConfig(serviceConfigSchema, { TRUSTED_PROXIES: 'proxy.local' })).toThrow(/TRUSTED_PROXIES/);
+    expect(loadConfig(serviceConfigSchema, {}).trustedProxies.count).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, JWTPayload, jwtVerify } from 'jose';
+import { isCanonicalCompactJws } from '@app/security';
 import { isUuid } from '@app/service-core';
 import type { Ed25519PublicJwk } from './agent.entities';
 import { publicKeyOf } from './agent-public-key';
@@ -46,7 +47,8 @@ function joseReason(error: unknown): string {
  * found. Our own tokens (agent+jwt, agent-bootstrap+jwt, license+jwt) are never assertions.
  */
 export function claimedAgentId(assertion: string): string {
-  if (assertion.length === 0 || assertion.length > MAX_ASSERTION_LENGTH || assertion.split('.').length !== 3) {
+  // One spelling per assertion, as for bearer tokens: jose would accept many for the same signature.
+  if (assertion.length > MAX_ASSERTION_LENGTH || !isCanonicalCompactJws(assertion)) {
     throw new AssertionUnverified('malformed');
   }
   let agentId: unknown;

@@ -5,6 +5,8 @@ export const AGENTS_ERRORS = {
   /** As the validation pipe answers: the agent's public key is checked by the service, not by class-validator. */
   VALIDATION_FAILED: { status: 400, title: 'Bad Request' },
   /** A bootstrap or agent token that verified, but its row (or agent) says no: audited, unlike a forgery. */
+  /** An Ed25519 public key of small order or not canonically encoded: signatures by it would prove nothing. */
+  WEAK_PUBLIC_KEY: { status: 400, title: 'Weak public key' },
   INVALID_TOKEN: { status: 401, title: 'Invalid token' },
   INVALID_ASSERTION: { status: 401, title: 'Invalid assertion' },
   LICENSE_REQUIRED: { status: 403, title: 'License required' },

@@ -2,6 +2,7 @@ import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LicensingModule } from '@app/licensing';
 import { SecurityModule } from '@app/security';
+import { serviceConfig } from '@app/service-core';
 import { TenantsModule } from '@app/tenants';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
 import { ForwardAuthCaches } from './forward-auth.caches';
@@ -23,7 +24,7 @@ export class ForwardAuthModule {
   static forRoot(options: ForwardAuthModuleOptions): DynamicModule {
     return {
       module: ForwardAuthModule,
-      imports: [ConfigModule.forFeature(forwardAuthConfig), SecurityModule, TenantsModule, LicensingModule, ...(options.imports ?? [])],
+      imports: [ConfigModule.forFeature(forwardAuthConfig), ConfigModule.forFeature(serviceConfig), SecurityModule, TenantsModule, LicensingModule, ...(options.imports ?? [])],
       controllers: [ForwardAuthController],
       providers: [
         { provide: AGENT_STATUS, useExisting: options.agentStatus },

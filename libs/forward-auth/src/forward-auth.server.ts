@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { requestIdFor } from '@app/service-core';
+import { nodeServerTimeouts, requestIdFor, serviceConfig, ServiceConfig } from '@app/service-core';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
 import { allowedAnswer, FORWARD_AUTH_PATH, forwardedRequestOf, problemAnswer, WireAnswer } from './forward-auth.http';
@@ -11,7 +11,8 @@ const FORWARD_AUTH_PATH_WITH_QUERY = `${FORWARD_AUTH_PATH}?`;
 /**
  * The same answer as GET /api/auth/verify on the main port, served on a dedicated internal port
  * (FORWARD_AUTH_PORT) by a bare node:http server: no framework hooks, middleware or pipeline, since
- * Traefik calls it for every request entering the platform. Only that one path answers there.
+ * Traefik calls it for every request entering the platform. Only that one path answers there. It has
+ * the main port's header, request, idle and keep-alive timeouts.
  */
 @Injectable()
 export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,6 +21,7 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
+    @Inject(serviceConfig.KEY) private readonly service: ServiceConfig,
     private readonly forwardAuth: ForwardAuthService,
   ) {}
 
@@ -33,7 +35,10 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
     if (this.config.port === undefined) {
       return;
     }
-    const server = createServer({ keepAliveTimeout: 75_000 }, (request, response) => void this.handle(request, response));
+    // The main port's timeouts (HTTP_*_TIMEOUT_MS): a stalled or silent client must not hold a connection here either.
+    const timeouts = this.service.httpTimeouts;
+    const server = createServer(nodeServerTimeouts(timeouts), (request, response) => void this.handle(request, response));
+    server.setTimeout(timeouts.idleMs);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.port, this.config.host, () => resolve());

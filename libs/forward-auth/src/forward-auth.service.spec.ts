@@ -22,6 +22,10 @@ const principals: Record<string, Principal> = {
   agent: { scheme: 'machine', kind: 'agent', subject: AGENT, tenantId: ACME, tokenId: 'jti', expiresAt: hour() },
 };
 
+/** A bearer token of the one accepted shape (a canonical compact JWS) that carries the name of a principal above. */
+const tokenNamed = (name: string) => `e30.${Buffer.from(name).toString('base64url')}.c2ln`;
+const nameOf = (token: string) => Buffer.from(token.split('.')[1] ?? '', 'base64url').toString();
+
 function tenantRow(status: Tenant['status'] = 'ACTIVE'): Tenant {
   return { id: ACME, slug: 'acme', status, logtoOrganizationId: 'org-acme' } as Tenant;
 }
@@ -30,7 +34,7 @@ function setup() {
   const caches = new ForwardAuthCaches(config);
   const verifier = new TokenVerifier(undefined as never, undefined as never);
   const verify = jest.spyOn(verifier, 'verify').mockImplementation((token) => {
-    const principal = principals[token];
+    const principal = principals[nameOf(token)];
     return principal === undefined ? Promise.reject(new SecurityError('INVALID_TOKEN', 'bad')) : Promise.resolve(principal);
   });
   const rows = new Map<string, Tenant>([['acme', tenantRow()]]);
@@ -40,7 +44,7 @@ function setup() {
   const isActive = jest.fn(() => Promise.resolve(true));
   const agentStatus: AgentStatus = { isActive, onDisabled: () => () => undefined };
   const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus);
-  const answer = (token: string | undefined, host = `acme.${BASE}`) => service.answer({ authorization: token === undefined ? undefined : `Bearer ${token}`, forwardedHost: host });
+  const answer = (token: string | undefined, host = `acme.${BASE}`) => service.answer({ authorization: token === undefined ? undefined : `Bearer ${tokenNamed(token)}`, forwardedHost: host });
   return {
     caches,
     verify,

@@ -14,7 +14,7 @@ export { type LogtoAuthConfig, logtoAuthConfigSchema } from './logto/logto-auth.
 // The bench measures the Logto verifier on its own.
 export { LogtoJwks } from './logto/logto-jwks';
 export { LogtoTokenVerifier } from './logto/logto-token-verifier';
-export { readBearerToken } from './tokens/bearer-token';
+export { isCanonicalCompactJws, readBearerToken } from './tokens/bearer-token';
 export { TokenVerifier } from './tokens/token-verifier';
 export {
   generateKeyPair,

@@ -43,7 +43,7 @@ export class AgentsController {
   })
   @ApiCreatedResponse({ type: RegisteredAgentDto })
   @ApiUnauthorizedResponse({ description: '`INVALID_TOKEN`: expired, revoked, used up, tampered or not this tenant’s.' })
-  @ApiErrors(AGENTS_ERRORS, 'LICENSE_REQUIRED', 'LICENSE_LIMIT_REACHED')
+  @ApiErrors(AGENTS_ERRORS, 'WEAK_PUBLIC_KEY', 'LICENSE_REQUIRED', 'LICENSE_LIMIT_REACHED')
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
   @ApiTooManyRequestsResponse({ description: 'Too many requests from this source IP.' })
   register(@Body() body: RegisterAgentRequest, @CurrentPrincipal() principal: Principal, @ClientAddress() sourceIp: string | undefined): Promise<RegisteredAgentDto> {

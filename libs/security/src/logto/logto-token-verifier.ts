@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JWTPayload, jwtVerify } from 'jose';
+import { JWTHeaderParameters, JWTPayload, jwtVerify } from 'jose';
 import { LogtoPrincipal } from '../access/principal';
 import { rejectionOf, TokenRejected } from '../tokens/token-rejected';
 import { logtoAuthConfig, LogtoAuthConfig } from './logto-auth.config';
@@ -11,7 +11,9 @@ export const LOGTO_ACCESS_TOKEN_TYP = 'at+jwt';
  * Verifies Logto access tokens for this API with jose: signature by `kid` against Logto's JWKS, an
  * allowlist of algorithms, header `typ` at+jwt, `iss`, `aud` (this API's resource: organization tokens,
  * whose audience is `urn:logto:organization:<id>`, fail here), `exp` required, `nbf` honoured, with a
- * small clock tolerance. Every refusal is TokenRejected.
+ * small clock tolerance, `iat` not further ahead than that tolerance, and no `crit` header: this verifier
+ * implements no JWS extension, so a token that declares one critical is refused (jose would accept `b64`).
+ * Every refusal is TokenRejected.
  */
 @Injectable()
 export class LogtoTokenVerifier {
@@ -26,8 +28,9 @@ export class LogtoTokenVerifier {
       throw new TokenRejected('not_configured');
     }
     let payload: JWTPayload;
+    let protectedHeader: JWTHeaderParameters;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks.resolveKey, {
+      ({ payload, protectedHeader } = await jwtVerify(token, this.jwks.resolveKey, {
         algorithms: [...this.config.algorithms],
         typ: LOGTO_ACCESS_TOKEN_TYP,
         issuer,
@@ -37,6 +40,13 @@ export class LogtoTokenVerifier {
       }));
     } catch (error) {
       throw rejectionOf(error);
+    }
+    if (protectedHeader.crit !== undefined) {
+      throw new TokenRejected('malformed');
+    }
+    // jose checks iat only against a maximum token age, which Logto's configurable TTL makes us leave unset.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.config.clockToleranceSeconds) {
+      throw new TokenRejected('not_yet_valid');
     }
     return toPrincipal(payload);
   }

@@ -1,5 +1,14 @@
-// RFC 6750 b64token: the only characters a bearer token may have.
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+/**
+ * One non-empty base64url segment exactly as an encoder writes it: no padding, no length of 4n+1, and the unused
+ * low bits of a short last group zero. Decoding and re-encoding it gives the same string. jose decodes leniently
+ * (ignored bits, `=`, `+`, `/`), so without this one token would have thousands of spellings that all verify and
+ * each would be a new key for every cache keyed by the token string.
+ */
+const SEGMENT = '(?=[\\w-])(?:[\\w-]{4})*(?:[\\w-]{2}[AEIMQUYcgkosw048]|[\\w-][AQgw])?';
+const JWS = `${SEGMENT}\\.${SEGMENT}\\.${SEGMENT}`;
+const COMPACT_JWS = new RegExp(`^${JWS}$`);
+// Every bearer token we accept is a compact JWS (a subset of RFC 6750's b64token): the scheme, one space, the token.
+const BEARER = new RegExp(`^Bearer (${JWS})$`);
 const MAX_TOKEN_LENGTH = 8192;
 
 export type BearerToken = { readonly kind: 'none' } | { readonly kind: 'malformed' } | { readonly kind: 'token'; readonly token: string };
@@ -14,6 +23,11 @@ export function readBearerToken(header: string | string[] | undefined): BearerTo
   }
   const match = BEARER.exec(header);
   return match?.[1] === undefined ? { kind: 'malformed' } : { kind: 'token', token: match[1] };
+}
+
+/** A compact JWS in its one canonical spelling: three base64url segments that re-encode to themselves. */
+export function isCanonicalCompactJws(token: string): boolean {
+  return COMPACT_JWS.test(token);
 }
 
 /** The protected header of a compact JWS, decoded without verifying: good for routing by `typ`, nothing else. */

@@ -1,4 +1,5 @@
 import { NestFastifyApplication, FastifyAdapter } from '@nestjs/platform-fastify';
+import type { ServerOptions } from 'node:http';
 import type { FastifyBodyParser, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from './problem.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
@@ -58,14 +59,23 @@ function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply:
  */
 function timeoutOptions(timeouts: ServiceConfig['httpTimeouts']) {
   return {
-    http: {
-      headersTimeout: timeouts.headersMs,
-      requestTimeout: timeouts.requestMs,
-      // Node checks those two deadlines on this interval (30 s by default, which would nearly double them).
-      connectionsCheckingInterval: Math.min(1000, Math.floor(timeouts.headersMs / 2)),
-    },
+    http: nodeServerTimeouts(timeouts),
     requestTimeout: timeouts.requestMs,
     connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+  };
+}
+
+/**
+ * The same timeouts as node:http server options, for a bare node:http server (forward-auth's port); it must also
+ * call `server.setTimeout(timeouts.idleMs)` (with no 'timeout' listener, Node then destroys a silent socket).
+ */
+export function nodeServerTimeouts(timeouts: ServiceConfig['httpTimeouts']): Pick<ServerOptions, 'headersTimeout' | 'requestTimeout' | 'connectionsCheckingInterval' | 'keepAliveTimeout'> {
+  return {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    // Node checks those two deadlines on this interval (30 s by default, which would nearly double them).
+    connectionsCheckingInterval: Math.min(1000, Math.floor(timeouts.headersMs / 2)),
     keepAliveTimeout: timeouts.keepAliveMs,
   };
 }

@@ -1,8 +1,9 @@
-import { connect, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import request from 'supertest';
 import { ForwardAuthServer } from '@app/forward-auth';
 import { eventually } from '../support/tenant-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
+import { openRawConnection } from '../support/raw-connection';
 
 // Finding 14 on the dedicated forward-auth port (a bare node:http server): a client that stalled its headers or
 // body, or never sent anything, held a connection there for minutes. The main port's HTTP_*_TIMEOUT_MS now apply.
@@ -31,22 +32,7 @@ describe('hardening: slow and stalled requests on the forward-auth port', () => 
     await testApp?.close();
   });
 
-  /** Opens a raw connection to the forward-auth port that records whether (and with what bytes) the server closed it. */
-  async function openConnection(): Promise<{ socket: Socket; closed: () => boolean; received: () => string }> {
-    const socket = connect(port, '127.0.0.1');
-    sockets.push(socket);
-    let closed = false;
-    let received = '';
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('latin1');
-    });
-    socket.on('close', () => {
-      closed = true;
-    });
-    socket.on('error', () => undefined);
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    return { socket, closed: () => closed, received: () => received };
-  }
+  const openConnection = () => openRawConnection(port, sockets);
 
   const closedWithin = (connection: { closed: () => boolean }, what: string) =>
     eventually(() => Promise.resolve(connection.closed() ? true : undefined), 15_000, what);

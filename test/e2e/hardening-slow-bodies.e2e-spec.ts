@@ -1,9 +1,10 @@
-import { connect, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import request from 'supertest';
 import { loadConfig, serviceConfigSchema } from '@app/service-core';
 import { portOf } from '../support/hardening';
 import { eventually } from '../support/tenant-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
+import { openRawConnection } from '../support/raw-connection';
 
 // Finding 14: a client that sent headers and part of a body, then stalled (or dripped a byte now and then), held
 // a connection on the main port for minutes. Header, request and idle timeouts now cut it.
@@ -28,22 +29,7 @@ describe('hardening: slow and stalled requests on the main port', () => {
     await testApp?.close();
   });
 
-  /** Opens a raw connection that records whether (and with what bytes) the server closed it. */
-  async function openConnection(): Promise<{ socket: Socket; closed: () => boolean; received: () => string }> {
-    const socket = connect(portOf(testApp), '127.0.0.1');
-    sockets.push(socket);
-    let closed = false;
-    let received = '';
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('latin1');
-    });
-    socket.on('close', () => {
-      closed = true;
-    });
-    socket.on('error', () => undefined);
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    return { socket, closed: () => closed, received: () => received };
-  }
+  const openConnection = () => openRawConnection(portOf(testApp), sockets);
 
   const headersOfTokenRequest = (contentLength: number) =>
     `POST /api/agents/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${contentLength}\r\n\r\n`;

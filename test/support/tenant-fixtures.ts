@@ -10,6 +10,7 @@ import { createApp } from '../../apps/api/src/configure-app';
 import { type DevIdp, MANAGEMENT_API_RESOURCE, startDevIdp } from './dev-idp';
 import { createTestDatabase, TestDatabase } from './test-database';
 import { createTestKeysDir } from './test-keys';
+import { eventually as pollEventually } from './eventually';
 
 export interface TenantsIdp {
   readonly idp: DevIdp;
@@ -119,22 +120,19 @@ export async function queryDatabase<T = Record<string, unknown>>(url: string, sq
   }
 }
 
-/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
+/**
+ * Waits until `check` returns a value other than undefined (or fails after `timeoutMs`): a value-returning
+ * form of the one polling helper, `eventually` in ./eventually.
+ */
+export function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  return pollEventually(
+    async () => {
       const value = await check();
-      if (value !== undefined) {
-        return value;
+      if (value === undefined) {
+        throw new Error(`still waiting for ${what}`);
       }
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+      return value;
+    },
+    { within: timeoutMs, every: 100 },
+  );
 }

@@ -208,8 +208,10 @@ describe('hardening: no token or secret at rest in idempotency_keys', () => {
         const base = String(Reflect.getMetadata(PATH_METADATA, type) ?? '');
         for (const name of Object.getOwnPropertyNames(type.prototype)) {
           const handler = type.prototype[name];
-          const interceptors = typeof handler === 'function' ? ((Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? []) as unknown[]) : [];
-          if (interceptors.includes(IdempotencyInterceptor)) {
+          if (typeof handler !== 'function') {
+            continue;
+          }
+          if (((Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? []) as unknown[]).includes(IdempotencyInterceptor)) {
             const path = ['api', base, String(Reflect.getMetadata(PATH_METADATA, handler))].filter((part) => part !== '' && part !== '/').join('/');
             idempotent.push(`${RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod]} /${path}`);
           }

@@ -7,7 +7,7 @@
  * `postgres` system user that Debian's server package creates.
  */
 import { type SpawnSyncOptions, type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,8 +98,18 @@ export class ThrowawayPostgres {
     }
   }
 
-  /** Runs the init files like docker_process_init_files: in name order, `*.sh` executed, `*.sql` through psql. */
-  runInitScripts(initDir: string, env: Record<string, string>): InitScriptRun[] {
+  /**
+   * Runs the init files like docker_process_init_files: in name order, `*.sh` executed, `*.sql` through psql. They
+   * run from a copy that the cluster's owner can read (the image mounts them), wherever the checkout is.
+   */
+  runInitScripts(sourceDir: string, env: Record<string, string>): InitScriptRun[] {
+    const initDir = join(this.dir, 'docker-entrypoint-initdb.d');
+    cpSync(sourceDir, initDir, { recursive: true });
+    if (this.owner !== undefined) {
+      for (const name of ['', ...readdirSync(initDir)]) {
+        chownSync(join(initDir, name), this.owner.uid, this.owner.gid);
+      }
+    }
     this.start(`listen_addresses=''`);
     try {
       const scriptEnv = { ...this.clientEnv(), POSTGRES_USER: 'postgres', PGDATA: this.dataDir, ...env };

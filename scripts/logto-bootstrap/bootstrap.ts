@@ -168,8 +168,13 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
     throw new BootstrapRefusedError(offences);
   }
   const roles = await client.list<Role>('/roles');
-  requireRoleTypes('organization role', ORGANIZATION_ROLES, organizationRoles);
-  requireRoleTypes('global role', GLOBAL_ROLES, roles);
+  const typeConflicts = [
+    ...roleTypeConflicts('organization role', ORGANIZATION_ROLES, organizationRoles),
+    ...roleTypeConflicts('global role', GLOBAL_ROLES, roles),
+  ];
+  if (typeConflicts.length > 0) {
+    throw new Error(`${typeConflicts.join('; ')}. Rename or delete it in the Logto console, then run the bootstrap again.`);
+  }
 
   const managementApi = resources.find((resource) => resource.indicator === managementApiResource);
   if (!managementApi) {
@@ -217,15 +222,12 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
  * A role of ours that exists with the other type cannot be repaired by adding scopes: Logto would refuse to give it
  * to the callers it is meant for. The operator renames or deletes it; nothing is changed before.
  */
-function requireRoleTypes(kind: string, specs: readonly RoleSpec[], existing: readonly { name: string; type?: RoleType }[]): void {
-  const conflicts = specs.flatMap((spec) => {
+function roleTypeConflicts(kind: string, specs: readonly RoleSpec[], existing: readonly { name: string; type?: RoleType }[]): string[] {
+  return specs.flatMap((spec) => {
     const role = existing.find((candidate) => candidate.name === spec.name);
     const type = role?.type ?? 'User';
     return role && type !== spec.type ? [`the ${kind} "${spec.name}" exists with type ${type}; it must be ${spec.type}`] : [];
   });
-  if (conflicts.length > 0) {
-    throw new Error(`${conflicts.join('; ')}. Rename or delete it in the Logto console, then run the bootstrap again.`);
-  }
 }
 
 function platformScopeOffences(organizationRoles: readonly OrganizationRole[]): PlatformScopeOffence[] {
@@ -336,7 +338,7 @@ async function ensureOrganizationRole(ctx: Run, existing: readonly OrganizationR
   }
 }
 
-/** A global role of ours; its type was checked by requireRoleTypes before any change. */
+/** A global role of ours; its type was checked (roleTypeConflicts) before any change. */
 async function ensureGlobalRole(ctx: Run, roles: readonly Role[], api: ApiState, spec: RoleSpec): Promise<void> {
   const item = `global role ${spec.name}`;
   const role = roles.find((candidate) => candidate.name === spec.name);

@@ -105,6 +105,22 @@ describe('npm run logto:bootstrap (against the dev IdP)', () => {
 
   let first: BootstrapResult;
 
+  it('stops before any change while a role of ours exists with the other type (user vs machine-to-machine)', async () => {
+    const userRole = await api<Role>('POST', '/roles', { name: 'platform-automation', description: 'made by hand', type: 'User' });
+    const organizationRole = await api<OrganizationRole>('POST', '/organization-roles', { name: 'tenant-automation', type: 'User' });
+    expect([userRole.status, organizationRole.status]).toEqual([200, 201]);
+
+    const before = await snapshot();
+    const failed = run(options);
+    await expect(failed).rejects.toThrow(/the organization role "tenant-automation" exists with type User; it must be MachineToMachine/);
+    await expect(failed).rejects.toThrow(/the global role "platform-automation" exists with type User; it must be MachineToMachine/);
+    expect(await snapshot()).toEqual(before);
+
+    // The operator renames them (as the message says); the lifecycle below starts from there.
+    expect((await api('PATCH', `/roles/${userRole.body.id}`, { name: 'hand-made' })).status).toBe(200);
+    expect((await api('PATCH', `/organization-roles/${organizationRole.body.id}`, { name: 'hand-made' })).status).toBe(200);
+  });
+
   it('a dry run reports what it would create and changes nothing', async () => {
     const before = await snapshot();
     const dry = await run({ ...options, dryRun: true });
@@ -150,7 +166,7 @@ describe('npm run logto:bootstrap (against the dev IdP)', () => {
     expect(scopeNames('admin')).toEqual(['tenant:admin', 'tenant:read']);
     expect(scopeNames('member')).toEqual(['tenant:read']);
     expect(scopeNames('tenant-automation')).toEqual(['tenant:admin', 'tenant:read']);
-    expect(Object.fromEntries(organizationRoles.map((role) => [role.name, role.type]))).toEqual({
+    expect(Object.fromEntries(organizationRoles.map((role) => [role.name, role.type]))).toMatchObject({
       owner: 'User',
       admin: 'User',
       member: 'User',

@@ -47,7 +47,7 @@ export const ORGANIZATION_ROLES: readonly RoleSpec[] = [
   },
 ];
 
-export const PLATFORM_OPERATOR_ROLE: RoleSpec = {
+const PLATFORM_OPERATOR_ROLE: RoleSpec = {
   name: 'platform-operator',
   description: 'Operates the Cameleer platform (all tenants)',
   type: 'User',
@@ -55,7 +55,7 @@ export const PLATFORM_OPERATOR_ROLE: RoleSpec = {
 };
 
 /** The machine-to-machine counterpart of platform-operator, for automation apps. */
-export const PLATFORM_AUTOMATION_ROLE: RoleSpec = {
+const PLATFORM_AUTOMATION_ROLE: RoleSpec = {
   name: 'platform-automation',
   description: 'Machine-to-machine app operating the Cameleer platform (all tenants)',
   type: 'MachineToMachine',

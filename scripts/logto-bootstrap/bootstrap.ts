@@ -173,7 +173,7 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
     ...roleTypeConflicts('global role', GLOBAL_ROLES, roles),
   ];
   if (typeConflicts.length > 0) {
-    throw new Error(`${typeConflicts.join('; ')}. Rename or delete it in the Logto console, then run the bootstrap again.`);
+    throw new Error(`${typeConflicts.join('; ')}. Rename or delete each in the Logto console, then run the bootstrap again.`);
   }
 
   const managementApi = resources.find((resource) => resource.indicator === managementApiResource);

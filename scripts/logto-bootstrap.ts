@@ -1,9 +1,11 @@
 // npm run logto:bootstrap [-- --dry-run]                      (from a checkout: node -r ./scripts/register-ts.js …)
 // node dist/scripts/logto-bootstrap.js [--dry-run]            (from the production image)
 //
-// Registers in Logto what cameleer-saas needs: its API resource and scopes, the organization roles owner/admin/member,
-// the global role platform-operator, the machine-to-machine app `cameleer-saas` (Management API access) and the
-// single-page app "Cameleer UI". Idempotent; refuses while an organization role holds a platform:* scope.
+// Registers in Logto what cameleer-saas needs: its API resource and scopes, the organization roles owner/admin/member
+// (users) and tenant-automation (machine-to-machine apps bound to a tenant), the global roles platform-operator
+// (users) and platform-automation (machine-to-machine apps), the machine-to-machine app `cameleer-saas` (Management
+// API access) and the single-page app "Cameleer UI". Idempotent; refuses while an organization role holds a
+// platform:* scope.
 //
 // Environment:
 //   LOGTO_INTERNAL_URL or LOGTO_ENDPOINT        where Logto answers (the internal URL wins when both are set)

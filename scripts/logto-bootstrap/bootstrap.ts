@@ -5,12 +5,13 @@ import {
   API_RESOURCE_NAME,
   API_SCOPES,
   FALLBACK_MANAGEMENT_ROLE,
+  GLOBAL_ROLES,
   M2M_APP,
   MANAGEMENT_API_SCOPE,
   ORGANIZATION_ROLES,
-  PLATFORM_OPERATOR_ROLE,
   PLATFORM_SCOPE_PREFIX,
   type RoleSpec,
+  type RoleType,
   SEEDED_MANAGEMENT_ROLE,
   SPA_APP,
 } from './desired-state';
@@ -73,7 +74,7 @@ export class BootstrapRefusedError extends Error {
   constructor(readonly offences: readonly PlatformScopeOffence[]) {
     const list = offences.map(({ role, scope, resource }) => `organization role "${role}" holds ${scope} (${resource})`).join('; ');
     super(
-      `Refusing to bootstrap: ${list}. Platform scopes must come only from the global role "${PLATFORM_OPERATOR_ROLE.name}": ` +
+      `Refusing to bootstrap: ${list}. Platform scopes must come only from the global roles ${GLOBAL_ROLES.map((role) => `"${role.name}"`).join(' and ')}: ` +
         'an organization role holding one would grant platform access through any organization. Remove the scope from the ' +
         'role in the Logto console (Organization template → Organization roles → Permissions), then run the bootstrap again.',
     );
@@ -97,7 +98,8 @@ interface OrganizationRole {
   id: string;
   name: string;
   description: string | null;
-  type?: string;
+  /** Absent on Logto versions without machine-to-machine organization roles: those are all User roles. */
+  type?: RoleType;
   scopes?: { id: string; name: string }[];
   resourceScopes?: { id: string; name: string; resource: { id: string; name: string } }[];
 }
@@ -105,14 +107,21 @@ interface Role {
   id: string;
   name: string;
   description: string;
-  type: 'User' | 'MachineToMachine';
+  type: RoleType;
 }
+// No `secret`: Logto 1.20–1.41 answer with an internal one there, which must never be printed (see readSecret).
 interface Application {
   id: string;
   name: string;
   type: string;
-  secret?: string;
   oidcClientMetadata?: { redirectUris?: string[]; postLogoutRedirectUris?: string[] };
+}
+/** An entry of `GET /applications/:id/secrets` (Logto ≥ 1.20, core routes/applications/application-secret.ts). */
+interface ApplicationSecret {
+  name: string;
+  value: string;
+  /** Epoch milliseconds, or null for a secret that does not expire. */
+  expiresAt: number | null;
 }
 
 class Run {
@@ -151,12 +160,20 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
   });
   const ctx = new Run(client, options.dryRun ?? false);
 
-  // Read first: the refusal must come before any change.
+  // Read first: the refusal and every conflict that needs an operator must come before any change.
   const resources = await client.list<Resource>('/resources');
   const organizationRoles = await client.list<OrganizationRole>('/organization-roles');
   const offences = platformScopeOffences(organizationRoles);
   if (offences.length > 0) {
     throw new BootstrapRefusedError(offences);
+  }
+  const roles = await client.list<Role>('/roles');
+  const typeConflicts = [
+    ...roleTypeConflicts('organization role', ORGANIZATION_ROLES, organizationRoles),
+    ...roleTypeConflicts('global role', GLOBAL_ROLES, roles),
+  ];
+  if (typeConflicts.length > 0) {
+    throw new Error(`${typeConflicts.join('; ')}. Rename or delete each in the Logto console, then run the bootstrap again.`);
   }
 
   const managementApi = resources.find((resource) => resource.indicator === managementApiResource);
@@ -172,8 +189,9 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
   for (const spec of ORGANIZATION_ROLES) {
     await ensureOrganizationRole(ctx, organizationRoles, api, spec);
   }
-  const roles = await client.list<Role>('/roles');
-  await ensurePlatformOperatorRole(ctx, roles, api);
+  for (const spec of GLOBAL_ROLES) {
+    await ensureGlobalRole(ctx, roles, api, spec);
+  }
   const managementRole = await ensureManagementRole(ctx, roles, allScope);
   const m2m = await ensureM2mApp(ctx, managementRole);
   const spa = await ensureSpa(ctx, options);
@@ -198,6 +216,18 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
     warnings: ctx.warnings,
     changed: ctx.items.some((item) => item.action !== 'unchanged'),
   };
+}
+
+/**
+ * A role of ours that exists with the other type cannot be repaired by adding scopes: Logto would refuse to give it
+ * to the callers it is meant for. The operator renames or deletes it; nothing is changed before.
+ */
+function roleTypeConflicts(kind: string, specs: readonly RoleSpec[], existing: readonly { name: string; type?: RoleType }[]): string[] {
+  return specs.flatMap((spec) => {
+    const role = existing.find((candidate) => candidate.name === spec.name);
+    const type = role?.type ?? 'User';
+    return role && type !== spec.type ? [`the ${kind} "${spec.name}" exists with type ${type}; it must be ${spec.type}`] : [];
+  });
 }
 
 function platformScopeOffences(organizationRoles: readonly OrganizationRole[]): PlatformScopeOffence[] {
@@ -270,11 +300,12 @@ async function ensureOrganizationRole(ctx: Run, existing: readonly OrganizationR
   const item = `organization role ${spec.name}`;
   const role = existing.find((candidate) => candidate.name === spec.name);
   if (!role) {
-    ctx.created(item, spec.scopes.join(', '));
+    ctx.created(item, `${spec.type}: ${spec.scopes.join(', ')}`);
     if (!ctx.dryRun) {
       await ctx.client.post('/organization-roles', {
         name: spec.name,
         description: spec.description,
+        type: spec.type,
         organizationScopeIds: [],
         resourceScopeIds: idsOf(api, spec.scopes),
       });
@@ -307,19 +338,16 @@ async function ensureOrganizationRole(ctx: Run, existing: readonly OrganizationR
   }
 }
 
-async function ensurePlatformOperatorRole(ctx: Run, roles: readonly Role[], api: ApiState): Promise<void> {
-  const spec = PLATFORM_OPERATOR_ROLE;
+/** A global role of ours; its type was checked (roleTypeConflicts) before any change. */
+async function ensureGlobalRole(ctx: Run, roles: readonly Role[], api: ApiState, spec: RoleSpec): Promise<void> {
   const item = `global role ${spec.name}`;
   const role = roles.find((candidate) => candidate.name === spec.name);
   if (!role) {
-    ctx.created(item, spec.scopes.join(', '));
+    ctx.created(item, `${spec.type}: ${spec.scopes.join(', ')}`);
     if (!ctx.dryRun) {
-      await ctx.client.post('/roles', { name: spec.name, description: spec.description, type: 'User', scopeIds: idsOf(api, spec.scopes) });
+      await ctx.client.post('/roles', { name: spec.name, description: spec.description, type: spec.type, scopeIds: idsOf(api, spec.scopes) });
     }
     return;
-  }
-  if (role.type !== 'User') {
-    throw new Error(`The role "${spec.name}" exists with type ${role.type}; it must be a user role. Rename or delete it in the Logto console.`);
   }
   const held = new Set(
     (await ctx.client.list<Scope>(`/roles/${seg(role.id)}/scopes`)).filter((scope) => scope.resourceId === api.resource?.id).map((scope) => scope.name),
@@ -419,7 +447,7 @@ async function ensureM2mApp(ctx: Run, managementRole: ManagementRoleState): Prom
       description: M2M_APP.description,
       type: 'MachineToMachine',
     });
-    const secret = await initialSecret(ctx, created);
+    const secret = await readSecret(ctx, created.id);
     if (managementRole.roleId !== undefined) {
       await ctx.client.post(`/applications/${seg(created.id)}/roles`, { roleIds: [managementRole.roleId] });
     }
@@ -437,20 +465,39 @@ async function ensureM2mApp(ctx: Run, managementRole: ManagementRoleState): Prom
   return { id: existing.id };
 }
 
+/** Logto's prefix of an application's internal secret (packages/schemas/src/consts/system.ts `internalPrefix`). */
+const INTERNAL_SECRET_PREFIX = '#internal:';
+/** The secret Logto creates with a machine-to-machine app (packages/schemas/src/consts/application.ts). */
+const DEFAULT_SECRET_NAME = 'Default secret';
+
 /**
- * The secret of an app created just now. Older Logto answers the create with it in `secret`; newer versions keep an
- * internal value there (prefix `internal_`) and list the usable secret under `/applications/:id/secrets`.
+ * The secret of an app created just now, always from `GET /applications/:id/secrets`. The create answer is no
+ * source: Logto 1.20–1.41 put the app's internal secret there (`#internal:…`; it authenticates, but the console can
+ * neither list nor revoke it), 1.42 leaves `secret` out (core routes/applications/application-response.ts).
+ * An unreadable secret is a warning, not a failure: the app exists, and a rerun would not print a secret either.
  */
-async function initialSecret(ctx: Run, created: Application): Promise<string | undefined> {
-  if (typeof created.secret === 'string' && created.secret !== '' && !created.secret.startsWith('internal_')) {
-    return created.secret;
+async function readSecret(ctx: Run, applicationId: string): Promise<string | undefined> {
+  const lost = `add one to "${M2M_APP.name}" in the Logto console (Applications → ${M2M_APP.name} → App secrets)`;
+  let secrets: unknown;
+  try {
+    secrets = await ctx.client.get<unknown>(`/applications/${seg(applicationId)}/secrets`);
+  } catch (error) {
+    ctx.warnings.push(`could not read the secret of "${M2M_APP.name}" (${error instanceof Error ? error.message : String(error)}): ${lost}`);
+    return undefined;
   }
-  const secrets = await ctx.client.get<{ value?: string }[]>(`/applications/${seg(created.id)}/secrets`);
-  const value = Array.isArray(secrets) ? secrets.find((secret) => typeof secret.value === 'string')?.value : undefined;
-  if (value === undefined) {
-    ctx.warnings.push(`Logto returned no secret for "${M2M_APP.name}": add one in the Logto console (Applications → ${M2M_APP.name})`);
+  const now = Date.now();
+  const usable = (Array.isArray(secrets) ? (secrets as Partial<ApplicationSecret>[]) : []).filter(
+    (secret): secret is ApplicationSecret =>
+      typeof secret.value === 'string' &&
+      secret.value !== '' &&
+      !secret.value.startsWith(INTERNAL_SECRET_PREFIX) &&
+      (secret.expiresAt === null || secret.expiresAt === undefined || secret.expiresAt > now),
+  );
+  const secret = usable.find((candidate) => candidate.name === DEFAULT_SECRET_NAME) ?? usable[0];
+  if (secret === undefined) {
+    ctx.warnings.push(`Logto listed no usable secret for "${M2M_APP.name}": ${lost}`);
   }
-  return value;
+  return secret?.value;
 }
 
 async function ensureSpa(ctx: Run, options: BootstrapOptions): Promise<string | undefined> {

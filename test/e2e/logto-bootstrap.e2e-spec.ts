@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 
+import { decodeJwt } from 'jose';
+
 import { type BootstrapOptions, BootstrapRefusedError, type BootstrapResult, run } from '../../scripts/logto-bootstrap';
 import { type DevIdp, MANAGEMENT_API_RESOURCE, startDevIdp } from '../support/dev-idp';
 
@@ -9,6 +11,9 @@ import { type DevIdp, MANAGEMENT_API_RESOURCE, startDevIdp } from '../support/de
 const API = 'https://api.bootstrap.test.cameleer.local';
 const REDIRECT = 'https://console.bootstrap.test/callback';
 const REPO_ROOT = resolve(__dirname, '../..');
+
+/** The printed env line of the control plane's secret. */
+const printed = (result: BootstrapResult) => result.env.find((line) => line.name === 'LOGTO_M2M_APP_SECRET');
 
 interface Resource {
   id: string;
@@ -24,6 +29,7 @@ interface Scope {
 interface OrganizationRole {
   id: string;
   name: string;
+  type: string;
   resourceScopes: { id: string; name: string; resource: { id: string } }[];
 }
 interface Role {
@@ -36,6 +42,11 @@ interface Application {
   name: string;
   type: string;
   oidcClientMetadata: { redirectUris: string[]; postLogoutRedirectUris: string[] };
+}
+interface ApplicationSecret {
+  name: string;
+  value: string;
+  expiresAt: number | null;
 }
 
 describe('npm run logto:bootstrap (against the dev IdP)', () => {
@@ -94,13 +105,36 @@ describe('npm run logto:bootstrap (against the dev IdP)', () => {
 
   let first: BootstrapResult;
 
+  it('stops before any change while a role of ours exists with the other type (user vs machine-to-machine)', async () => {
+    const userRole = await api<Role>('POST', '/roles', { name: 'platform-automation', description: 'made by hand', type: 'User' });
+    const organizationRole = await api<OrganizationRole>('POST', '/organization-roles', { name: 'tenant-automation', type: 'User' });
+    expect([userRole.status, organizationRole.status]).toEqual([200, 201]);
+
+    const before = await snapshot();
+    const failed = run(options);
+    await expect(failed).rejects.toThrow(/the organization role "tenant-automation" exists with type User; it must be MachineToMachine/);
+    await expect(failed).rejects.toThrow(/the global role "platform-automation" exists with type User; it must be MachineToMachine/);
+    expect(await snapshot()).toEqual(before);
+
+    // The operator renames them (as the message says); the lifecycle below starts from there.
+    expect((await api('PATCH', `/roles/${userRole.body.id}`, { name: 'hand-made' })).status).toBe(200);
+    expect((await api('PATCH', `/organization-roles/${organizationRole.body.id}`, { name: 'hand-made' })).status).toBe(200);
+  });
+
   it('a dry run reports what it would create and changes nothing', async () => {
     const before = await snapshot();
     const dry = await run({ ...options, dryRun: true });
     expect(dry.dryRun).toBe(true);
     expect(dry.changed).toBe(true);
     expect(dry.items.filter((item) => item.action === 'would create').map((item) => item.item)).toEqual(
-      expect.arrayContaining([`API resource ${API}`, 'organization role owner', 'global role platform-operator', 'machine-to-machine app cameleer-saas']),
+      expect.arrayContaining([
+        `API resource ${API}`,
+        'organization role owner',
+        'organization role tenant-automation',
+        'global role platform-operator',
+        'global role platform-automation',
+        'machine-to-machine app cameleer-saas',
+      ]),
     );
     expect(await snapshot()).toEqual(before);
   });
@@ -131,10 +165,20 @@ describe('npm run logto:bootstrap (against the dev IdP)', () => {
     expect(scopeNames('owner')).toEqual(['tenant:admin', 'tenant:read']);
     expect(scopeNames('admin')).toEqual(['tenant:admin', 'tenant:read']);
     expect(scopeNames('member')).toEqual(['tenant:read']);
+    expect(scopeNames('tenant-automation')).toEqual(['tenant:admin', 'tenant:read']);
+    expect(Object.fromEntries(organizationRoles.map((role) => [role.name, role.type]))).toMatchObject({
+      owner: 'User',
+      admin: 'User',
+      member: 'User',
+      'tenant-automation': 'MachineToMachine',
+    });
 
     const operator = (await get<Role[]>('/roles?type=User')).find((role) => role.name === 'platform-operator')!;
     expect(operator.type).toBe('User');
     expect((await get<Scope[]>(`/roles/${operator.id}/scopes`)).map((scope) => scope.name).sort()).toEqual(['platform:read', 'platform:write']);
+    const automation = (await get<Role[]>('/roles?type=MachineToMachine')).find((role) => role.name === 'platform-automation')!;
+    expect(automation.type).toBe('MachineToMachine');
+    expect((await get<Scope[]>(`/roles/${automation.id}/scopes`)).map((scope) => scope.name).sort()).toEqual(['platform:read', 'platform:write']);
 
     const m2m = (await get<Application[]>('/applications?types=MachineToMachine')).filter((app) => app.name === 'cameleer-saas');
     expect(m2m).toHaveLength(1);
@@ -145,11 +189,13 @@ describe('npm run logto:bootstrap (against the dev IdP)', () => {
     expect(spa).toHaveLength(1);
     expect(spa[0]!.oidcClientMetadata).toEqual({ redirectUris: [REDIRECT], postLogoutRedirectUris: ['https://console.bootstrap.test/'] });
 
+    // The printed secret is the one Logto lists for the app, never a value of the create answer.
+    const [listed] = await get<ApplicationSecret[]>(`/applications/${m2m[0]!.id}/secrets`);
     const env = Object.fromEntries(first.env.map(({ name, value }) => [name, value]));
     expect(env).toEqual({
       LOGTO_API_RESOURCE: API,
       LOGTO_M2M_APP_ID: m2m[0]!.id,
-      LOGTO_M2M_APP_SECRET: expect.stringMatching(/^\S{16,}$/),
+      LOGTO_M2M_APP_SECRET: listed!.value,
       LOGTO_UI_APP_ID: spa[0]!.id,
     });
   });
@@ -189,9 +235,39 @@ describe('npm run logto:bootstrap (against the dev IdP)', () => {
         CAMELEER_UI_REDIRECT_URIS: REDIRECT,
       },
     });
-    expect(stdout).toContain('Nothing to change: all 12 items are in place (unchanged).');
+    expect(stdout).toContain('Nothing to change: all 14 items are in place (unchanged).');
     expect(stdout).toMatch(/^LOGTO_API_RESOURCE=https:\/\/api\.bootstrap\.test\.cameleer\.local$/m);
     expect(stdout).not.toMatch(/^LOGTO_M2M_APP_SECRET=/m);
+  });
+
+  it('an automation app gets platform scopes through platform-automation; platform-operator is refused to it (deploy/README)', async () => {
+    const app = await api<Application>('POST', '/applications', { name: 'ops-automation', type: 'MachineToMachine' });
+    expect(app.status).toBe(200);
+    const [secret] = await get<ApplicationSecret[]>(`/applications/${app.body.id}/secrets`);
+    const roles = await get<Role[]>('/roles?page_size=100');
+    const roleId = (name: string) => roles.find((role) => role.name === name)!.id;
+
+    // Logto: 422 application.invalid_role_type (core routes/applications/application-role.ts); nothing assigned.
+    expect(await api('POST', `/applications/${app.body.id}/roles`, { roleIds: [roleId('platform-operator')] })).toMatchObject({
+      status: 422,
+      body: { code: 'application.invalid_role_type' },
+    });
+    expect(await get<Role[]>(`/applications/${app.body.id}/roles`)).toEqual([]);
+
+    expect(await api('POST', `/applications/${app.body.id}/roles`, { roleIds: [roleId('platform-automation')] })).toMatchObject({ status: 201 });
+    const token = await idp.clientCredentialsToken({
+      clientId: app.body.id,
+      clientSecret: secret!.value,
+      resource: API,
+      scope: 'platform:read platform:write tenant:admin',
+    });
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({ sub: app.body.id, client_id: app.body.id, aud: API });
+    expect(String(claims.scope).split(' ').sort()).toEqual(['platform:read', 'platform:write']);
+    expect(claims.organization_id).toBeUndefined();
+
+    // Creating apps and assigning roles is not the bootstrap's business: a rerun still has nothing to change.
+    expect((await run(options)).changed).toBe(false);
   });
 
   it('repairs a role that lost a scope (updated), then is quiet again', async () => {
@@ -306,9 +382,14 @@ describe('dev IdP Management API additions used by the bootstrap', () => {
     expect(roleScopes.map((candidate) => [candidate.name, candidate.resource.indicator])).toEqual([['x:read', 'https://roles.test']]);
   });
 
-  it('applications: create 200 with a secret, M2M roles 201, type checks 422, SPA redirect URIs validated', async () => {
+  it('applications: create 200 with no secret, M2M roles 201, type checks 422, SPA redirect URIs validated', async () => {
     const m2m = await call('POST', '/applications', { name: 'machine', type: 'MachineToMachine' });
-    expect(m2m).toMatchObject({ status: 200, body: { name: 'machine', type: 'MachineToMachine', secret: expect.any(String) } });
+    expect(m2m).toMatchObject({ status: 200, body: { name: 'machine', type: 'MachineToMachine' } });
+    // As Logto 1.42 (core routes/applications/application-response.ts): no answer carries `secret`.
+    expect(m2m.body).not.toHaveProperty('secret');
+    expect((await call('GET', `/applications/${String(m2m.body.id)}`)).body).not.toHaveProperty('secret');
+    expect((await call('PATCH', `/applications/${String(m2m.body.id)}`, { name: 'machine' })).body).not.toHaveProperty('secret');
+    expect(((await call('GET', '/applications')).body as unknown as Record<string, unknown>[]).some((app) => 'secret' in app)).toBe(false);
     const spa = await call('POST', '/applications', {
       name: 'ui',
       type: 'SPA',
@@ -337,5 +418,144 @@ describe('dev IdP Management API additions used by the bootstrap', () => {
     expect(await call('PATCH', '/applications/nope', { name: 'x' })).toMatchObject({ status: 404, body: { code: 'entity.not_exists' } });
     expect(await call('GET', '/applications/nope')).toMatchObject({ status: 404, body: { code: 'entity.not_exists_with_id' } });
     expect(((await call('GET', '/applications?types=SPA')).body as unknown as Application[]).map((app) => app.name)).toEqual(['ui']);
+  });
+
+  it('application secrets: a Default secret that authenticates, create 201, Logto\'s 400/404/422 answers (core routes/applications/application-secret.ts)', async () => {
+    const m2m = (await call('POST', '/applications', { name: 'secretive', type: 'MachineToMachine' })).body;
+    const secretsPath = `/applications/${String(m2m.id)}/secrets`;
+    const listed = (await call('GET', secretsPath)).body as unknown as (ApplicationSecret & Record<string, unknown>)[];
+    expect(listed).toEqual([
+      { tenantId: 'default', applicationId: m2m.id, name: 'Default secret', value: expect.stringMatching(/^\w{32}$/), createdAt: expect.any(Number), expiresAt: null },
+    ]);
+    const token = await idp.clientCredentialsToken({ clientId: String(m2m.id), clientSecret: listed[0]!.value, resource: MANAGEMENT_API_RESOURCE });
+    expect(decodeJwt(token).sub).toBe(m2m.id);
+
+    const expiresAt = Date.now() + 3_600_000;
+    const created = await call('POST', secretsPath, { name: 'rotation', expiresAt });
+    expect(created).toMatchObject({ status: 201, body: { applicationId: m2m.id, name: 'rotation', expiresAt, value: expect.stringMatching(/^\w{32}$/) } });
+    expect(created.body.value).not.toBe(listed[0]!.value);
+    expect(((await call('GET', secretsPath)).body as unknown as ApplicationSecret[]).map((secret) => secret.name)).toEqual(['Default secret', 'rotation']);
+
+    // Bad input changes nothing.
+    expect(await call('POST', secretsPath, { name: 'rotation' })).toMatchObject({ status: 422, body: { code: 'application.secret_name_exists' } });
+    expect(await call('POST', secretsPath, { name: '' })).toMatchObject({ status: 400, body: { code: 'guard.invalid_input' } });
+    expect(await call('POST', secretsPath, { name: 'x'.repeat(257) })).toMatchObject({ status: 400, body: { code: 'guard.invalid_input' } });
+    expect(await call('POST', secretsPath, { name: 'late', expiresAt: 'tomorrow' })).toMatchObject({ status: 400, body: { code: 'guard.invalid_input' } });
+    expect(await call('POST', secretsPath, { name: 'past', expiresAt: Date.now() - 1_000 })).toMatchObject({
+      status: 400,
+      body: { code: 'request.invalid_input', message: 'Input is invalid. The value of `expiresAt` must be in the future.' },
+    });
+    expect(await call('POST', '/applications/nope/secrets', { name: 'x' })).toMatchObject({ status: 404, body: { code: 'entity.not_exists_with_id' } });
+    expect(await call('GET', '/applications/nope/secrets')).toMatchObject({ status: 404, body: { code: 'entity.not_exists_with_id' } });
+    expect((await call('GET', secretsPath)).body).toHaveLength(2);
+
+    // Single-page apps have no secrets (Logto's check constraint on application_secrets).
+    const spa = (await call('POST', '/applications', { name: 'no secrets', type: 'SPA' })).body;
+    expect((await call('GET', `/applications/${String(spa.id)}/secrets`)).body).toEqual([]);
+    expect(await call('POST', `/applications/${String(spa.id)}/secrets`, { name: 'x' })).toMatchObject({
+      status: 422,
+      body: { code: 'entity.db_constraint_violated' },
+    });
+    expect((await call('GET', `/applications/${String(spa.id)}/secrets`)).body).toEqual([]);
+  });
+
+  it('Link headers as Logto writes them: no /api, first-prev-last-next, a repeated parameter comma-joined (core middleware/koa-pagination.ts)', async () => {
+    for (const name of ['paged-1', 'paged-2', 'paged-3']) {
+      await call('POST', '/applications', { name, type: 'MachineToMachine' });
+    }
+    const total = ((await call('GET', '/applications?types=MachineToMachine&types=SPA')).body as unknown as Application[]).length;
+    expect(total).toBeGreaterThanOrEqual(3);
+    const page = await call('GET', '/applications?types=MachineToMachine&types=SPA&page=2&page_size=1');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('total-number')).toBe(String(total));
+    const link = (target: number, rel: string) => `<${idp.endpoint}/applications?types=MachineToMachine%2CSPA&page=${target}&page_size=1>; rel="${rel}"`;
+    expect(page.headers.get('link')).toBe([link(1, 'first'), link(1, 'prev'), link(total, 'last'), link(3, 'next')].join(', '));
+  });
+});
+
+/**
+ * Logto 1.20–1.41 answer an app's create with its internal secret (`#internal:…`), 1.42 with none (the dev IdP's
+ * way). A response-rewriting fetch stands in for the older versions; everything else is the dev IdP.
+ */
+describe('npm run logto:bootstrap prints only a secret listed under /applications/:id/secrets', () => {
+  let idp: DevIdp;
+  let options: BootstrapOptions;
+
+  beforeAll(async () => {
+    idp = await startDevIdp();
+    const admin = await idp.registerApp({ scopesByResource: { [MANAGEMENT_API_RESOURCE]: ['all'] } });
+    options = { baseUrl: idp.endpoint, adminAppId: admin.clientId, adminAppSecret: admin.clientSecret, apiResource: API };
+  });
+
+  afterAll(async () => {
+    await idp.stop();
+  });
+
+  const INTERNAL = '#internal:Q7vUeYzT3xW9kLmN2pRsA4bC6dEfGhJk';
+
+  /** A fetch that answers `POST /api/applications` as Logto 1.37 does, and lets `rewriteSecrets` change the secrets list. */
+  const olderLogto =
+    (rewriteSecrets: (secrets: ApplicationSecret[]) => unknown = (secrets) => secrets): typeof fetch =>
+    async (input, init) => {
+      const response = await fetch(input, init);
+      const { pathname } = new URL(input instanceof Request ? input.url : String(input));
+      const method = init?.method ?? 'GET';
+      if (method === 'POST' && pathname === '/api/applications' && response.ok) {
+        return Response.json({ ...((await response.json()) as object), secret: INTERNAL }, { status: response.status });
+      }
+      if (method === 'GET' && /^\/api\/applications\/[^/]+\/secrets$/.test(pathname) && response.ok) {
+        return Response.json(rewriteSecrets((await response.json()) as ApplicationSecret[]), { status: response.status });
+      }
+      return response;
+    };
+
+  it('a dry run, then a run against an older Logto print the listed secret, never the internal one', async () => {
+    expect(printed(await run({ ...options, dryRun: true, fetch: olderLogto() }))?.value).toBeUndefined();
+    const result = await run({ ...options, fetch: olderLogto() });
+    const appId = result.env.find((line) => line.name === 'LOGTO_M2M_APP_ID')!.value!;
+    const listed = (await (
+      await fetch(`${idp.endpoint}/api/applications/${appId}/secrets`, {
+        headers: { authorization: `Bearer ${await idp.clientCredentialsToken({ clientId: options.adminAppId, clientSecret: options.adminAppSecret, resource: MANAGEMENT_API_RESOURCE, scope: 'all' })}` },
+      })
+    ).json()) as ApplicationSecret[];
+    expect(printed(result)?.value).toBe(listed[0]!.value);
+    expect(JSON.stringify(result)).not.toContain('#internal:');
+    expect(result.warnings).toEqual([expect.stringContaining('CAMELEER_UI_REDIRECT_URIS is not set')]);
+  });
+});
+
+describe('npm run logto:bootstrap with no usable listed secret', () => {
+  let idp: DevIdp;
+  let options: BootstrapOptions;
+
+  beforeAll(async () => {
+    idp = await startDevIdp();
+    const admin = await idp.registerApp({ scopesByResource: { [MANAGEMENT_API_RESOURCE]: ['all'] } });
+    options = { baseUrl: idp.endpoint, adminAppId: admin.clientId, adminAppSecret: admin.clientSecret, apiResource: API };
+  });
+
+  afterAll(async () => {
+    await idp.stop();
+  });
+
+  it('prints no secret and warns when the list holds only an internal or an expired one; a rerun has nothing to change', async () => {
+    const rewrite: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const { pathname } = new URL(input instanceof Request ? input.url : String(input));
+      if ((init?.method ?? 'GET') === 'GET' && /^\/api\/applications\/[^/]+\/secrets$/.test(pathname) && response.ok) {
+        const [secret] = (await response.json()) as ApplicationSecret[];
+        return Response.json([
+          { ...secret, name: 'Default secret', value: '#internal:Q7vUeYzT3xW9kLmN2pRsA4bC6dEfGhJk' },
+          { ...secret, name: 'old', expiresAt: Date.now() - 60_000 },
+        ]);
+      }
+      return response;
+    };
+    const result = await run({ ...options, fetch: rewrite });
+    expect(result.items.find((item) => item.item === 'machine-to-machine app cameleer-saas')?.action).toBe('created');
+    expect(printed(result)?.value).toBeUndefined();
+    expect(JSON.stringify(result)).not.toContain('#internal:');
+    expect(result.warnings).toContainEqual(expect.stringContaining('Logto listed no usable secret for "cameleer-saas"'));
+    expect((await run(options)).changed).toBe(false);
   });
 });

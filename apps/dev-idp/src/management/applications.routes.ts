@@ -13,17 +13,70 @@ import { invalidInput, notExists, RequestError } from './request-error';
 import { searchTerm } from './roles.routes';
 import type { RouteTable } from './route-table';
 
+/** Logto's `ApplicationSecret` (packages/schemas/tables/application_secrets.sql). */
+interface ApplicationSecret {
+  tenantId: string;
+  applicationId: string;
+  name: string;
+  value: string;
+  createdAt: number;
+  /** Epoch milliseconds; null: never expires. */
+  expiresAt: number | null;
+}
+
+/** The secret Logto creates with an app (packages/schemas/src/consts/application.ts `defaultApplicationSecretName`). */
+const DEFAULT_SECRET_NAME = 'Default secret';
+
+/** Logto's `hasSecrets` (packages/schemas/src/utils/application.ts), for the application types the dev IdP has. */
+const hasSecrets = (type: ApplicationType): boolean => type === 'MachineToMachine' || type === 'Traditional';
+
+/**
+ * An application as Logto 1.42 answers it everywhere (list, create, get, PATCH): without `secret`. Logto keeps an
+ * internal secret there that is no credential to hand out (core routes/applications/application-response.ts
+ * `omitInternalApplicationSecret`); the usable secrets come from `/applications/:id/secrets`.
+ */
+const withoutSecret = ({ secret: _internal, ...application }: Application): Omit<Application, 'secret'> => application;
+
 /**
  * Applications, as core routes/applications/application.ts, application-role.ts and application-secret.ts:
- * list (pagination optional; `types`, `excludeRoleId`, `isThirdParty`, `search`), create → 200 with the
- * generated `secret`, get (+ `isAdmin`), PATCH (jsonb fields merged), M2M roles (201 `{ roleIds, addedRoleIds }`,
- * 422 `application.invalid_type` / `application.invalid_role_type`) and the secrets list.
+ * list (pagination optional; `types`, `excludeRoleId`, `isThirdParty`, `search`), create → 200 without a secret,
+ * get (+ `isAdmin`), PATCH (jsonb fields merged), M2M roles (201 `{ roleIds, addedRoleIds }`, 422
+ * `application.invalid_type` / `application.invalid_role_type`) and the secrets (list, create).
+ *
+ * Logto's token endpoint accepts every secret of an app (core middleware/koa-app-secret-transpilation.ts maps it to
+ * the internal one oidc-provider knows). The dev IdP's oidc-provider knows one secret per app: the app's
+ * `Default secret` (kept in `Application.secret`); secrets created later are listed but do not authenticate.
  */
 export function addApplicationRoutes(routes: RouteTable, access: AccessState): void {
+  /** applicationId → its secrets, in creation order (Logto's `application_secrets` rows). */
+  const secrets = new Map<string, ApplicationSecret[]>();
+
   const requireMachineToMachine = (application: Application): void => {
     if (application.type !== 'MachineToMachine') {
       throw new RequestError(422, 'application.invalid_type', 'Only machine to machine applications can have associated roles.');
     }
+  };
+
+  const addSecret = (application: Application, name: string, expiresAt: number | null): ApplicationSecret => {
+    // Logto's check constraint `application_type` on application_secrets and its primary key (application, name),
+    // mapped to these codes by core middleware/koa-slonik-error-handler.ts.
+    if (!hasSecrets(application.type)) {
+      throw new RequestError(422, 'entity.db_constraint_violated', 'Database constraint violated.');
+    }
+    const list = secrets.get(application.id) ?? [];
+    if (list.some((secret) => secret.name === name)) {
+      throw new RequestError(422, 'application.secret_name_exists', 'Secret name already exists.');
+    }
+    const secret: ApplicationSecret = {
+      tenantId: TENANT_ID,
+      applicationId: application.id,
+      name,
+      value: generateSecret(),
+      createdAt: Date.now(),
+      expiresAt,
+    };
+    secrets.set(application.id, [...list, secret]);
+    return secret;
   };
 
   routes.add('GET', '/applications', ({ url }) => {
@@ -39,7 +92,8 @@ export function addApplicationRoutes(routes: RouteTable, access: AccessState): v
       .filter((app) => types.length === 0 || types.includes(app.type))
       .filter((app) => !excludeRoleId || !access.rolesOfApplication(app.id).has(excludeRoleId))
       .filter((app) => isThirdParty === null || String(app.isThirdParty) === isThirdParty)
-      .filter((app) => matchesSearch(search, [app.id, app.name, app.description]));
+      .filter((app) => matchesSearch(search, [app.id, app.name, app.description]))
+      .map(withoutSecret);
     return paginate(applications, pageRequest, url);
   });
 
@@ -53,6 +107,7 @@ export function addApplicationRoutes(routes: RouteTable, access: AccessState): v
       tenantId: TENANT_ID,
       id: generateStandardId(),
       name: requiredString(input, 'name', 256),
+      // Replaced by the Default secret below for apps that have secrets; never answered.
       secret: generateSecret(),
       description: optionalString(input, 'description') ?? null,
       type: type as ApplicationType,
@@ -63,14 +118,18 @@ export function addApplicationRoutes(routes: RouteTable, access: AccessState): v
       isThirdParty: optionalBoolean(input, 'isThirdParty') ?? false,
       createdAt: Date.now(),
     };
+    // Logto inserts the `Default secret` with the app (core routes/applications/application.ts, POST).
+    if (hasSecrets(application.type)) {
+      application.secret = addSecret(application, DEFAULT_SECRET_NAME, null).value;
+    }
     access.applications.set(application.id, application);
     access.syncGrants();
-    return { status: 200, body: application };
+    return { status: 200, body: withoutSecret(application) };
   });
 
   routes.add('GET', '/applications/:id', ({ param }) => ({
     status: 200,
-    body: { ...access.applicationOr404(param('id')), isAdmin: false },
+    body: { ...withoutSecret(access.applicationOr404(param('id'))), isAdmin: false },
   }));
 
   routes.add('PATCH', '/applications/:id', ({ param, body }) => {
@@ -93,18 +152,26 @@ export function addApplicationRoutes(routes: RouteTable, access: AccessState): v
     updated.customData = { ...current.customData, ...optionalObject(input, 'customData') };
     access.applications.set(updated.id, updated);
     access.syncGrants();
-    return { status: 200, body: updated };
+    return { status: 200, body: withoutSecret(updated) };
   });
 
   routes.add('GET', '/applications/:id/secrets', ({ param }) => {
     const application = access.applicationOr404(param('id'));
-    const hasSecret = application.type === 'MachineToMachine' || application.type === 'Traditional';
-    return {
-      status: 200,
-      body: hasSecret
-        ? [{ tenantId: TENANT_ID, applicationId: application.id, name: 'Default secret', value: application.secret, createdAt: application.createdAt, expiresAt: null }]
-        : [],
-    };
+    return { status: 200, body: secrets.get(application.id) ?? [] };
+  });
+
+  // core routes/applications/application-secret.ts (POST): body { name (1..256), expiresAt? }, an `expiresAt` in the
+  // past → 400 `request.invalid_input` (checked before the app, and a falsy one counts as none, as there), then the app
+  // (404), then the row → 201.
+  routes.add('POST', '/applications/:id/secrets', ({ param, body }) => {
+    const input = requireBody(body);
+    const name = requiredString(input, 'name', 256);
+    const expiresAt = optionalTimestamp(input, 'expiresAt');
+    if (expiresAt && expiresAt <= Date.now()) {
+      throw new RequestError(400, 'request.invalid_input', 'Input is invalid. The value of `expiresAt` must be in the future.');
+    }
+    const application = access.applicationOr404(param('id'));
+    return { status: 201, body: addSecret(application, name, expiresAt) };
   });
 
   routes.add('GET', '/applications/:id/roles', ({ param, url }) => {
@@ -125,6 +192,7 @@ export function addApplicationRoutes(routes: RouteTable, access: AccessState): v
     requireMachineToMachine(application);
     const assigned = access.rolesOfApplication(application.id);
     const addedRoleIds = roleIds.filter((roleId) => !assigned.has(roleId));
+    // A User-type role never reaches an application; checked before unknown role IDs answer 404, as in Logto.
     for (const roleId of addedRoleIds) {
       const role = access.roles.get(roleId);
       if (role && role.type !== 'MachineToMachine') {
@@ -144,6 +212,18 @@ export function addApplicationRoutes(routes: RouteTable, access: AccessState): v
     access.syncGrants();
     return { status: 204 };
   });
+}
+
+/** Epoch milliseconds or null/absent (null), as Logto's `z.number().nullable().optional()` timestamp columns. */
+function optionalTimestamp(input: Body, key: string): number | null {
+  const value = input[key];
+  if (value === undefined || value === null) {
+    return null;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalidInput(`"${key}" must be a number (epoch milliseconds) or null`);
+  }
+  return value;
 }
 
 function roleIdList(input: Body): string[] {

@@ -1,3 +1,5 @@
+import { parse as parseQueryString } from 'node:querystring';
+
 import { RequestError } from './request-error';
 import type { JsonResponse } from './route-table';
 
@@ -29,22 +31,30 @@ export function parsePagination(query: URLSearchParams, { optional = false } = {
   return parsed;
 }
 
-/** One page of `items` with Logto's `Total-Number` and RFC 5988 `Link` (first, last, prev, next) headers. */
+/**
+ * One page of `items` with Logto's `Total-Number` and `Link` headers, written as Logto 1.42 writes them (core
+ * middleware/koa-pagination.ts and utils/pagination.ts `buildLink`):
+ * - one `Link` header per relation, in the order first, prev (page > 1), last, next (page < last);
+ * - the URL is the request's origin and path *without* the `/api` mount point (Logto mounts the Management API with
+ *   koa-mount, which strips it from `ctx.path`), e.g. `<http://host/roles?page=2&page_size=20>; rel="next"`;
+ * - the query is Koa's `ctx.request.query` (node:querystring) spread into `URLSearchParams` with `page` replaced:
+ *   a repeated parameter comes out as one comma-joined value (`types=a&types=b` → `types=a%2Cb`).
+ */
 export function paginate<T>(items: readonly T[], pageRequest: PageRequest | undefined, url: URL): JsonResponse {
   if (!pageRequest) {
     return { status: 200, body: items };
   }
   const { page, pageSize } = pageRequest;
   const totalPage = Math.ceil(items.length / pageSize) || 1;
-  const link = (target: number, rel: string): string => {
-    const query = new URLSearchParams(url.searchParams);
-    query.set('page', String(target));
-    return `<${url.origin}${url.pathname}?${query.toString()}>; rel="${rel}"`;
-  };
-  const links = [link(1, 'first'), link(totalPage, 'last')];
+  const query = parseQuery(url.search.slice(1));
+  const pathWithoutMount = url.pathname.replace(/^\/api(?=\/|$)/, '') || '/';
+  const link = (target: number, rel: string): string =>
+    `<${url.origin}${pathWithoutMount}?${new URLSearchParams({ ...query, page: String(target) }).toString()}>; rel="${rel}"`;
+  const links = [link(1, 'first')];
   if (page > 1) {
     links.push(link(page - 1, 'prev'));
   }
+  links.push(link(totalPage, 'last'));
   if (page < totalPage) {
     links.push(link(page + 1, 'next'));
   }
@@ -53,6 +63,14 @@ export function paginate<T>(items: readonly T[], pageRequest: PageRequest | unde
     body: items.slice((page - 1) * pageSize, page * pageSize),
     headers: { 'Total-Number': String(items.length), Link: links },
   };
+}
+
+/** Koa's query object, with each repeated parameter's values joined by commas as `URLSearchParams` renders them. */
+function parseQuery(search: string): Record<string, string> {
+  const parsed = parseQueryString(search);
+  return Object.fromEntries(
+    Object.entries(parsed).map(([key, value]) => [key, Array.isArray(value) ? value.join(',') : (value ?? '')]),
+  );
 }
 
 const isPositiveInteger = (value: number): boolean => Number.isInteger(value) && value > 0;

@@ -193,7 +193,7 @@ describe('dev IdP (Logto-compatible)', () => {
     });
 
     it('refuses organization_id to an app that is no member of the organization (403 access_denied, as Logto)', async () => {
-      for (const form of [{ resource: API, organization_id: 'org42' }, { organization_id: 'org42' }]) {
+      for (const form of [{ resource: API, organization_id: 'org42' }, { organization_id: 'org42' }] as Record<string, string>[]) {
         const response = await tokenRequest({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, ...form });
         expect(response.status).toBe(403);
         expect(await response.json()).toEqual({ error: 'access_denied', error_description: 'app has not associated with the organization' });
@@ -251,7 +251,7 @@ describe('dev IdP (Logto-compatible)', () => {
     });
 
     it('refuses an application that is not a member: 403 access_denied, whatever the resource', async () => {
-      for (const form of [{ resource: API }, {}, { resource: 'https://unknown.example' }]) {
+      for (const form of [{ resource: API }, {}, { resource: 'https://unknown.example' }] as Record<string, string>[]) {
         const response = await tokenRequest({ ...credentials(), ...form, organization_id: org.id });
         expect(response.status).toBe(403);
         expect(await response.json()).toEqual({ error: 'access_denied', error_description: 'app has not associated with the organization' });

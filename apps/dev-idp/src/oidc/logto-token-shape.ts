@@ -14,7 +14,7 @@ import { ORGANIZATION_URN_PREFIX } from '../constants';
  * The dev IdP runs upstream oidc-provider, whose client_credentials grant leaves an empty scope undefined, so only
  * the organization case needs filling in.
  */
-export function issuedScope(scope: string | undefined, aud: unknown): string | undefined {
+function issuedScope(scope: string | undefined, aud: unknown): string | undefined {
   return scope ?? (isOrganizationAudience(aud) ? '' : undefined);
 }
 

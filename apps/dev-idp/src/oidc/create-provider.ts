@@ -34,31 +34,29 @@ export interface ProviderDependencies {
 export function createOidcProvider({ issuer, signingKey, registry, catalog, organizations }: ProviderDependencies): Provider {
   const resourceServerInfo = (ctx: KoaContextWithOidc | undefined, indicator: string, client: Client): ResourceServerInfo => {
     const organizationId = clientCredentialsOrganizationId(ctx);
-    if (organizationId === undefined) {
-      if (catalog.findByIndicator(indicator) === undefined) {
-        throw new errors.InvalidTarget('resource indicator is missing, or unknown');
+    if (organizationId !== undefined) {
+      // Logto checks membership before anything else (core src/oidc/grants/client-credentials.ts, "RFC 0006").
+      if (!organizations.isApplicationMember(organizationId, client.clientId)) {
+        const error = new errors.AccessDenied('app has not associated with the organization');
+        error.statusCode = 403;
+        throw error;
       }
-      return jwtResourceServer(registry.allowedScopes(client.clientId, indicator), catalog.findByIndicator(indicator)?.accessTokenTtl);
+      if (indicator === buildOrganizationUrn(organizationId) && ctx?.oidc?.body?.resource === undefined) {
+        // An organization token: its scopes are organization (template) scopes, which the dev IdP does not have.
+        return jwtResourceServer([]);
+      }
     }
-    // Logto checks membership before anything else (core src/oidc/grants/client-credentials.ts, "RFC 0006").
-    if (!organizations.isApplicationMember(organizationId, client.clientId)) {
-      const error = new errors.AccessDenied('app has not associated with the organization');
-      error.statusCode = 403;
-      throw error;
-    }
-    if (indicator === buildOrganizationUrn(organizationId) && ctx?.oidc?.body?.resource === undefined) {
-      // An organization token: its scopes are organization (template) scopes, which the dev IdP does not have.
-      return jwtResourceServer([]);
-    }
-    if (catalog.findByIndicator(indicator) === undefined) {
+    const resource = catalog.findByIndicator(indicator);
+    if (resource === undefined) {
       throw new errors.InvalidTarget('resource indicator is missing, or unknown');
     }
-    // Only the app's organization roles in that organization count, not its global roles (core src/oidc/resource.ts
-    // findResourceScopes, `applicationId && organizationId`).
-    return jwtResourceServer(
-      organizations.applicationResourceScopes(organizationId, client.clientId, indicator),
-      catalog.findByIndicator(indicator)?.accessTokenTtl,
-    );
+    // With an organization only the app's organization roles in it count, not its global roles (core
+    // src/oidc/resource.ts findResourceScopes, `applicationId && organizationId`).
+    const scopes =
+      organizationId === undefined
+        ? registry.allowedScopes(client.clientId, indicator)
+        : organizations.applicationResourceScopes(organizationId, client.clientId, indicator);
+    return jwtResourceServer(scopes, resource.accessTokenTtl);
   };
 
   const provider = new Provider(issuer, {

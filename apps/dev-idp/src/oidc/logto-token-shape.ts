@@ -18,7 +18,10 @@ function issuedScope(scope: string | undefined, aud: unknown): string | undefine
   return scope ?? (isOrganizationAudience(aud) ? '' : undefined);
 }
 
-/** The JWT `scope` claim exactly as Logto writes it (see issuedScope). */
+/**
+ * The JWT `scope` claim exactly as Logto writes it (see issuedScope). Like Logto's (fork
+ * lib/models/formats/jwt.js builds the payload without it), the dev IdP's tokens carry no `nbf`.
+ */
 export function scopeClaimAsLogto(_ctx: unknown, token: BaseToken, jwt: JwtStructuredToken): void {
   const scope = issuedScope(token.scope, jwt.payload.aud);
   if (scope === undefined) {

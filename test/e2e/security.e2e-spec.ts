@@ -128,6 +128,11 @@ describe('security: who may call what', () => {
       }],
       ['signed by another key under the real kid', () => idpSigned({}, {}, generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey)],
       ['typ other than at+jwt', () => idpSigned({}, { typ: 'JWT' })],
+      // A missing scope is no scope (Logto's scopeless M2M tokens, test/e2e/logto-scopeless-tokens.e2e-spec.ts); a present one must be a string.
+      ['scope a number', () => idpSigned({ scope: 42 })],
+      ['scope an array of the scopes', () => idpSigned({ scope: ['platform:read', 'platform:write'] })],
+      ['scope null', () => idpSigned({ scope: null })],
+      ['scope an object', () => idpSigned({ scope: { 'platform:write': true } })],
       ['a machine token', async () => (await machine.sign('agent', { sub: 'agent-1', tenantId: 't-1', ttlSeconds: 60 })).token],
       ['an opaque token', () => 'b3BhcXVlLXRva2Vu'],
     ];

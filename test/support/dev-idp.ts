@@ -64,6 +64,10 @@ export interface ClientCredentialsInput {
   resource: string;
   /** Space-separated, as on the wire. */
   scope?: string;
+  /**
+   * Logto's `organization_id`: only for an application created through the Management API and added to the
+   * organization (`TenantsIdp.machineApp`); others get 403 access_denied, as in Logto.
+   */
   organizationId?: string;
 }
 

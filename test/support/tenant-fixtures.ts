@@ -24,6 +24,8 @@ export interface TenantsIdp {
   /** Creates the `owner` organization role unless it exists; returns its id. */
   ensureOwnerRole(): Promise<string>;
   operatorToken(scopes?: string[]): Promise<string>;
+  /** A machine-to-machine application created through the Management API (as in Logto), with its secret. */
+  machineApp(name: string): Promise<{ clientId: string; clientSecret: string }>;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,15 @@ export async function startTenantsIdp(): Promise<TenantsIdp> {
       return existing?.id ?? (await admin<{ id: string }>('POST', '/organization-roles', { name: 'owner' })).id;
     },
     operatorToken: (scopes = ['platform:read', 'platform:write']) => idp.mintUserToken({ sub: 'op', scopes }),
+    machineApp: async (name) => {
+      const { id } = await admin<{ id: string }>('POST', '/applications', { name, type: 'MachineToMachine' });
+      // Logto's create answer carries no usable secret (1.42); the secrets endpoint does.
+      const [secret] = await admin<{ value: string }[]>('GET', `/applications/${id}/secrets`);
+      if (secret === undefined) {
+        throw new Error(`application ${id} has no secret`);
+      }
+      return { clientId: id, clientSecret: secret.value };
+    },
     stop: () => idp.stop(),
   };
 }

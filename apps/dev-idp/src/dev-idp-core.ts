@@ -3,6 +3,7 @@ import type { Provider } from 'oidc-provider';
 import type { DevIdpOptions } from './config/dev-idp-options';
 import { MANAGEMENT_API_RESOURCE, MANAGEMENT_API_SCOPE } from './constants';
 import { loadOrCreateSigningKey, type SigningKey } from './keys/signing-key-store';
+import { ManagementState } from './management/management-state';
 import { AppRegistry } from './oidc/app-registry';
 import { createOidcProvider } from './oidc/create-provider';
 import { ResourceCatalog } from './oidc/resource-catalog';
@@ -14,6 +15,8 @@ export interface DevIdpCore {
   signingKey: SigningKey;
   catalog: ResourceCatalog;
   registry: AppRegistry;
+  /** The Management API's organizations, which the token endpoint consults for organization-scoped M2M tokens. */
+  managementState: ManagementState;
   provider: Provider;
   minter: TokenMinter;
 }
@@ -39,6 +42,7 @@ export async function createDevIdpCore(options: DevIdpOptions, endpoint: string)
     registry.register(app);
   }
 
-  const provider = createOidcProvider({ issuer, signingKey, registry, catalog });
-  return { issuer, signingKey, catalog, registry, provider, minter: new TokenMinter(provider, catalog) };
+  const managementState = new ManagementState(catalog);
+  const provider = createOidcProvider({ issuer, signingKey, registry, catalog, organizations: managementState });
+  return { issuer, signingKey, catalog, registry, managementState, provider, minter: new TokenMinter(provider, catalog) };
 }

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       issuer: core.issuer,
       publicJwks: [core.signingKey.publicJwk],
       catalog: core.catalog,
+      state: core.managementState,
       registry: core.registry,
     }),
     faults,

@@ -96,11 +96,13 @@ describe('dev IdP (Logto-compatible)', () => {
       expect(protectedHeader).toEqual({ alg: 'ES384', typ: 'at+jwt', kid: idp.kid });
       expect(Object.keys(payload).sort()).toEqual(['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub']);
       expect(payload).toMatchObject({ iss: idp.issuer, sub: 'alice', aud: API, scope: 'tenant:read tenant:admin' });
+      // Logto's tokens carry no nbf (its oidc-provider fork's lib/models/formats/jwt.js writes none).
+      expect(payload).not.toHaveProperty('nbf');
       expect(payload.exp! - payload.iat!).toBe(3600);
       expect(payload.client_id).not.toBe('alice');
     });
 
-    it('carry organization_id for organization-scoped API tokens, and scope "" when empty', async () => {
+    it('carry organization_id for organization-scoped API tokens, and scope "" when empty (a user token’s scope is a string in Logto)', async () => {
       const token = await idp.mintUserToken({ sub: 'bob', organizationId: 'org123', scopes: [], expiresIn: 60 });
       const { payload } = await verify(token, API);
       expect(payload.organization_id).toBe('org123');
@@ -158,45 +160,44 @@ describe('dev IdP (Logto-compatible)', () => {
       expect(payload).toMatchObject({ sub: app.clientId, client_id: app.clientId, aud: API, scope: 'tenant:read' });
     });
 
-    it('accepts the secret in the form body and adds organization_id when requested', async () => {
+    it('accepts the secret in the form body', async () => {
       const response = await tokenRequest({
         grant_type: 'client_credentials',
         client_id: app.clientId,
         client_secret: app.clientSecret,
         resource: API,
         scope: 'tenant:provision',
-        organization_id: 'org42',
       });
       expect(response.status).toBe(200);
       const body = (await response.json()) as TokenResponse;
       expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'tenant:provision' });
-      expect(decodeJwt(body.access_token)).toMatchObject({ organization_id: 'org42', sub: app.clientId });
+      expect(decodeJwt(body.access_token)).toMatchObject({ sub: app.clientId, scope: 'tenant:provision' });
     });
 
-    it('echoes scope "" when nothing requested is allowed', async () => {
+    it.each([
+      ['nothing requested is granted', { scope: 'all' }],
+      ['no scope is requested', {}],
+    ])('leaves scope out of the token and of the response when %s, as Logto', async (_case, requested) => {
       const response = await tokenRequest({
         grant_type: 'client_credentials',
         client_id: app.clientId,
         client_secret: app.clientSecret,
         resource: API,
-        scope: 'all',
+        ...requested,
       });
+      expect(response.status).toBe(200);
       const body = (await response.json()) as TokenResponse;
-      expect(body.scope).toBe('');
-      expect(decodeJwt(body.access_token).scope).toBe('');
+      expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
+      const { payload } = await verify(body.access_token, API);
+      expect(Object.keys(payload).sort()).toEqual(['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'sub']);
     });
 
-    it('mints organization tokens for organization_id without resource', async () => {
-      const response = await tokenRequest({
-        grant_type: 'client_credentials',
-        client_id: app.clientId,
-        client_secret: app.clientSecret,
-        organization_id: 'org42',
-      });
-      const body = (await response.json()) as TokenResponse;
-      expect(response.status).toBe(200);
-      expect(decodeJwt(body.access_token)).toMatchObject({ aud: `${ORG_URN}org42` });
-      expect(decodeJwt(body.access_token).organization_id).toBeUndefined();
+    it('refuses organization_id to an app that is no member of the organization (403 access_denied, as Logto)', async () => {
+      for (const form of [{ resource: API, organization_id: 'org42' }, { organization_id: 'org42' }] as Record<string, string>[]) {
+        const response = await tokenRequest({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, ...form });
+        expect(response.status).toBe(403);
+        expect(await response.json()).toEqual({ error: 'access_denied', error_description: 'app has not associated with the organization' });
+      }
     });
 
     it('rejects unknown resources, missing targets and bad secrets like Logto', async () => {
@@ -209,9 +210,147 @@ describe('dev IdP (Logto-compatible)', () => {
       expect(missing.status).toBe(400);
       expect(await missing.json()).toMatchObject({ error: 'invalid_target' });
 
+      // An organization URN is no API resource: organization tokens come from organization_id alone.
+      const urn = await tokenRequest({ ...credentials, resource: `${ORG_URN}org42` });
+      expect(urn.status).toBe(400);
+      expect(await urn.json()).toMatchObject({ error: 'invalid_target' });
+
       await expect(idp.clientCredentialsToken({ ...app, clientSecret: 'wrong', resource: API })).rejects.toThrow(
         /401.*invalid_client/,
       );
+    });
+  });
+
+  describe('organization-scoped M2M tokens (client_credentials with organization_id), as Logto', () => {
+    let org: Organization;
+    let machine: { clientId: string; clientSecret: string };
+    let machineRead: Entity;
+    let machineAdmin: Entity;
+    let machineRole: Entity;
+
+    const credentials = () => ({ grant_type: 'client_credentials', client_id: machine.clientId, client_secret: machine.clientSecret });
+
+    /** A machine-to-machine application of the Management API (Logto grants organizations only to those), with its secret. */
+    const createMachineApp = async (name: string) => {
+      const created = await api<Entity>('POST', '/applications', { name, type: 'MachineToMachine' });
+      const secrets = await api<{ value: string }[]>('GET', `/applications/${created.body.id}/secrets`);
+      return { clientId: created.body.id, clientSecret: secrets.body[0]!.value };
+    };
+
+    beforeAll(async () => {
+      org = (await api<Organization>('POST', '/organizations', { name: 'M2M Org' })).body;
+      const apiResource = (await api<ApiResource[]>('GET', '/resources')).body.find((resource) => resource.indicator === API)!;
+      machineRead = (await api<Entity>('POST', `/resources/${apiResource.id}/scopes`, { name: 'machine:read' })).body;
+      machineAdmin = (await api<Entity>('POST', `/resources/${apiResource.id}/scopes`, { name: 'machine:admin' })).body;
+      machine = await createMachineApp('org machine');
+      // A global role: Logto does not count it in an organization-scoped token.
+      const globalRole = (await api<Entity>('POST', '/roles', { name: 'global admin', description: 'M2M', type: 'MachineToMachine' })).body;
+      expect((await api('POST', `/roles/${globalRole.id}/scopes`, { scopeIds: [machineAdmin.id] })).status).toBe(200);
+      expect((await api('POST', `/applications/${machine.clientId}/roles`, { roleIds: [globalRole.id] })).status).toBe(201);
+      machineRole = (await api<Entity>('POST', '/organization-roles', { name: 'machine reader', type: 'MachineToMachine', resourceScopeIds: [machineRead.id] })).body;
+    });
+
+    it('refuses an application that is not a member: 403 access_denied, whatever the resource', async () => {
+      for (const form of [{ resource: API }, {}, { resource: 'https://unknown.example' }] as Record<string, string>[]) {
+        const response = await tokenRequest({ ...credentials(), ...form, organization_id: org.id });
+        expect(response.status).toBe(403);
+        expect(await response.json()).toEqual({ error: 'access_denied', error_description: 'app has not associated with the organization' });
+      }
+      // Without organization_id the same app gets its global role's scopes.
+      const plain = await tokenRequest({ ...credentials(), resource: API, scope: 'machine:read machine:admin' });
+      expect(decodeJwt(((await plain.json()) as TokenResponse).access_token).scope).toBe('machine:admin');
+    });
+
+    it('gives a member without organization roles a token with organization_id and no scope at all', async () => {
+      expect(await api('POST', `/organizations/${org.id}/applications`, { applicationIds: [machine.clientId] })).toMatchObject({ status: 201 });
+      const response = await tokenRequest({ ...credentials(), resource: API, scope: 'machine:read machine:admin', organization_id: org.id });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as TokenResponse;
+      expect(body.scope).toBeUndefined();
+      const { payload } = await verify(body.access_token, API);
+      expect(payload).toMatchObject({ sub: machine.clientId, client_id: machine.clientId, organization_id: org.id });
+      expect(payload).not.toHaveProperty('scope');
+    });
+
+    it('grants only the scopes of the app’s MachineToMachine organization roles in that organization, not its global roles', async () => {
+      expect(await api('POST', `/organizations/${org.id}/applications/${machine.clientId}/roles`, { organizationRoleIds: [machineRole.id] })).toMatchObject({
+        status: 201,
+      });
+      const response = await tokenRequest({ ...credentials(), resource: API, scope: 'machine:read machine:admin', organization_id: org.id });
+      const body = (await response.json()) as TokenResponse;
+      expect(body.scope).toBe('machine:read');
+      expect((await verify(body.access_token, API)).payload).toMatchObject({ organization_id: org.id, scope: 'machine:read' });
+
+      // Another organization the app is a member of, without roles there: nothing.
+      const other = (await api<Organization>('POST', '/organizations', { name: 'Other M2M Org' })).body;
+      await api('POST', `/organizations/${other.id}/applications`, { applicationIds: [machine.clientId] });
+      const elsewhere = await tokenRequest({ ...credentials(), resource: API, scope: 'machine:read', organization_id: other.id });
+      expect(decodeJwt(((await elsewhere.json()) as TokenResponse).access_token)).not.toHaveProperty('scope');
+    });
+
+    it('issues a member an organization token for organization_id without resource, with scope "" in token and response', async () => {
+      const response = await tokenRequest({ ...credentials(), organization_id: org.id });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as TokenResponse;
+      expect(body.scope).toBe('');
+      const { payload } = await verify(body.access_token, `${ORG_URN}${org.id}`);
+      expect(payload).toMatchObject({ aud: `${ORG_URN}${org.id}`, sub: machine.clientId, scope: '' });
+      expect(payload).not.toHaveProperty('organization_id');
+    });
+
+    it('lists member applications with their organization roles and without secrets; removing one ends its access', async () => {
+      const leaving = await createMachineApp('leaving machine');
+      await api('POST', `/organizations/${org.id}/applications`, { applicationIds: [leaving.clientId, leaving.clientId] });
+      const listed = await api<(Entity & Record<string, unknown>)[]>('GET', `/organizations/${org.id}/applications?q=machine`);
+      expect(listed.status).toBe(200);
+      expect(listed.headers.get('total-number')).toBe('2');
+      expect(listed.body.map((app) => [app.id, app.organizationRoles])).toEqual([
+        [machine.clientId, [{ id: machineRole.id, name: 'machine reader' }]],
+        [leaving.clientId, []],
+      ]);
+      expect(listed.body.every((app) => !('secret' in app))).toBe(true);
+      expect(await api('GET', `/organizations/${org.id}/applications/${leaving.clientId}/roles`)).toMatchObject({ status: 200, body: [] });
+
+      expect((await api('DELETE', `/organizations/${org.id}/applications/${leaving.clientId}`)).status).toBe(204);
+      expect(await api('DELETE', `/organizations/${org.id}/applications/${leaving.clientId}`)).toMatchObject({
+        status: 404,
+        body: { code: 'entity.not_found' },
+      });
+      const response = await tokenRequest({ grant_type: 'client_credentials', client_id: leaving.clientId, client_secret: leaving.clientSecret, organization_id: org.id });
+      expect(response.status).toBe(403);
+    });
+
+    it('answers Logto’s codes for what its database refuses', async () => {
+      const spa = (await api<Entity>('POST', '/applications', { name: 'not a machine', type: 'SPA' })).body;
+      const userRole = (await api<Entity>('POST', '/organization-roles', { name: 'people only', type: 'User' })).body;
+      const cases: [string, string, unknown, number, string][] = [
+        ['POST', `/organizations/nope/applications`, { applicationIds: [machine.clientId] }, 422, 'entity.relation_foreign_key_not_found'],
+        ['POST', `/organizations/${org.id}/applications`, { applicationIds: ['nope'] }, 422, 'entity.relation_foreign_key_not_found'],
+        ['POST', `/organizations/${org.id}/applications`, { applicationIds: [spa.id] }, 422, 'entity.db_constraint_violated'],
+        ['POST', `/organizations/${org.id}/applications`, { applicationIds: [] }, 400, 'guard.invalid_input'],
+        ['GET', `/organizations/${org.id}/applications?page_size=101`, undefined, 400, 'guard.invalid_pagination'],
+        ['GET', `/organizations/${org.id}/applications/${spa.id}/roles`, undefined, 422, 'organization.require_membership'],
+        ['POST', `/organizations/${org.id}/applications/nope/roles`, { organizationRoleIds: [machineRole.id] }, 422, 'organization.require_membership'],
+        ['POST', `/organizations/${org.id}/applications/${machine.clientId}/roles`, { organizationRoleIds: [userRole.id] }, 422, 'entity.db_constraint_violated'],
+        ['POST', `/organizations/${org.id}/applications/${machine.clientId}/roles`, { organizationRoleIds: ['nope'] }, 422, 'entity.relation_foreign_key_not_found'],
+        ['POST', `/organizations/${org.id}/applications/${machine.clientId}/roles`, { organizationRoleIds: [] }, 400, 'guard.invalid_input'],
+        ['DELETE', `/organizations/${org.id}/applications/${machine.clientId}/roles/nope`, undefined, 404, 'entity.not_found'],
+      ];
+      for (const [method, path, body, status, code] of cases) {
+        expect({ method, path, ...(await api(method, path, body)) }).toMatchObject({ method, path, status, body: { code } });
+      }
+      // Nothing of the refused requests stuck: the app still holds exactly its one role.
+      expect((await api<Entity[]>('GET', `/organizations/${org.id}/applications/${machine.clientId}/roles`)).body.map((role) => role.id)).toEqual([
+        machineRole.id,
+      ]);
+    });
+
+    it('drops the memberships of a deleted organization', async () => {
+      const doomed = (await api<Organization>('POST', '/organizations', { name: 'Doomed' })).body;
+      await api('POST', `/organizations/${doomed.id}/applications`, { applicationIds: [machine.clientId] });
+      expect((await tokenRequest({ ...credentials(), organization_id: doomed.id })).status).toBe(200);
+      expect((await api('DELETE', `/organizations/${doomed.id}`)).status).toBe(204);
+      expect((await tokenRequest({ ...credentials(), organization_id: doomed.id })).status).toBe(403);
     });
   });
 

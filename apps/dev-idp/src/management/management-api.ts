@@ -7,7 +7,8 @@ import type { ResourceCatalog } from '../oidc/resource-catalog';
 import { AccessState } from './access-state';
 import { addApplicationRoutes } from './applications.routes';
 import { createManagementAuth } from './management-auth';
-import { ManagementState } from './management-state';
+import type { ManagementState } from './management-state';
+import { addOrganizationApplicationRoutes } from './organization-applications.routes';
 import { addOrganizationRoleRoutes } from './organization-roles.routes';
 import { addOrganizationUserRoleRoutes } from './organization-user-roles.routes';
 import { addOrganizationUserRoutes } from './organization-users.routes';
@@ -23,6 +24,8 @@ export interface ManagementApiOptions {
   issuer: string;
   publicJwks: readonly JWK[];
   catalog: ResourceCatalog;
+  /** Organizations and their members; shared with the token endpoint (organization-scoped M2M tokens). */
+  state: ManagementState;
   /** Where applications created through the API are registered for `client_credentials` (optional in unit use). */
   registry?: AppRegistry;
 }
@@ -30,8 +33,7 @@ export interface ManagementApiOptions {
 /** Handles `/api/...` requests: Logto's Management API subset (organizations, resources, roles, applications), in memory. */
 export type ManagementApi = (request: IncomingMessage, url: URL) => Promise<JsonResponse>;
 
-export function createManagementApi({ issuer, publicJwks, catalog, registry }: ManagementApiOptions): ManagementApi {
-  const state = new ManagementState(catalog);
+export function createManagementApi({ issuer, publicJwks, catalog, state, registry }: ManagementApiOptions): ManagementApi {
   const access = new AccessState(catalog, registry);
   const authenticate = createManagementAuth(issuer, publicJwks);
   const routes = new RouteTable();
@@ -39,6 +41,7 @@ export function createManagementApi({ issuer, publicJwks, catalog, registry }: M
   addOrganizationUserRoutes(routes, state);
   addOrganizationUserRoleRoutes(routes, state);
   addOrganizationRoleRoutes(routes, state);
+  addOrganizationApplicationRoutes(routes, state, access);
   addResourceRoutes(routes, state);
   addRoleRoutes(routes, access);
   addApplicationRoutes(routes, access);

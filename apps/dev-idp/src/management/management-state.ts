@@ -1,3 +1,4 @@
+import type { OrganizationApplications } from '../oidc/create-provider';
 import type { ResourceCatalog } from '../oidc/resource-catalog';
 import { notExistsWithId } from './request-error';
 
@@ -30,9 +31,11 @@ export interface OrganizationRole {
 
 /**
  * The Management API's in-memory data for the process lifetime. Users are implicit: any user ID can join an
- * organization (there is no user store here; tokens are minted for whatever `sub` a test names).
+ * organization (there is no user store here; tokens are minted for whatever `sub` a test names). The token
+ * endpoint reads the organizations' machine-to-machine members and their roles from here when it issues
+ * organization-scoped M2M tokens.
  */
-export class ManagementState {
+export class ManagementState implements OrganizationApplications {
   readonly organizations = new Map<string, Organization>();
   /** orgId → member user IDs, in insertion order. */
   readonly members = new Map<string, Set<string>>();
@@ -43,6 +46,8 @@ export class ManagementState {
   readonly roleResourceScopes = new Map<string, Set<string>>();
   /** First time a user ID was seen, for the synthesized user objects' timestamps. */
   readonly userSeenAt = new Map<string, number>();
+  /** orgId → member application ID → its organization role IDs; roles leave with the membership, as in Logto. */
+  readonly applicationMembers = new Map<string, Map<string, Set<string>>>();
 
   constructor(readonly catalog: ResourceCatalog) {}
 
@@ -102,6 +107,35 @@ export class ManagementState {
     this.organizations.delete(organizationId);
     this.members.delete(organizationId);
     this.memberRoles.delete(organizationId);
+    this.applicationMembers.delete(organizationId);
+  }
+
+  applicationsOf(organizationId: string): Map<string, Set<string>> {
+    let applications = this.applicationMembers.get(organizationId);
+    if (!applications) {
+      applications = new Map();
+      this.applicationMembers.set(organizationId, applications);
+    }
+    return applications;
+  }
+
+  isApplicationMember(organizationId: string, applicationId: string): boolean {
+    return this.applicationMembers.get(organizationId)?.has(applicationId) === true;
+  }
+
+  /** As core queries/organization/application-role-relations.ts getApplicationResourceScopes: distinct, by resource. */
+  applicationResourceScopes(organizationId: string, applicationId: string, indicator: string): string[] {
+    const resourceId = this.catalog.findByIndicator(indicator)?.id;
+    const names = new Set<string>();
+    for (const roleId of this.applicationMembers.get(organizationId)?.get(applicationId) ?? []) {
+      for (const scopeId of this.roleResourceScopes.get(roleId) ?? []) {
+        const scope = this.catalog.findScopeById(scopeId);
+        if (scope && scope.resourceId === resourceId) {
+          names.add(scope.name);
+        }
+      }
+    }
+    return [...names];
   }
 
   /** The list shape of a role: with its organization scopes (none here) and resource scopes. */

@@ -1,7 +1,7 @@
 import { type Body, requireBody, stringArray } from './input-guards';
 import type { ManagementState } from './management-state';
 import { paginate, parsePagination } from './pagination';
-import { foreignKeyNotFound, notFound, RequestError, requireMembership } from './request-error';
+import { dbConstraintViolated, foreignKeyNotFound, notFound, RequestError, requireMembership } from './request-error';
 import type { RouteTable } from './route-table';
 
 /** Organization roles of members, as core routes/organization/user/role-relations.ts. */
@@ -98,7 +98,7 @@ function assignableRoles(state: ManagementState, roleIds: readonly string[]): vo
       throw foreignKeyNotFound();
     }
     if (role.type !== 'User') {
-      throw new RequestError(422, 'entity.db_constraint_violated', 'Database constraint violated.');
+      throw dbConstraintViolated();
     }
   }
 }

@@ -31,6 +31,10 @@ export const foreignKeyNotFound = (): RequestError =>
     'Cannot find one or more foreign keys. Please check the input and ensure that all referenced entities exist.',
   );
 
+/** A CHECK constraint of Logto's schema failed (e.g. a role or application of the wrong type in a relation). */
+export const dbConstraintViolated = (): RequestError =>
+  new RequestError(422, 'entity.db_constraint_violated', 'Database constraint violated.');
+
 export const uniqueViolation = (): RequestError =>
   new RequestError(422, 'entity.unique_integrity_violation', 'The entity already exists. Please check the input and try again.');
 

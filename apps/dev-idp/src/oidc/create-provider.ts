@@ -4,28 +4,59 @@ import { randomBytes } from 'node:crypto';
 // (require(esm)); only Jest's module VM cannot, which is why the dev IdP always runs as its own process.
 import { errors, Provider, type Client, type KoaContextWithOidc, type ResourceServerInfo } from 'oidc-provider';
 
-import { buildOrganizationUrn, DEFAULT_ACCESS_TOKEN_TTL_SECONDS, ORGANIZATION_URN_PREFIX, SIGNING_ALG } from '../constants';
+import { buildOrganizationUrn, DEFAULT_ACCESS_TOKEN_TTL_SECONDS, SIGNING_ALG } from '../constants';
 import type { SigningKey } from '../keys/signing-key-store';
 import type { AppRegistry } from './app-registry';
-import { echoEmptyScope, keepScopeClaim, organizationIdClaim, requestedOrganizationId } from './logto-token-shape';
+import { organizationIdClaim, requestedOrganizationId, scopeClaimAsLogto, scopeInTokenResponseAsLogto } from './logto-token-shape';
 import { createRegistryAdapterFactory } from './registry-adapter';
 import type { ResourceCatalog } from './resource-catalog';
+
+/**
+ * What the token endpoint asks about machine-to-machine applications in organizations (Logto's
+ * organization_application_relations and organization_role_application_relations), answered by the Management
+ * API's state at the time of the request.
+ */
+export interface OrganizationApplications {
+  isApplicationMember(organizationId: string, applicationId: string): boolean;
+  /** Names of the resource's scopes that the app's organization roles in that organization hold. */
+  applicationResourceScopes(organizationId: string, applicationId: string, indicator: string): string[];
+}
 
 export interface ProviderDependencies {
   issuer: string;
   signingKey: SigningKey;
   registry: AppRegistry;
   catalog: ResourceCatalog;
+  organizations: OrganizationApplications;
 }
 
 /** An oidc-provider configured like Logto's for what the product uses: JWT access tokens for API resources. */
-export function createOidcProvider({ issuer, signingKey, registry, catalog }: ProviderDependencies): Provider {
-  const resourceServerInfo = (indicator: string, client: Client): ResourceServerInfo => {
-    const known = indicator.startsWith(ORGANIZATION_URN_PREFIX) || catalog.findByIndicator(indicator) !== undefined;
-    if (!known) {
+export function createOidcProvider({ issuer, signingKey, registry, catalog, organizations }: ProviderDependencies): Provider {
+  const resourceServerInfo = (ctx: KoaContextWithOidc | undefined, indicator: string, client: Client): ResourceServerInfo => {
+    const organizationId = clientCredentialsOrganizationId(ctx);
+    if (organizationId !== undefined) {
+      // Logto checks membership before anything else (core src/oidc/grants/client-credentials.ts, "RFC 0006").
+      if (!organizations.isApplicationMember(organizationId, client.clientId)) {
+        const error = new errors.AccessDenied('app has not associated with the organization');
+        error.statusCode = 403;
+        throw error;
+      }
+      if (indicator === buildOrganizationUrn(organizationId) && ctx?.oidc?.body?.resource === undefined) {
+        // An organization token: its scopes are organization (template) scopes, which the dev IdP does not have.
+        return jwtResourceServer([]);
+      }
+    }
+    const resource = catalog.findByIndicator(indicator);
+    if (resource === undefined) {
       throw new errors.InvalidTarget('resource indicator is missing, or unknown');
     }
-    return jwtResourceServer(registry.allowedScopes(client.clientId, indicator), catalog.findByIndicator(indicator)?.accessTokenTtl);
+    // With an organization only the app's organization roles in it count, not its global roles (core
+    // src/oidc/resource.ts findResourceScopes, `applicationId && organizationId`).
+    const scopes =
+      organizationId === undefined
+        ? registry.allowedScopes(client.clientId, indicator)
+        : organizations.applicationResourceScopes(organizationId, client.clientId, indicator);
+    return jwtResourceServer(scopes, resource.accessTokenTtl);
   };
 
   const provider = new Provider(issuer, {
@@ -36,7 +67,7 @@ export function createOidcProvider({ issuer, signingKey, registry, catalog }: Pr
     // Cookies only matter for interactive login, which the dev IdP does not offer.
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     extraTokenClaims: organizationIdClaim,
-    formats: { customizers: { jwt: keepScopeClaim } },
+    formats: { customizers: { jwt: scopeClaimAsLogto } },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
@@ -48,11 +79,11 @@ export function createOidcProvider({ issuer, signingKey, registry, catalog }: Pr
         enabled: true,
         defaultResource: defaultClientCredentialsResource,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator, client) => resourceServerInfo(indicator, client),
+        getResourceServerInfo: (ctx, indicator, client) => resourceServerInfo(ctx, indicator, client),
       },
     },
   });
-  provider.use(echoEmptyScope);
+  provider.use(scopeInTokenResponseAsLogto);
   return provider;
 }
 
@@ -64,6 +95,11 @@ export function jwtResourceServer(scopes: readonly string[], accessTokenTtl?: nu
     accessTokenTTL: accessTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
     jwt: { sign: { alg: SIGNING_ALG } },
   };
+}
+
+/** Logto's `organization_id` parameter of a client_credentials request (organization-scoped M2M tokens). */
+function clientCredentialsOrganizationId(ctx: KoaContextWithOidc | undefined): string | undefined {
+  return ctx?.oidc?.params?.grant_type === 'client_credentials' ? requestedOrganizationId(ctx) : undefined;
 }
 
 /**

@@ -48,6 +48,8 @@ declare module 'oidc-provider' {
       /** The parsed request body, including parameters the route does not recognise. */
       readonly body?: Record<string, unknown>;
       readonly client?: Client;
+      /** Set by the grant handler: the token it issued. */
+      readonly entities?: { readonly ClientCredentials?: BaseToken };
     };
   }
 
@@ -130,6 +132,8 @@ declare module 'oidc-provider' {
   export class OIDCProviderError extends Error {
     constructor(status: number, message: string);
     readonly status: number;
+    /** The HTTP status oidc-provider's error handler answers with. */
+    statusCode: number;
     readonly error: string;
     readonly error_description?: string;
   }

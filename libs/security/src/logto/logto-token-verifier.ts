@@ -10,10 +10,11 @@ export const LOGTO_ACCESS_TOKEN_TYP = 'at+jwt';
 /**
  * Verifies Logto access tokens for this API with jose: signature by `kid` against Logto's JWKS, an
  * allowlist of algorithms, header `typ` at+jwt, `iss`, `aud` (this API's resource: organization tokens,
- * whose audience is `urn:logto:organization:<id>`, fail here), `exp` required, `nbf` honoured, with a
- * small clock tolerance, `iat` not further ahead than that tolerance, and no `crit` header: this verifier
- * implements no JWS extension, so a token that declares one critical is refused (jose would accept `b64`).
- * Every refusal is TokenRejected.
+ * whose audience is `urn:logto:organization:<id>`, fail here), `exp` required, `nbf` honoured when present
+ * (Logto's tokens carry none), with a small clock tolerance, `iat` not further ahead than that tolerance,
+ * and no `crit` header: this verifier implements no JWS extension, so a token that declares one critical is
+ * refused (jose would accept `b64`).
+ * `sub` and `client_id` are required; `scope` is optional (absent = no scope). Every refusal is TokenRejected.
  */
 @Injectable()
 export class LogtoTokenVerifier {
@@ -57,8 +58,13 @@ function toPrincipal(payload: JWTPayload): LogtoPrincipal {
   const clientId: unknown = payload.client_id;
   const scope: unknown = payload.scope;
   const organizationId: unknown = payload.organization_id;
-  if (typeof sub !== 'string' || typeof exp !== 'number' || typeof clientId !== 'string' || typeof scope !== 'string') {
+  if (typeof sub !== 'string' || typeof exp !== 'number' || typeof clientId !== 'string') {
     throw new TokenRejected('missing_claim');
+  }
+  // Logto leaves `scope` out of a token granted no scope (its client_credentials grant sets the token's scope to
+  // undefined then, and its oidc-provider fork writes the claim as it is); a missing claim is the empty set.
+  if (scope !== undefined && typeof scope !== 'string') {
+    throw new TokenRejected('malformed');
   }
   if (organizationId !== undefined && typeof organizationId !== 'string') {
     throw new TokenRejected('missing_claim');
@@ -68,7 +74,7 @@ function toPrincipal(payload: JWTPayload): LogtoPrincipal {
     kind: sub === clientId ? 'app' : 'user',
     subject: sub,
     clientId,
-    scopes: new Set(scope.split(' ').filter((s) => s.length > 0)),
+    scopes: new Set((scope ?? '').split(' ').filter((s) => s.length > 0)),
     organizationId,
     tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
     expiresAt: new Date(exp * 1000),

@@ -171,13 +171,17 @@ describe('ForwardAuthService', () => {
       expect(verify).toHaveBeenCalledTimes(3);
     });
 
-    it('caches nothing while the change channel is down', async () => {
+    it('caches nothing while the change channel is down, and shares no verification or read in flight', async () => {
       const { answer, verify, findBySlug, caches } = setup();
       caches.setEnabled(false);
       await answer('member');
       await answer('member');
       expect(verify).toHaveBeenCalledTimes(2);
       expect(findBySlug).toHaveBeenCalledTimes(2);
+      // Another replica's change would go unheard: a later request must not take over an earlier one's read.
+      await Promise.all([answer('member'), answer('member'), answer('member')]);
+      expect(verify).toHaveBeenCalledTimes(5);
+      expect(findBySlug).toHaveBeenCalledTimes(5);
     });
 
     it('lets the database outage through as itself (503 upstream), never as a 401 or a 404', async () => {

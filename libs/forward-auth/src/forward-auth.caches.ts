@@ -52,11 +52,11 @@ export class ForwardAuthCaches {
   // minute. It survives invalidations and channel loss (it protects the database more then, not less).
   private readonly unknownTenantLookups = new LRUCache<string, number>({ max: MAX_PRINCIPALS_COUNTED, ttl: UNKNOWN_TENANT_WINDOW_MS, noUpdateTTL: true, perf });
   // Verifications and loads in flight, by what they will store: a request that misses while the same work
-  // (started in the current epoch) is running waits for it instead of repeating it. Not a cache: an entry
-  // lives only until its work settles. Bench (npm run bench -- forward-auth, full runs, same loaded machine):
-  // without it, when the hot tenant's and token's entries expired under 50 connections every in-flight
-  // request read the tenant (embedded PostgreSQL: one connection) and verified the token again: warm 0.43x
-  // bare node:http, p99 790 ms; with it warm 0.62x and 0.61x, p99 57 ms.
+  // (started in the current epoch, caching on) is running waits for it instead of repeating it. Not a cache:
+  // an entry lives only until its work settles. Bench (npm run bench -- forward-auth, full runs, same loaded
+  // machine): without it, when the hot tenant's and token's entries expired under 50 connections every
+  // in-flight request read the tenant (embedded PostgreSQL: one connection) and verified the token again:
+  // warm 0.43x bare node:http, p99 790 ms; with it warm 0.62x and 0.61x, p99 57 ms.
   private readonly inFlight = new Map<string, { readonly epoch: Epoch; readonly work: Promise<unknown> }>();
   private epoch: Epoch = 0;
   private on = true;
@@ -109,8 +109,16 @@ export class ForwardAuthCaches {
     }
   }
 
-  /** `work()`, or the same work already in flight for `key` if it started in the current epoch. */
+  /**
+   * `work()`, or the same work already in flight for `key` if it started in the current epoch. Nothing is shared
+   * while caching is off: sharing hands a read made earlier to a later request, and while the change channel is
+   * down a change another replica committed in between would go unnoticed (while it is up, its notification starts
+   * a new epoch).
+   */
   shared<T>(key: string, work: () => Promise<T>): Promise<T> {
+    if (!this.on) {
+      return work();
+    }
     const running = this.inFlight.get(key);
     if (running !== undefined && running.epoch === this.epoch) {
       return running.work as Promise<T>;

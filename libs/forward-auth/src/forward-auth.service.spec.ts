@@ -6,7 +6,7 @@ import { ForwardAuthCaches } from './forward-auth.caches';
 import type { ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
 import { ForwardAuthService } from './forward-auth.service';
-import { AGENT_DISABLED, applyChange, TENANT_CHANGED } from './invalidation';
+import { AGENT_DISABLED, applyChange, LICENSE_CHANGED, TENANT_CHANGED } from './invalidation';
 
 const BASE = 'tenants.test';
 const config: ForwardAuthConfig = { tenantBaseDomain: BASE, tokenCacheMax: 100, cacheTtlMs: 30_000, noTenantTtlMs: 5_000, unknownTenantsPerMinute: 2, host: '127.0.0.1' };
@@ -50,6 +50,7 @@ function setup() {
     verify,
     rows,
     findBySlug,
+    usableLicense,
     isActive,
     answer,
     license: (tier: string, usableUntil: Date) => {
@@ -170,13 +171,17 @@ describe('ForwardAuthService', () => {
       expect(verify).toHaveBeenCalledTimes(3);
     });
 
-    it('caches nothing while the change channel is down', async () => {
+    it('caches nothing while the change channel is down, and shares no verification or read in flight', async () => {
       const { answer, verify, findBySlug, caches } = setup();
       caches.setEnabled(false);
       await answer('member');
       await answer('member');
       expect(verify).toHaveBeenCalledTimes(2);
       expect(findBySlug).toHaveBeenCalledTimes(2);
+      // Another replica's change would go unheard: a later request must not take over an earlier one's read.
+      await Promise.all([answer('member'), answer('member'), answer('member')]);
+      expect(verify).toHaveBeenCalledTimes(5);
+      expect(findBySlug).toHaveBeenCalledTimes(5);
     });
 
     it('lets the database outage through as itself (503 upstream), never as a 401 or a 404', async () => {
@@ -186,6 +191,78 @@ describe('ForwardAuthService', () => {
       await expect(answer('member')).rejects.toBe(outage);
       isActive.mockRejectedValueOnce(outage);
       await expect(answer('agent')).rejects.toBe(outage);
+    });
+  });
+
+  describe('issue 12 #6: an invalidation wins over a verification or read in flight', () => {
+    /** A deferred answer for a mocked read: the read stays in flight until `release` is called. */
+    function held<T>(): { promise: Promise<T>; release(value: T): void } {
+      let release: (value: T) => void = () => undefined;
+      const promise = new Promise<T>((resolve) => (release = resolve));
+      return { promise, release };
+    }
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    /** What `promise` settled to once the event loop has turned, or 'still pending' (it joined a held read). */
+    const soon = <T>(promise: Promise<T>) => Promise.race([promise, settle().then(() => 'still pending' as const)]);
+
+    it("an agent disabled while its token's verification is in flight: the late 'active' is answered once, never cached, never shared", async () => {
+      const { answer, isActive, caches } = setup();
+      const statusRead = held<boolean>();
+      isActive.mockReturnValueOnce(statusRead.promise);
+      const before = answer('agent');
+      await settle();
+      expect(isActive).toHaveBeenCalledTimes(1);
+
+      // The disable commits (the database now says disabled) and is announced while the read above is in flight.
+      isActive.mockResolvedValue(false);
+      applyChange(caches, { topic: AGENT_DISABLED, id: AGENT });
+      // A request after the disable does not join the verification that started before it.
+      expect(await soon(refusal(answer('agent')))).toEqual({ status: 401, code: 'INVALID_TOKEN' });
+
+      statusRead.release(true);
+      await expect(before).resolves.toMatchObject({ 'x-cameleer-subject': AGENT });
+      expect(caches.tokens.size).toBe(0);
+      expect(caches.agent(AGENT, ACME)).toBe(false);
+      expect(await refusal(answer('agent'))).toEqual({ status: 401, code: 'INVALID_TOKEN' });
+    });
+
+    it('a tenant suspended while its snapshot is being read: the late ACTIVE snapshot is not cached', async () => {
+      const { answer, findBySlug, rows, caches } = setup();
+      const tenantRead = held<Tenant | undefined>();
+      findBySlug.mockReturnValueOnce(tenantRead.promise);
+      const before = answer('member');
+      await settle();
+      expect(findBySlug).toHaveBeenCalledTimes(1);
+
+      rows.set('acme', tenantRow('SUSPENDED'));
+      applyChange(caches, { topic: TENANT_CHANGED, id: ACME });
+      expect(await soon(refusal(answer('member')))).toEqual({ status: 403, code: 'TENANT_SUSPENDED' });
+
+      tenantRead.release(tenantRow('ACTIVE'));
+      await expect(before).resolves.toMatchObject({ 'x-cameleer-tenant-id': ACME });
+      expect(caches.tenant('acme')).toMatchObject({ status: 'SUSPENDED' });
+      expect(await refusal(answer('member'))).toEqual({ status: 403, code: 'TENANT_SUSPENDED' });
+    });
+
+    it("a license revoked while the tenant's license is being read: the late tier is not cached", async () => {
+      const { answer, usableLicense, caches, license } = setup();
+      const licenseRead = held<UsableLicense | undefined>();
+      usableLicense.mockReturnValueOnce(licenseRead.promise);
+      const before = answer('member');
+      await settle();
+      expect(usableLicense).toHaveBeenCalledTimes(1);
+
+      applyChange(caches, { topic: LICENSE_CHANGED, id: ACME });
+      const during = await soon(answer('member'));
+      expect(during).toMatchObject({ 'x-cameleer-tenant-id': ACME });
+      expect(during).not.toHaveProperty('x-cameleer-license-tier');
+
+      licenseRead.release({ license: { tier: 'enterprise' } as License, status: 'ACTIVE', usableUntil: hour() });
+      expect((await before)['x-cameleer-license-tier']).toBe('enterprise');
+      expect((await answer('member'))['x-cameleer-license-tier']).toBeUndefined();
+      license('pro', hour());
+      applyChange(caches, { topic: LICENSE_CHANGED, id: ACME });
+      expect((await answer('member'))['x-cameleer-license-tier']).toBe('pro');
     });
   });
 

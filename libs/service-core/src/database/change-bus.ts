@@ -21,6 +21,11 @@ const CHANNEL = 'cameleer_changes';
 // A half-open connection (no RST: a partition, a frozen server) raises no event: a query on the
 // listening connection every few seconds finds it, so the channel is known lost within seconds.
 const HEARTBEAT_MS = 5_000;
+// A failed NOTIFY is retried soon (a dropped pool connection is replaced at once), then less often, for as
+// long as a subscriber may keep what the change invalidates (forward-auth's longest cache TTL is 5 min).
+const NOTIFY_RETRY_FIRST_MS = 50;
+const NOTIFY_RETRY_MAX_MS = 2_000;
+const NOTIFY_RETRY_FOR_MS = 300_000;
 
 /**
  * Cross-replica change notifications: PostgreSQL LISTEN/NOTIFY on a real server, an in-process bus
@@ -61,15 +66,18 @@ export class ChangeBus implements OnApplicationBootstrap, OnApplicationShutdown 
     return () => this.connectionHandlers.delete(handler);
   }
 
-  /** Tells this instance now and the others through NOTIFY. Never throws: the caches' hard TTL is the backstop. */
+  /**
+   * Tells this instance now and the others through NOTIFY, retried until PostgreSQL takes it (for up to 5 min,
+   * or until the bus stops): the change was committed, so the database was just reachable, and a NOTIFY lost to a
+   * dropped pool connection would leave every other replica serving what the change invalidated for a cache's
+   * whole TTL. A retry that comes after the database was gone for a while is harmless: the listeners lost the
+   * channel too and flushed. Never throws.
+   */
   publish(change: Change): void {
     this.dispatch(change);
-    if (this.endpoint.isEmbedded) {
-      return;
+    if (!this.endpoint.isEmbedded) {
+      void this.notify(change.topic, JSON.stringify({ ...change, origin: this.origin }));
     }
-    this.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ ...change, origin: this.origin })]).catch((error: unknown) => {
-      this.logger.warn(`could not notify other replicas of a ${change.topic} change: ${error instanceof Error ? error.message : String(error)}`);
-    });
   }
 
   onApplicationBootstrap(): void {
@@ -132,6 +140,31 @@ export class ChangeBus implements OnApplicationBootstrap, OnApplicationShutdown 
       } catch (error) {
         this.logger.error({ err: error }, 'a change-connection handler failed');
       }
+    }
+  }
+
+  private async notify(topic: string, payload: string): Promise<void> {
+    const giveUpAt = Date.now() + NOTIFY_RETRY_FOR_MS;
+    let delayMs = NOTIFY_RETRY_FIRST_MS;
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        await this.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+        if (attempt > 1) {
+          this.logger.log(`notified other replicas of a ${topic} change (attempt ${attempt})`);
+        }
+        return;
+      } catch (error) {
+        if (attempt === 1) {
+          this.logger.warn(`could not notify other replicas of a ${topic} change yet, retrying: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      if (Date.now() >= giveUpAt) {
+        this.logger.error(`gave up notifying other replicas of a ${topic} change after ${attempt} attempts: they drop it when their caches expire`);
+        return;
+      }
+      // Unreferenced: a retry pending at shutdown does not keep the process alive.
+      await sleep(delayMs, undefined, { ref: false });
+      delayMs = Math.min(delayMs * 2, NOTIFY_RETRY_MAX_MS);
     }
   }
 

@@ -180,8 +180,8 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
     it('refuses, changing nothing, while an organization role holds a platform scope', async () => {
       const [platformWrite] = await scopeIds(['platform:write']);
       const member = (await list<OrganizationRole[]>('/organization-roles?page_size=100')).find((role) => role.name === 'member')!;
-      await management('POST', `/organization-roles/${member.id}/resource-scopes`, { scopeIds: [platformWrite] });
       try {
+        await management('POST', `/organization-roles/${member.id}/resource-scopes`, { scopeIds: [platformWrite] });
         const before = await snapshot();
         await expect(run(options())).rejects.toBeInstanceOf(BootstrapRefusedError);
         await expect(run({ ...options(), dryRun: true })).rejects.toThrow(/organization role "member" holds platform:write/);

@@ -161,12 +161,16 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
     it('prints a secret of the control plane app that Logto lists (never the hidden internal one), and it reaches the Management API', async () => {
       const env = Object.fromEntries((bootstrapped?.env ?? []).map(({ name, value }) => [name, value]));
       const appId = env.LOGTO_M2M_APP_ID!;
-      const secret = env.LOGTO_M2M_APP_SECRET!;
-      expect(secret).toMatch(/^\S{16,}$/);
-      const listed = await list<{ value: string }[]>(`/applications/${appId}/secrets`);
-      expect(listed.map((candidate) => candidate.value)).toContain(secret);
-      const token = await logto.clientCredentials({ clientId: appId, clientSecret: secret }, { resource: MANAGEMENT_API_RESOURCE, scope: 'all' });
-      expect(token.status).toBe(200);
+      const listed = (await list<{ value: string }[]>(`/applications/${appId}/secrets`)).map((candidate) => candidate.value);
+      const createdNow = bootstrapped?.items.some((item) => item.item.startsWith('machine-to-machine app') && item.action === 'created');
+      // A secret is printed only when the app is created (on a Logto this suite ran against before, it exists).
+      const secret = env.LOGTO_M2M_APP_SECRET;
+      expect(secret === undefined).toBe(!createdNow);
+      if (secret !== undefined) {
+        expect(listed).toContain(secret);
+        const token = await logto.clientCredentials({ clientId: appId, clientSecret: secret }, { resource: MANAGEMENT_API_RESOURCE, scope: 'all' });
+        expect(token.status).toBe(200);
+      }
     });
 
     it('a rerun has nothing to change', async () => {
@@ -193,6 +197,44 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
     });
   });
 
+  describe('Management API behaviours the product depends on', () => {
+    it('an unknown user: GET 404 entity.not_found; adding it to an organization 422 entity.relation_foreign_key_not_found', async () => {
+      // The tenant sync checks an owner with GET /users/:id before it creates anything (OWNER_NOT_FOUND).
+      expect(await logto.management('GET', '/users/nosuchuser01')).toMatchObject({ status: 404, body: { code: 'entity.not_found' } });
+      const probe = await management<Organization>('POST', '/organizations', { name: `conformance probe ${runId}` });
+      try {
+        expect(await logto.management('POST', `/organizations/${probe.id}/users`, { userIds: ['nosuchuser01'] })).toMatchObject({
+          status: 422,
+          body: { code: 'entity.relation_foreign_key_not_found' },
+        });
+      } finally {
+        await management('DELETE', `/organizations/${probe.id}`);
+      }
+    });
+
+    it('an unknown organization: 404 on GET, PATCH and DELETE, each with its own code', async () => {
+      expect(await logto.management('GET', '/organizations/nosuchorg01')).toMatchObject({ status: 404, body: { code: 'entity.not_exists_with_id' } });
+      expect(await logto.management('PATCH', '/organizations/nosuchorg01', { name: 'x' })).toMatchObject({ status: 404, body: { code: 'entity.not_exists' } });
+      expect(await logto.management('DELETE', '/organizations/nosuchorg01')).toMatchObject({ status: 404, body: { code: 'entity.not_found' } });
+    });
+
+    it('a new application: its usable secret is in the secrets list, not in the create answer; a User-type role is refused (422 application.invalid_role_type)', async () => {
+      const created = await management<{ id: string; secret?: string }>('POST', '/applications', { name: `conformance probe ${runId}`, type: 'MachineToMachine' });
+      const listed = (await list<{ value: string }[]>(`/applications/${created.id}/secrets`)).map((secret) => secret.value);
+      expect(listed).toHaveLength(1);
+      // Logto 1.42 sends no secret; 1.20-1.41 send a hidden "#internal:" one that the console neither lists nor revokes.
+      expect(listed).not.toContain(created.secret);
+      const token = await logto.clientCredentials({ clientId: created.id, clientSecret: listed[0]! }, { resource: MANAGEMENT_API_RESOURCE });
+      expect(token.status).toBe(200);
+
+      const userRole = await management<Role>('POST', '/roles', { name: `conformance user role ${runId}`, description: 'a User-type role', type: 'User' });
+      expect(await logto.management('POST', `/applications/${created.id}/roles`, { roleIds: [userRole.id] })).toMatchObject({
+        status: 422,
+        body: { code: 'application.invalid_role_type' },
+      });
+    });
+  });
+
   describe('the API against it', () => {
     let testApp: TestApp;
     let operatorApp: AppCredential;
@@ -215,15 +257,17 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
 
     beforeAll(async () => {
       // The bootstrap's own output configures the API, as deploy/README.md tells an operator to do.
+      // (On a Logto the suite ran against before, the app exists and its secret is read as an operator would.)
       const printed = Object.fromEntries((bootstrapped?.env ?? []).map(({ name, value }) => [name, value]));
-      if (printed.LOGTO_M2M_APP_ID === undefined || printed.LOGTO_M2M_APP_SECRET === undefined) {
-        throw new Error('the bootstrap did not run or printed no credential for the control plane');
+      if (printed.LOGTO_M2M_APP_ID === undefined) {
+        throw new Error('the bootstrap did not run or printed no control plane app');
       }
+      const secret = printed.LOGTO_M2M_APP_SECRET ?? (await list<{ value: string }[]>(`/applications/${printed.LOGTO_M2M_APP_ID}/secrets`))[0]!.value;
       testApp = await startTestApp({
         LOGTO_ENDPOINT: logto.endpoint,
         LOGTO_API_RESOURCE: api,
         LOGTO_M2M_APP_ID: printed.LOGTO_M2M_APP_ID,
-        LOGTO_M2M_APP_SECRET: printed.LOGTO_M2M_APP_SECRET,
+        LOGTO_M2M_APP_SECRET: secret,
         TENANT_BASE_DOMAIN: BASE_DOMAIN,
         RATE_LIMIT_MAX: '100000',
         TENANT_RECONCILE_INTERVAL_MS: '200',
@@ -326,7 +370,10 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
 
       it('an M2M token with no granted scope has no scope claim: authenticated, 403 insufficient_scope where a scope is needed', async () => {
         const roleless = await createMachineApp('conformance roleless');
-        const token = await m2mToken(roleless, 'platform:read');
+        const answer = await logto.clientCredentials(roleless, { resource: api, scope: 'platform:read' });
+        expect(answer.status).toBe(200);
+        expect(answer.body).not.toHaveProperty('scope');
+        const token = String(answer.body.access_token);
         expect(claims(token).payload).not.toHaveProperty('scope');
         expect((await me(token).expect(200)).body).toMatchObject({ kind: 'app', subject: roleless.clientId, scopes: [], operator: false });
         const denied = await call().get('/api/tenants').set('authorization', `Bearer ${token}`).expect(403);
@@ -397,8 +444,7 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         });
         const bound = await createMachineApp('conformance tenant app');
         const stranger = await logto.clientCredentials(bound, { resource: api, scope: 'tenant:read', organizationId: tenant.logtoOrganizationId! });
-        expect({ status: stranger.status, error: stranger.body.error }).toEqual({ status: expect.any(Number), error: 'access_denied' });
-        expect(stranger.status).toBeGreaterThanOrEqual(400);
+        expect({ status: stranger.status, error: stranger.body.error }).toEqual({ status: 403, error: 'access_denied' });
 
         await management('POST', `/organizations/${tenant.logtoOrganizationId}/applications`, { applicationIds: [bound.clientId] });
         await management('POST', `/organizations/${tenant.logtoOrganizationId}/applications/${bound.clientId}/roles`, { organizationRoleIds: [role.id] });

@@ -430,7 +430,8 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
 
       it('an organization token (audience urn:logto:organization:<id>) is refused: its audience is not this API', async () => {
         const token = await (await logto.signIn(owner, api, TENANT_SCOPES)).organizationToken(tenant.logtoOrganizationId!);
-        expect(claims(token).payload).toMatchObject({ aud: `urn:logto:organization:${tenant.logtoOrganizationId}`, sub: owner.id });
+        // Organization (template) scopes: none here, and unlike a resource token the claim is there, empty.
+        expect(claims(token).payload).toMatchObject({ aud: `urn:logto:organization:${tenant.logtoOrganizationId}`, sub: owner.id, scope: '' });
         const refused = await me(token).expect(401);
         expect(refused.headers['www-authenticate']).toContain('error="invalid_token"');
         expect((await verify(tenant.slug, token)).status).toBe(401);

@@ -1,31 +1,11 @@
-import { request as httpRequest } from 'node:http';
 import supertest from 'supertest';
 import { ForwardAuthServer } from '@app/forward-auth';
 import { portOf } from '../support/hardening';
+import { rawHttp } from '../support/raw-http';
 import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const BASE = 'verify-path.cameleer.test';
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
-
-/** A GET with the request target sent byte for byte (fetch and supertest would normalise dot segments). */
-function rawGet(port: number, path: string, headers: Record<string, string>): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const call = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', headers }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
-    });
-    call.on('error', reject);
-    call.end();
-  });
-}
 
 // Issue 12: the main port answered `/api/auth/%76erify` as the verify path, a spelling a proxy's path rule may not
 // recognise as the excluded one. Only the exact spelling is the verify path now, on both ports; the compose
@@ -56,7 +36,7 @@ describe('hardening: the verify path has one spelling', () => {
   it('answers the exact spelling with the identity headers on both ports (so a 404 below is about the spelling)', async () => {
     for (const [name, port] of ports()) {
       for (const path of ['/api/auth/verify', '/api/auth/verify?x=1']) {
-        const answer = await rawGet(port, path, headers);
+        const answer = await rawHttp(port, { method: 'GET', path, headers });
         expect({ name, path, status: answer.status, tenant: typeof answer.headers['x-cameleer-tenant-slug'] }).toEqual({ name, path, status: 200, tenant: 'string' });
       }
     }
@@ -79,7 +59,7 @@ describe('hardening: the verify path has one spelling', () => {
     '/api/auth/verify;x',
   ])('never answers %s as the verify path, on either port: 404 problem+json, no identity header', async (path) => {
     for (const [name, port] of ports()) {
-      const answer = await rawGet(port, path, headers);
+      const answer = await rawHttp(port, { method: 'GET', path, headers });
       const identity = Object.keys(answer.headers).filter((header) => header.startsWith('x-cameleer-'));
       expect({ name, status: answer.status, identity }).toEqual({ name, status: 404, identity: [] });
       expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);

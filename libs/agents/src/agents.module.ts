@@ -15,7 +15,7 @@ import { AssertionJtiPurge } from './assertion-jti-purge';
 import { AgentAuthFailureCounter } from './auth-failure-counter';
 import { BootstrapTokensService } from './bootstrap-tokens.service';
 import { AgentsController } from './http/agents.controller';
-import { BootstrapTokenReveal } from './http/bootstrap-token-reveal.interceptor';
+import { BootstrapTokenRestorer } from './http/bootstrap-token.restorer';
 import { TenantAgentsController } from './http/tenant-agents.controller';
 
 /**
@@ -35,7 +35,7 @@ import { TenantAgentsController } from './http/tenant-agents.controller';
     AssertionJtiPurge,
     AgentAuthFailureCounter,
     AgentRateLimit,
-    BootstrapTokenReveal,
+    BootstrapTokenRestorer,
   ],
   exports: [AgentStatusService, AgentRateLimit, AgentAuthFailureCounter],
 })

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf } from '@app/security';
 import { TenantsModule } from '@app/tenants';
+import { LicenseTokenRestorer } from './http/license-token.restorer';
 import { LicensingController } from './http/licensing.controller';
 import { LicenseEvents } from './license-events';
 import { licensingConfig } from './licensing.config';
@@ -15,7 +16,7 @@ import { LicensingService } from './licensing.service';
 @Module({
   imports: [ConfigModule.forFeature(licensingConfig), TenantsModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [LicensingController],
-  providers: [LicensingService, LicenseEvents],
+  providers: [LicensingService, LicenseEvents, LicenseTokenRestorer],
   exports: [LicensingService, LicenseEvents],
 })
 export class LicensingModule {}

@@ -139,6 +139,20 @@ export class LicensingService {
   }
 
   /**
+   * A token signed now for license `licenseId` of the tenant, while it is still the tenant's usable license: what a
+   * replay of an issue carries, since the stored response never holds a token. Same license (jti, claims), new
+   * iat/exp. LICENSE_NO_LONGER_USABLE once it was superseded, revoked or is past its grace; TENANT_NOT_ACTIVE as sign.
+   */
+  async reissueToken(tenantId: string, licenseId: string, now: Date = new Date()): Promise<string> {
+    const tenant = await this.tenants.getExisting(tenantId);
+    const usable = await this.usableLicense(tenantId, undefined, now);
+    if (usable?.license.id !== licenseId) {
+      throw new LicensingError('LICENSE_NO_LONGER_USABLE', 'The license issued under this Idempotency-Key was superseded, revoked or has ended; read the history.');
+    }
+    return this.sign(usable.license, tenant, now);
+  }
+
+  /**
    * The one answer to "may tenant `tenantId` use a license now?" (licenseUsability): its CURRENT license if that is
    * not revoked and `now` is before its end plus grace; read in `tx` when given. Undefined otherwise.
    */

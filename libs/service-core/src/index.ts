@@ -42,4 +42,5 @@ export * from './idempotency/idempotency-key.entity';
 export * from './idempotency/idempotency.store';
 export * from './idempotency/idempotency.interceptor';
 export * from './idempotency/idempotent.decorator';
+export * from './idempotency/idempotent-secrets';
 export * from './idempotency/idempotency.module';

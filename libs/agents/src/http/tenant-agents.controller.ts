@@ -1,13 +1,13 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ClientAddress, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
 import { actorOf, actorShownTo, AuditEvent, AuditTrail, Authorize, CurrentPrincipal, Principal } from '@app/security';
 import { TENANTS_ERRORS, TenantsService } from '@app/tenants';
 import { AgentAdminService } from '../agent-admin.service';
 import { AGENTS_ERRORS } from '../agents.errors';
-import { BootstrapTokensService } from '../bootstrap-tokens.service';
+import { BootstrapTokensService, BootstrapTokenView } from '../bootstrap-tokens.service';
 import { AgentDto, AuditEventDto, BootstrapTokenDto, CreateBootstrapTokenRequest, MintedBootstrapTokenDto } from './agents.dto';
-import { BootstrapTokenReveal, MINTED_TOKEN, MintResult } from './bootstrap-token-reveal.interceptor';
+import { BootstrapTokenRestorer } from './bootstrap-token.restorer';
 
 class BootstrapTokenPage extends PageOf(BootstrapTokenDto) {}
 class AgentPage extends PageOf(AgentDto) {}
@@ -47,17 +47,15 @@ export class TenantAgentsController {
   @ApiCreatedResponse({ type: MintedBootstrapTokenDto })
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
   @ApiErrors(AGENTS_ERRORS, 'BOOTSTRAP_TOKEN_UNAVAILABLE')
-  @Idempotent()
-  // Below @Idempotent(), so it wraps IdempotencyInterceptor: the stored response never holds the token.
-  @UseInterceptors(BootstrapTokenReveal)
+  @Idempotent({ fields: ['token'], restoredBy: BootstrapTokenRestorer })
   async mint(
     @Param('id') id: string,
     @Body() body: CreateBootstrapTokenRequest,
     @CurrentPrincipal() principal: Principal,
     @ClientAddress() sourceIp: string | undefined,
-  ): Promise<MintResult> {
+  ): Promise<BootstrapTokenView & { readonly token: string }> {
     const { view, token } = await this.tokens.mint(id, { ...body, createdBy: actorOf(principal), sourceIp });
-    return { ...view, [MINTED_TOKEN]: token };
+    return { ...view, token };
   }
 
   @Get(':id/bootstrap-tokens')

@@ -5,6 +5,7 @@ import { actorOf, actorShownTo, Authorize, CurrentPrincipal, Principal } from '@
 import { TENANTS_ERRORS } from '@app/tenants';
 import { LICENSING_ERRORS } from '../licensing-errors';
 import { LicensingService } from '../licensing.service';
+import { LicenseTokenRestorer } from './license-token.restorer';
 import { IssueLicenseRequest, LicenseDto, LicenseWithTokenDto, RevokeLicenseRequest } from './license.dto';
 
 class LicensePage extends PageOf(LicenseDto) {}
@@ -31,11 +32,13 @@ export class LicensingController {
     description:
       'tier: from the tier catalog. features (optional) replace the tier defaults; limits (optional) are merged over them. ' +
       'validDays or endsAt (at most one; neither = the tier default), at most 5 years. The previous CURRENT license becomes ' +
-      'SUPERSEDED in the same transaction. The response carries a signed token (docs/license-format.md).',
+      'SUPERSEDED in the same transaction. The response carries a signed token (docs/license-format.md). A replay with the ' +
+      'same Idempotency-Key returns the same license record with a token signed anew (same jti and claims, new iat/exp), ' +
+      'while that license is still the usable one (else 409 LICENSE_NO_LONGER_USABLE): tokens are never stored.',
   })
   @ApiCreatedResponse({ type: LicenseWithTokenDto })
-  @ApiErrors(ERRORS, 'VALIDATION_FAILED', 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
-  @Idempotent()
+  @ApiErrors(ERRORS, 'VALIDATION_FAILED', 'NOT_FOUND', 'TENANT_NOT_ACTIVE', 'LICENSE_NO_LONGER_USABLE')
+  @Idempotent({ fields: ['token'], restoredBy: LicenseTokenRestorer })
   issue(@Param('id') id: string, @Body() body: IssueLicenseRequest, @CurrentPrincipal() principal: Principal): Promise<LicenseWithTokenDto> {
     return this.licensing.issue(id, {
       tier: body.tier,

@@ -1,9 +1,11 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, mergeMap, Observable, of, throwError, catchError } from 'rxjs';
 import { IdempotencyError } from './idempotency-errors';
 import { IDEMPOTENCY_KEY_HEADER, readIdempotencyKey, requestFingerprint, routeScope } from './idempotency-key';
 import { IDEMPOTENCY_TTL_MS, IdempotencyScope, IdempotencyStore } from './idempotency.store';
+import { IDEMPOTENT_SECRETS, IdempotentSecrets } from './idempotent-secrets';
 
 /** Who the caller is, for scoping keys; undefined means the caller is unknown and the key cannot be honoured. */
 export type IdempotencyCallerResolver = (request: FastifyRequest) => string | undefined;
@@ -26,12 +28,16 @@ export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
  * (status, body, the stored headers) is remembered; the same key with the same request replays it, with another
  * request → 422 IDEMPOTENCY_KEY_REUSED, and while the first is still running → 409 IDEMPOTENCY_IN_PROGRESS.
  * A request that fails releases its key, so the client may retry with it. Without the header, nothing changes.
+ * A route that declares secret fields (@Idempotent({ fields, restoredBy })) has them left out of the stored response
+ * and made anew by its restorer on every replay: no token or key is ever at rest in `idempotency_keys`.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly store: IdempotencyStore,
     @Inject(IDEMPOTENCY_OPTIONS) private readonly options: IdempotencyOptions,
+    private readonly reflector: Reflector,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -47,6 +53,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       // Only authenticated routes can honour keys: an anonymous key would be shared by everyone.
       throw new Error('an @Idempotent() route was reached without an authenticated caller');
     }
+    const secrets = this.reflector.get<IdempotentSecrets | undefined>(IDEMPOTENT_SECRETS, context.getHandler());
     const query = request.url.split('?', 2)[1] ?? '';
     const scope: IdempotencyScope = { caller, route: routeScope(request.method, request.routeOptions.url ?? '', request.params), key };
     const begun = await this.store.begin(scope, requestFingerprint(query, request.body), this.options.ttlMs ?? IDEMPOTENCY_TTL_MS);
@@ -58,7 +65,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
           headers: { 'retry-after': '1' },
         });
       case 'replay': {
-        const { status, headers, body } = begun.response;
+        const { status, headers } = begun.response;
+        const body = secrets === undefined ? begun.response.body : await this.restoreSecrets(begun.response.body, secrets, request);
         void reply.status(status).headers(headers).header(IDEMPOTENT_REPLAYED_HEADER, 'true');
         return of(body === null ? undefined : body);
       }
@@ -75,8 +83,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
             headers[name] = String(value);
           }
         }
-        // Stored as the client will see it: what JSON serialization of the handler's result gives.
-        const stored: unknown = body === undefined ? null : JSON.parse(JSON.stringify(body));
+        // Stored as the client will see it (what JSON serialization of the handler's result gives), less its secrets.
+        const stored: unknown = body === undefined ? null : withoutSecrets(JSON.parse(JSON.stringify(body)), secrets);
         await this.store.complete(scope, begun.ownerToken, { status: reply.statusCode, headers, body: stored });
         return body;
       }),
@@ -85,4 +93,34 @@ export class IdempotencyInterceptor implements NestInterceptor {
       ),
     );
   }
+
+  /** The stored response with its secret fields made anew by the route's restorer (a CodedError when it cannot). */
+  private async restoreSecrets(stored: unknown, secrets: IdempotentSecrets, request: FastifyRequest): Promise<Record<string, unknown>> {
+    const record = asObject(stored, secrets);
+    const made = await this.moduleRef.get(secrets.restoredBy, { strict: false }).restore(record, request);
+    const restored = { ...record };
+    for (const field of secrets.fields) {
+      restored[field] = made[field];
+    }
+    return restored;
+  }
+}
+
+function asObject(body: unknown, secrets: IdempotentSecrets): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new TypeError(`a route declaring the secret fields ${secrets.fields.join(', ')} must answer with an object`);
+  }
+  return body as Record<string, unknown>;
+}
+
+/** The response as it may be stored: without the fields the route declared secret. */
+function withoutSecrets(body: unknown, secrets: IdempotentSecrets | undefined): unknown {
+  if (secrets === undefined) {
+    return body;
+  }
+  const stored = { ...asObject(body, secrets) };
+  for (const field of secrets.fields) {
+    delete stored[field];
+  }
+  return stored;
 }

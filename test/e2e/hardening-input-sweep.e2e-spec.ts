@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import type { Socket } from 'node:net';
 import supertest from 'supertest';
 import { routeTable, RouteEntry } from '../../apps/api/src/route-table';
 import { AgentKeys, agentKeys } from '../support/agent-fixtures';
 import { portOf, recordErrorLogs, tableDigests } from '../support/hardening';
 import { rawHttp, RawHttpAnswer } from '../support/raw-http';
 import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
+import { openRawConnection } from '../support/raw-connection';
+import { eventually } from '../support/eventually';
 import { itOnServer } from '../support/test-database';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -342,6 +345,25 @@ describe('hardening: hostile-input sweep over every route', () => {
     }
     return { authorization: `Bearer ${token}` };
   }
+
+  it.each([
+    ['bytes that are not HTTP', 'NOT HTTP AT ALL\r\n\r\n', 400],
+    ['a header line without a colon', 'GET /api/health HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400],
+    ['headers over 16 KiB', `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ])("answers %s, refused by Node's parser before any route, in the problem shape and closes", async (_name, bytes, status) => {
+    const sockets: Socket[] = [];
+    try {
+      const connection = await openRawConnection(portOf(testApp), sockets);
+      connection.socket.write(bytes);
+      await eventually(() => expect(connection.closed()).toBe(true), { within: 5000 });
+      const [head = '', body = ''] = connection.received().split('\r\n\r\n');
+      expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(head).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/i);
+      expect(JSON.parse(body)).toMatchObject({ status, code: expect.any(String), requestId: expect.any(String) });
+    } finally {
+      sockets.forEach((socket) => socket.destroy());
+    }
+  });
 
   itOnServer('pg_dump compares the whole database before and after the sweep')(
     'answers every hostile input on every route with 4xx problem+json: no 5xx, no error log, no row changed',

@@ -21,6 +21,8 @@ import {
   publicRouters,
   readEnvFile,
   repoRoot,
+  traefikForwardedPath,
+  traefikRoutingPath,
 } from './compose-support';
 
 const LONG_RUNNING = ['cameleer-saas', 'cameleer3-server', 'clickhouse', 'logto', 'postgres', 'traefik'];
@@ -261,7 +263,28 @@ describe('docker-compose.prod.yml', () => {
   describe('public routers', () => {
     const routers = publicRouters(compose);
     const hosts = [env.API_HOST, env.LOGTO_HOST, env.LOGTO_ADMIN_HOST, `acme.${env.TENANT_BASE_DOMAIN}`] as string[];
-    const verifyPaths = ['/api/auth/verify', '/api/auth/verify/', '/api/auth/verify/extra'];
+    // Every spelling of the verify path a client might try on the public side (issue 12: `/api/auth/%76erify`).
+    const verifySpellings = [
+      '/api/auth/verify',
+      '/api/auth/verify/',
+      '/api/auth/verify/extra',
+      '/api/auth/%76erify',
+      '/api/auth/verif%79',
+      '/api/auth/%76%65%72%69%66%79',
+      '/api/auth/%56ERIFY',
+      '/%61pi/auth/verify',
+      '/api/auth//verify',
+      '//api/auth/verify',
+      '/api/./auth/verify',
+      '/api/auth/%2e/verify',
+      '/api/x/../auth/verify',
+      '/api/auth/x/%2E%2E/verify',
+      '/API/auth/verify',
+      '/api/AUTH/Verify',
+    ];
+    // Spellings Traefik does not turn into the verify path (a reserved character stays encoded): they may reach the
+    // app, which answers 404 to anything but the exact spelling (test/e2e/hardening-verify-path.e2e-spec.ts).
+    const encodedReserved = ['/api/auth%2Fverify', '/api%2Fauth%2fverify', '/api/auth/verify%3B', '/api/auth/ver%69fy%3F'];
 
     it('declares the expected routers', () => {
       expect(routers.map((r) => `${r.service}/${r.router}`).sort()).toEqual([
@@ -272,19 +295,51 @@ describe('docker-compose.prod.yml', () => {
       ]);
     });
 
-    it('excludes the verify path from every public router rule', () => {
+    it('models Traefik: rules see the normalised path (unreserved escapes decoded, dot segments and // removed)', () => {
+      expect(traefikRoutingPath('/api/auth/%76erify')).toBe('/api/auth/verify');
+      expect(traefikRoutingPath('/api/./auth//x/../verify')).toBe('/api/auth/verify');
+      expect(traefikRoutingPath('/api/auth/%2e%2E/verify')).toBe('/api/verify');
+      expect(traefikRoutingPath('/api/auth/verify/')).toBe('/api/auth/verify/');
+      expect(traefikRoutingPath('/api/auth%2fverify')).toBe('/api/auth%2Fverify');
+      expect(traefikRoutingPath('/caf%C3%A9%20x')).toBe(`/caf${String.fromCharCode(0xc3, 0xa9)} x`);
+      // The model holds only with path sanitisation on (Traefik's default, set explicitly in the stack).
+      const command = [service('traefik').command ?? []].flat();
+      expect(command).toContain('--entryPoints.websecure.http.sanitizePath=true');
+      expect(command.filter((c) => /sanitizePath=false/i.test(c))).toEqual([]);
+    });
+
+    it('excludes every spelling of the verify path from every public router rule', () => {
       for (const router of routers) {
         for (const host of hosts) {
-          for (const path of verifyPaths) {
-            expect({ router: router.router, host, path, matched: router.matches({ host, path }) }).toEqual({
+          for (const spelling of verifySpellings) {
+            const path = traefikRoutingPath(spelling);
+            expect({ router: router.router, host, spelling, matched: router.matches({ host, path }) }).toEqual({
               router: router.router,
               host,
-              path,
+              spelling,
               matched: false,
             });
           }
         }
       }
+    });
+
+    it('never forwards the exact verify path to cameleer-saas, in any spelling', () => {
+      const api = routers.filter((r) => r.service === 'cameleer-saas');
+      for (const spelling of [...verifySpellings, ...encodedReserved]) {
+        const routed = api.some((router) => hosts.some((host) => router.matches({ host, path: traefikRoutingPath(spelling) })));
+        const forwarded = traefikForwardedPath(spelling);
+        // Either no router takes it, or what the app receives is not `/api/auth/verify` (so the app's exact check refuses it).
+        expect({ spelling, reachesVerify: routed && (forwarded === '/api/auth/verify' || forwarded.startsWith('/api/auth/verify?')) }).toEqual({
+          spelling,
+          reachesVerify: false,
+        });
+      }
+      // The reserved-escape spellings do reach the app: that is why it refuses them itself.
+      expect(encodedReserved.filter((spelling) => api.some((router) => router.matches({ host: env.API_HOST as string, path: traefikRoutingPath(spelling) })))).toEqual([
+        '/api/auth%2Fverify',
+        '/api%2Fauth%2fverify',
+      ]);
     });
 
     it('serves /api and /.well-known/jwks.json of cameleer-saas on the API host only', () => {

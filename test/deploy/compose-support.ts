@@ -3,7 +3,7 @@
  * example env values) and a small evaluator for the Traefik v3 rule language used in the labels.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { parse } from 'yaml';
 
 export const repoRoot = join(__dirname, '..', '..');
@@ -239,7 +239,8 @@ function matcherFor(name: string, args: string[]): Matcher {
     case 'PathPrefix':
       return (req) => req.path.startsWith(arg);
     case 'PathRegexp': {
-      const re = new RegExp(arg);
+      // Go's leading (?i) flag is JS's "i" flag; the rest of the patterns we use is the same in RE2 and JS.
+      const re = arg.startsWith('(?i)') ? new RegExp(arg.slice(4), 'i') : new RegExp(arg);
       return (req) => re.test(req.path);
     }
     default:
@@ -313,6 +314,35 @@ export function compileRule(rule: string): Matcher {
     throw new Error(`Trailing tokens in rule: ${rule}`);
   }
   return matcher;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Traefik v3 (>= 3.4.1) request paths, from pkg/server/server_entrypoint_tcp.go (normalizePath, sanitizePath) and
+// pkg/muxer/http/mux.go (withRoutingPath). A rule must be asked about traefikRoutingPath(path), never the raw path.
+
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+// RFC 3986 reserved characters plus "%": decoding them would change the path's meaning, so routing keeps them encoded.
+const RESERVED_ESCAPES = new Set(['%3A', '%2F', '%3F', '%23', '%5B', '%5D', '%40', '%21', '%24', '%26', '%27', '%28', '%29', '%2A', '%2B', '%2C', '%3B', '%3D', '%25']);
+
+/**
+ * The path Traefik forwards to a service (sanitizePath on, the default): every escape upper-cased and those of
+ * unreserved characters decoded (normalizePath), then dot segments and duplicate slashes removed (URL.JoinPath,
+ * which keeps a trailing slash).
+ */
+export function traefikForwardedPath(rawPath: string): string {
+  const normalized = rawPath.replace(/%[0-9A-Fa-f]{2}/g, (escape) => {
+    const upper = escape.toUpperCase();
+    const char = String.fromCharCode(Number.parseInt(upper.slice(1), 16));
+    return UNRESERVED.test(char) ? char : upper;
+  });
+  return posix.normalize(normalized);
+}
+
+/** The path Traefik's Path/PathPrefix/PathRegexp see: the forwarded path with every escape decoded but reserved ones. */
+export function traefikRoutingPath(rawPath: string): string {
+  return traefikForwardedPath(rawPath).replace(/%[0-9A-F]{2}/g, (escape) =>
+    RESERVED_ESCAPES.has(escape) ? escape : String.fromCharCode(Number.parseInt(escape.slice(1), 16)),
+  );
 }
 
 export interface PublicRouter {

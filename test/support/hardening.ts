@@ -16,6 +16,23 @@ export async function rowCounts(testApp: TestApp): Promise<Record<string, number
   return counts;
 }
 
+/**
+ * A digest of every row of every table the app owns, by table: a table whose digest is unchanged holds the same rows
+ * (a cheap per-step check; pg_dump compares the whole database where a server is available).
+ */
+export async function tableDigests(testApp: TestApp): Promise<Record<string, string>> {
+  const dataSource = testApp.app.get(DataSource);
+  const tables = await dataSource.query<{ table_name: string }[]>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  );
+  const digests: Record<string, string> = {};
+  for (const { table_name: table } of tables) {
+    const [row] = await dataSource.query<{ digest: string }[]>(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM "${table}" t`);
+    digests[table] = row?.digest ?? '';
+  }
+  return digests;
+}
+
 /** Records every error-level line the app writes through Nest's Logger (the problem filter logs 5xx there). */
 export function recordErrorLogs(): { readonly lines: unknown[][]; restore(): void } {
   const lines: unknown[][] = [];

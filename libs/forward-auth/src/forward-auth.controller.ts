@@ -3,12 +3,14 @@ import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '@app/service-core';
-import { allowedAnswer, forwardedRequestOf, problemAnswer, WireAnswer } from './forward-auth.http';
+import { ForwardAuthError } from './forward-auth.errors';
+import { allowedAnswer, FORWARD_AUTH_PATH, forwardedRequestOf, isForwardAuthPath, problemAnswer, WireAnswer } from './forward-auth.http';
 import { ForwardAuthService } from './forward-auth.service';
 
 /**
  * Traefik's forwardAuth address on the main port. Public to the global guard because it makes its own decision
- * (bearer token, tenant from X-Forwarded-Host); reachable only on the internal network in the stack.
+ * (bearer token, tenant from X-Forwarded-Host); reachable only on the internal network in the stack. Fastify also
+ * routes other spellings of the path here (percent-encoded letters, dot segments); they are refused with 404.
  */
 @Controller('auth')
 export class ForwardAuthController {
@@ -21,6 +23,9 @@ export class ForwardAuthController {
   async verify(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     let answer: WireAnswer;
     try {
+      if (!isForwardAuthPath(request.raw.url)) {
+        throw new ForwardAuthError('NOT_FOUND', `Only ${FORWARD_AUTH_PATH}, spelled exactly so, is the forward-auth path.`);
+      }
       answer = allowedAnswer(await this.forwardAuth.answer(forwardedRequestOf(request.headers)));
     } catch (error) {
       answer = problemAnswer(error, request.id);

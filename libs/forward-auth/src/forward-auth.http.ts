@@ -10,6 +10,16 @@ import type { ForwardedRequest } from './forward-auth.service';
 // from service-core's requestIdFor on both (Fastify's genReqId; called directly by the bare server).
 
 export const FORWARD_AUTH_PATH = '/api/auth/verify';
+const FORWARD_AUTH_PATH_WITH_QUERY = `${FORWARD_AUTH_PATH}?`;
+
+/**
+ * The request target's path (before any query) is FORWARD_AUTH_PATH, byte for byte. Routers also map other
+ * spellings to it (`/api/auth/%76erify`, dot segments), which a proxy's path rule may not recognise as the verify
+ * path: the public routers exclude this one spelling, so only this one is answered, on both ports.
+ */
+export function isForwardAuthPath(url: string | undefined): boolean {
+  return url === FORWARD_AUTH_PATH || (url !== undefined && url.startsWith(FORWARD_AUTH_PATH_WITH_QUERY));
+}
 
 export interface WireAnswer {
   readonly status: number;

@@ -3,10 +3,8 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { nodeServerTimeouts, requestIdFor, serviceConfig, ServiceConfig } from '@app/service-core';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
-import { allowedAnswer, FORWARD_AUTH_PATH, forwardedRequestOf, problemAnswer, WireAnswer } from './forward-auth.http';
+import { allowedAnswer, FORWARD_AUTH_PATH, forwardedRequestOf, isForwardAuthPath, problemAnswer, WireAnswer } from './forward-auth.http';
 import { ForwardAuthService } from './forward-auth.service';
-
-const FORWARD_AUTH_PATH_WITH_QUERY = `${FORWARD_AUTH_PATH}?`;
 
 /**
  * The same answer as GET /api/auth/verify on the main port, served on a dedicated internal port
@@ -68,9 +66,4 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
     response.writeHead(answer.status, answer.headers);
     response.end(answer.body);
   }
-}
-
-/** The path of `url` (before any query) is FORWARD_AUTH_PATH. */
-function isForwardAuthPath(url: string | undefined): boolean {
-  return url === FORWARD_AUTH_PATH || (url !== undefined && url.startsWith(FORWARD_AUTH_PATH_WITH_QUERY));
 }

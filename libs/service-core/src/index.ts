@@ -22,6 +22,7 @@ export * from './http/problem';
 export * from './http/to-problem';
 export * from './http/problem.filter';
 export * from './http/validation';
+export * from './http/display-text';
 export * from './http/pagination';
 export * from './http/uuid';
 export * from './http/client-address';

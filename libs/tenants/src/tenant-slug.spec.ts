@@ -27,12 +27,15 @@ describe('tenant slugs', () => {
     }
   });
 
-  it('checks names: 1–128 characters, no control characters', () => {
+  it('checks names: 1–128 characters, display text (the service-core rule)', () => {
     expect(tenantNameProblem('Acme Corp')).toBeUndefined();
     expect(tenantNameProblem('n'.repeat(128))).toBeUndefined();
     expect(tenantNameProblem('')).toMatch(/1 to 128/);
     expect(tenantNameProblem('n'.repeat(129))).toMatch(/1 to 128/);
     expect(tenantNameProblem('tab\there')).toMatch(/control/);
     expect(tenantNameProblem('c1\u0085')).toMatch(/control/);
+    expect(tenantNameProblem('Acme\u202Egnp.exe')).toMatch(/^name must be display text/);
+    expect(tenantNameProblem('Acme\u2028Corp')).toMatch(/^name must be display text/);
+    expect(tenantNameProblem('Team 👩‍💻')).toBeUndefined();
   });
 });

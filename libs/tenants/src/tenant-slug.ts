@@ -1,4 +1,5 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
+import { DISPLAY_TEXT_MESSAGE, isDisplayText } from '@app/service-core';
 
 /**
  * Names a tenant can never have: they are, or may become, platform host names (`<slug>.<domain>`) or paths.
@@ -57,10 +58,6 @@ export function IsTenantSlug(options?: ValidationOptions): PropertyDecorator {
   };
 }
 
-// C0 and C1 control characters (tabs and newlines included).
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-
 const TENANT_NAME_MAX_LENGTH = 128;
 
 /** Why `value` (already trimmed) is not a valid tenant name, or undefined. */
@@ -71,8 +68,8 @@ export function tenantNameProblem(value: unknown): string | undefined {
   if (value.length < 1 || value.length > TENANT_NAME_MAX_LENGTH) {
     return `name must be 1 to ${TENANT_NAME_MAX_LENGTH} characters long (after trimming)`;
   }
-  if (CONTROL_CHARACTERS.test(value)) {
-    return 'name must not contain control characters';
+  if (!isDisplayText(value)) {
+    return `name ${DISPLAY_TEXT_MESSAGE}`;
   }
   return undefined;
 }

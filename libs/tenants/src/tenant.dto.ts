@@ -18,7 +18,7 @@ export class CreateTenantDto {
   @IsTenantSlug()
   slug!: string;
 
-  @ApiProperty({ description: 'Display name, 1–128 characters after trimming, no control characters.', example: 'Acme Corp', minLength: 1, maxLength: 128 })
+  @ApiProperty({ description: 'Display name, 1–128 characters after trimming, display text only (no control, invisible format or line separator characters).', example: 'Acme Corp', minLength: 1, maxLength: 128 })
   @trim()
   @IsTenantName()
   name!: string;
@@ -32,7 +32,7 @@ export class CreateTenantDto {
 
 /** What a tenant admin may change. Any other field (`status` included: see suspend/resume) is a 400. */
 export class UpdateTenantDto {
-  @ApiProperty({ description: 'New display name, 1–128 characters after trimming, no control characters.', minLength: 1, maxLength: 128 })
+  @ApiProperty({ description: 'New display name, 1–128 characters after trimming, display text only (no control, invisible format or line separator characters).', minLength: 1, maxLength: 128 })
   @trim()
   @IsTenantName()
   name!: string;

@@ -1,15 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDefined, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsDisplayText } from '@app/service-core';
 import { BOOTSTRAP_TTL_DEFAULT_S, BOOTSTRAP_TTL_MAX_S, BOOTSTRAP_TTL_MIN_S, BOOTSTRAP_USES_MAX } from '../bootstrap-tokens.service';
 
 const trim = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
-// No control characters in names and labels (they end up in logs and UIs).
-const PRINTABLE = /^[^\p{Cc}]*$/u;
 
 export class CreateBootstrapTokenRequest {
   /** What the token is for, shown in lists (1–128 characters). */
-  @IsOptional() @trim() @IsString() @Length(1, 128) @Matches(PRINTABLE, { message: 'label must not contain control characters' })
+  @IsOptional() @trim() @IsString() @Length(1, 128) @IsDisplayText()
   label?: string;
 
   /** Lifetime in seconds, 10 s – 24 h; default 1 h. */
@@ -50,11 +49,11 @@ class Ed25519PublicJwkDto {
 
 export class RegisterAgentRequest {
   /** The agent's name, 1–128 characters. */
-  @IsDefined() @trim() @IsString() @Length(1, 128) @Matches(PRINTABLE, { message: 'name must not contain control characters' })
+  @IsDefined() @trim() @IsString() @Length(1, 128) @IsDisplayText()
   name!: string;
 
   /** The environment it runs in (e.g. prod), 1–64 characters. */
-  @IsOptional() @trim() @IsString() @Length(1, 64) @Matches(PRINTABLE, { message: 'environment must not contain control characters' })
+  @IsOptional() @trim() @IsString() @Length(1, 64) @IsDisplayText()
   environment?: string;
 
   /** The agent's own Ed25519 public key: PEM (SPKI, "BEGIN PUBLIC KEY") or a JWK {kty: "OKP", crv: "Ed25519", x}. Its private key never leaves the agent. */

@@ -17,6 +17,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsDisplayText } from '@app/service-core';
 import { LICENSE_STATES, LicenseState, LicenseStatus } from '../license-status';
 import { MAX_GRACE_DAYS, MAX_LIMIT_VALUE, MAX_VALIDITY_DAYS } from '../tiers/tier-catalog';
 
@@ -66,7 +67,7 @@ export class IssueLicenseRequest {
 
 export class RevokeLicenseRequest {
   /** Why the license is revoked (1–500 characters); kept with the license. */
-  @IsDefined() @IsString() @Length(1, 500) @Matches(/\S/, { message: 'reason must not be blank' })
+  @IsDefined() @IsString() @Length(1, 500) @Matches(/\S/, { message: 'reason must not be blank' }) @IsDisplayText()
   reason!: string;
 }
 

@@ -1,12 +1,15 @@
 import { NestFastifyApplication, FastifyAdapter } from '@nestjs/platform-fastify';
-import type { ServerOptions } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { ServerOptions, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyBodyParser, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, problemBody } from './problem';
 import { sendProblem } from './problem.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { computeSecurityHeaders } from './security-headers';
 import { canonicalizeUuidParams } from './uuid';
 import { resolveClientAddress } from './client-address';
-import { assertJsonDepth, assertJsonText, assertUrlText, decodeUtf8Body, invalidTextProblem } from './validation';
+import { assertJsonDepth, assertJsonText, assertUrlText, assertUtf8ContentType, decodeUtf8Body, invalidTextProblem } from './validation';
 import { ServiceConfig } from '../config/service.config';
 
 /**
@@ -27,6 +30,7 @@ export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'> 
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: sendFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 }
 
@@ -51,6 +55,33 @@ const SECURITY_HEADERS = computeSecurityHeaders({
 function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   void reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
   sendProblem(error.code === 'FST_ERR_BAD_URL' ? invalidTextProblem('request URL') : error, request, reply);
+}
+
+// What Node's HTTP parser refuses before any request exists, by Node's error code.
+const CLIENT_ERRORS: Readonly<Record<string, { status: number; code: string; detail: string }>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'REQUEST_TIMEOUT', detail: 'The request did not arrive in time.' },
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'REQUEST_HEADERS_TOO_LARGE', detail: 'The request line and headers are larger than this API accepts.' },
+};
+const MALFORMED_REQUEST = { status: 400, code: 'BAD_REQUEST', detail: 'The request is not valid HTTP.' };
+
+/**
+ * A request Node's parser refuses (a request line or headers over the size limit, bytes that are not HTTP, a request
+ * that stalled): Fastify's default answers in its own JSON shape. This answers in the problem shape on the raw
+ * socket (there is no request yet, so the id is a new one) and closes the connection, as Node does.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) {
+    return;
+  }
+  if (socket.writable) {
+    const { status, code, detail } = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED_REQUEST;
+    const requestId = randomUUID();
+    const body = JSON.stringify(problemBody(status, code, detail, requestId));
+    const headers = { ...SECURITY_HEADERS, 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(body)), connection: 'close', [REQUEST_ID_HEADER]: requestId };
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 /**
@@ -130,6 +161,7 @@ function installStrictJsonParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     let parsed: unknown;
     try {
+      assertUtf8ContentType(request.headers['content-type']);
       const text = decodeUtf8Body(body as Buffer);
       assertJsonDepth(text);
       parsed = parseSynchronously(parseJson, request, text);

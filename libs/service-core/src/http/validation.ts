@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, ProblemException } from './problem';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -10,19 +10,33 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   });
 }
 
+function validationProblem(errors: FieldError[]): ProblemException {
+  return new ProblemException(400, 'VALIDATION_FAILED', 'The request is invalid; see errors for each field.', { errors });
+}
+
+/**
+ * Nest's ValidationPipe reads a JSON `null` body as `{}` (toEmptyIfNil), so a DTO whose fields are all optional
+ * accepted `null`. A body, when there is one, must be a JSON object; no body at all is still `{}`.
+ */
+class BodyObjectValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && value === null) {
+      throw validationProblem([{ field: '', messages: ['the request body must be a JSON object'] }]);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Unknown fields are refused (not silently dropped), values are transformed to the DTO's types. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BodyObjectValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) =>
-      new ProblemException(400, 'VALIDATION_FAILED', 'The request is invalid; see errors for each field.', {
-        errors: flatten(errors),
-      }),
+    exceptionFactory: (errors) => validationProblem(flatten(errors)),
   });
 }
 
@@ -46,6 +60,18 @@ export function invalidTextProblem(where: string): ProblemException {
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const CHARSET_PARAMETER = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
+/**
+ * Refuses a JSON body declared in another charset than UTF-8 (JSON is UTF-8, RFC 8259): it would be read as UTF-8
+ * anyway, so a client declaring UTF-16 or Latin-1 means something else than what would be processed.
+ */
+export function assertUtf8ContentType(contentType: string | undefined): void {
+  const charset = CHARSET_PARAMETER.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ProblemException(415, 'UNSUPPORTED_MEDIA_TYPE', 'JSON bodies must be UTF-8; the declared charset is not.');
+  }
+}
 
 /** Decodes a body as UTF-8, refusing invalid byte sequences instead of replacing them. */
 export function decodeUtf8Body(body: Buffer): string {

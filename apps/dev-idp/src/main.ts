@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       publicJwks: [core.signingKey.publicJwk],
       catalog: core.catalog,
       registry: core.registry,
+      users: options.config.users,
     }),
     faults,
   });

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 
 import type { JWK } from 'jose';
 
+import type { UserDefinition } from '../config/config-file';
 import type { AppRegistry } from '../oidc/app-registry';
 import type { ResourceCatalog } from '../oidc/resource-catalog';
 import { AccessState } from './access-state';
@@ -16,6 +17,7 @@ import { invalidInput, RequestError } from './request-error';
 import { addResourceRoutes } from './resources.routes';
 import { addRoleRoutes } from './roles.routes';
 import { type JsonResponse, RouteTable } from './route-table';
+import { addUserRoutes } from './users.routes';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -25,17 +27,20 @@ export interface ManagementApiOptions {
   catalog: ResourceCatalog;
   /** Where applications created through the API are registered for `client_credentials` (optional in unit use). */
   registry?: AppRegistry;
+  /** Users that exist from the start (config file `users`). */
+  users?: readonly UserDefinition[];
 }
 
-/** Handles `/api/...` requests: Logto's Management API subset (organizations, resources, roles, applications), in memory. */
+/** Handles `/api/...` requests: Logto's Management API subset (organizations, users, resources, roles, applications), in memory. */
 export type ManagementApi = (request: IncomingMessage, url: URL) => Promise<JsonResponse>;
 
-export function createManagementApi({ issuer, publicJwks, catalog, registry }: ManagementApiOptions): ManagementApi {
-  const state = new ManagementState(catalog);
+export function createManagementApi({ issuer, publicJwks, catalog, registry, users }: ManagementApiOptions): ManagementApi {
+  const state = new ManagementState(catalog, users);
   const access = new AccessState(catalog, registry);
   const authenticate = createManagementAuth(issuer, publicJwks);
   const routes = new RouteTable();
   addOrganizationRoutes(routes, state);
+  addUserRoutes(routes, state);
   addOrganizationUserRoutes(routes, state);
   addOrganizationUserRoleRoutes(routes, state);
   addOrganizationRoleRoutes(routes, state);

@@ -8,17 +8,19 @@ describe('tenants drift reconcile', () => {
   let logto: TenantsIdp;
   let testApp: TestApp;
   let operator: string;
+  let owner: string;
 
   const api = () => request(testApp.server);
   const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
   const createActive = async (name: string) => {
-    const response = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('drift'), name, ownerUserId: 'hana' }).expect(201);
+    const response = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('drift'), name, ownerUserId: owner }).expect(201);
     return response.body as { id: string; slug: string; logtoOrganizationId: string };
   };
 
   beforeAll(async () => {
     logto = await startTenantsIdp();
     await logto.ensureOwnerRole();
+    owner = await logto.createUser('hana');
     testApp = await startTestApp(logto.env());
     operator = await logto.operatorToken();
   });
@@ -65,7 +67,7 @@ describe('tenants drift reconcile', () => {
     const recreated = await logto.admin<{ name: string; customData: unknown }>('GET', `/organizations/${recreatedId}`);
     expect(recreated).toMatchObject({ name: 'Missing Org', customData: { tenantId: missing.id, slug: missing.slug } });
     const members = await logto.admin<{ id: string; organizationRoles: { name: string }[] }[]>('GET', `/organizations/${recreatedId}/users`);
-    expect(members).toEqual([expect.objectContaining({ id: 'hana', organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
+    expect(members).toEqual([expect.objectContaining({ id: owner, organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
     const tenant = await api().get(`/api/tenants/${missing.id}`).set('authorization', `Bearer ${operator}`).expect(200);
     expect(tenant.body).toMatchObject({ status: 'ACTIVE', logtoOrganizationId: recreatedId });
     expect((await logto.admin<{ name: string }>('GET', `/organizations/${renamed.logtoOrganizationId}`)).name).toBe('Proper Name');

@@ -7,9 +7,10 @@ import { CreateIdempotencyKeys1795965600000 } from './migrations/1795965600000-C
 import { CreateTenants1795965700000 } from './migrations/1795965700000-CreateTenants';
 import { CreateLicenses1795965800000 } from './migrations/1795965800000-CreateLicenses';
 import { CreateAgents1795966200000 } from './migrations/1795966200000-CreateAgents';
+import { TenantSyncMarkerAndFailure1795966400000 } from './migrations/1795966400000-TenantSyncMarkerAndFailure';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
   entities: [IdempotencyKey, Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent],
-  migrations: [CreateIdempotencyKeys1795965600000, CreateTenants1795965700000, CreateLicenses1795965800000, CreateAgents1795966200000],
+  migrations: [CreateIdempotencyKeys1795965600000, CreateTenants1795965700000, CreateLicenses1795965800000, CreateAgents1795966200000, TenantSyncMarkerAndFailure1795966400000],
 };

@@ -80,17 +80,22 @@ describe('tenants drift reconcile', () => {
     await logto.admin('GET', `/organizations/${foreign.id}`);
   });
 
-  it('reports organizations of deleted tenants and duplicates claiming a live tenant', async () => {
+  it('reports organizations of deleted tenants, duplicates claiming a live tenant, and unmarked ones naming it', async () => {
     const live = await createActive('Live');
     const gone = await createActive('Gone');
     await api().delete(`/api/tenants/${gone.id}`).set('authorization', `Bearer ${operator}`).expect(204);
     const leftover = await logto.admin<{ id: string }>('POST', '/organizations', { name: 'Leftover', customData: { tenantId: gone.id } });
-    const duplicate = await logto.admin<{ id: string }>('POST', '/organizations', { name: 'Duplicate', customData: { tenantId: live.id } });
+    // A second organization made for the tenant carries its customData (provisioning marker included).
+    const own = await logto.admin<{ customData: Record<string, unknown> }>('GET', `/organizations/${live.logtoOrganizationId}`);
+    const duplicate = await logto.admin<{ id: string }>('POST', '/organizations', { name: 'Duplicate', customData: own.customData });
+    // Naming the tenant is not enough to be the tenant's: without the marker it was not made by this API.
+    const unmarked = await logto.admin<{ id: string }>('POST', '/organizations', { name: 'Unmarked', customData: { tenantId: live.id } });
     const report = await api().post('/api/tenants/reconcile').set('authorization', `Bearer ${operator}`).expect(200);
     expect(report.body.orphanOrganizations).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ organizationId: leftover.id, claimedTenantId: gone.id, reason: 'TENANT_DELETED' }),
         expect.objectContaining({ organizationId: duplicate.id, claimedTenantId: live.id, reason: 'DUPLICATE' }),
+        expect.objectContaining({ organizationId: unmarked.id, claimedTenantId: live.id, reason: 'UNMARKED' }),
       ]),
     );
   });

@@ -208,6 +208,31 @@ describe('tenant sync: organization adoption and permanent failures', () => {
       expect(await claiming(failed.id)).toEqual([]);
     });
 
+    it('stops retrying when Logto answers 422 entity.relation_foreign_key_not_found for an owner gone after the organization was made', async () => {
+      const owner = await logto.createUser('late');
+      const ownerRoleId = await logto.ensureOwnerRole();
+      // Without an `owner` role the organization is created, then the work waits (a transient failure, retried).
+      await logto.admin('PATCH', `/organization-roles/${ownerRoleId}`, { name: 'owner-renamed' });
+      let created: TenantBody;
+      try {
+        created = (await create({ slug: unique('late'), name: 'Owner gone late', ownerUserId: owner }).expect(202)).body as TenantBody;
+        expect(created.sync).toMatchObject({ state: 'PENDING', nextAttemptAt: expect.any(String) });
+        expect(created.logtoOrganizationId).not.toBeNull();
+        await logto.admin('DELETE', `/users/${owner}`);
+      } finally {
+        await logto.admin('PATCH', `/organization-roles/${ownerRoleId}`, { name: 'owner' });
+      }
+      // Real Logto refuses to add an unknown user to an organization exactly so; repeating it cannot help.
+      const failed = await eventually(async () => {
+        const tenant = await get(created.id);
+        return tenant.sync.state === 'FAILED' ? tenant : undefined;
+      });
+      expect(failed).toMatchObject({ status: 'PROVISIONING', sync: { pendingAction: 'PROVISION', nextAttemptAt: null, lastErrorCode: 'entity.relation_foreign_key_not_found' } });
+      expect(failed.sync.lastError).toMatch(/422/);
+      await severalReconcilePasses();
+      expect((await get(created.id)).sync).toMatchObject({ state: 'FAILED', attempts: failed.sync.attempts });
+    });
+
     it('ends the retries on a permanent Logto 4xx; an operator’s POST …/sync makes a new attempt (audited)', async () => {
       await logto.idp.setFault('error4xx', { status: 422, target: 'management', times: 1 });
       const created = await create({ slug: unique('refused'), name: 'Refused once' });

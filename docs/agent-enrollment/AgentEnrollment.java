@@ -127,15 +127,16 @@ public final class AgentEnrollment {
         String environment = options.get("--environment");
 
         AgentEnrollment agent = new AgentEnrollment(baseUrl, Path.of(options.getOrDefault("--state-dir", "cameleer-agent")));
+        boolean registered = agent.loadRegistration();
+        if (!registered && (bootstrapToken == null || bootstrapToken.isBlank())) {
+            throw new Exit(USAGE, "no registration in " + agent.stateDir + ": the first run needs a bootstrap token\n" + USAGE_TEXT);
+        }
         agent.loadOrCreateKey();
-        if (agent.loadRegistration()) {
+        if (registered) {
             System.out.println("LOADED agent=" + agent.agentId + " tenant=" + agent.tenantId);
             agent.refresh();
             System.out.println("TOKEN expiresIn=" + (agent.accessTokenExpiresAt - now()));
         } else {
-            if (bootstrapToken == null || bootstrapToken.isBlank()) {
-                throw new Exit(USAGE, "no registration in " + agent.stateDir + ": the first run needs a bootstrap token\n" + USAGE_TEXT);
-            }
             agent.register(bootstrapToken.trim(), name, environment);
             System.out.println("REGISTERED agent=" + agent.agentId + " tenant=" + agent.tenantId + " expiresIn=" + (agent.accessTokenExpiresAt - now()));
         }

@@ -180,7 +180,7 @@ describe('agent enrollment clients', () => {
         const me = await api().get('/api/agents/me').set(bearer(fromScript.stdout.trim())).expect(200);
         expect(me.body.agent).toMatchObject({ id: agentId, name: 'edge-java' });
       },
-      120_000,
+      240_000,
     );
 
     withJdk(
@@ -209,7 +209,7 @@ describe('agent enrollment clients', () => {
         expect(await uses(second.id)).toBe(0);
         expect(await agentsOf(tenant.id)).toBe(1);
       },
-      120_000,
+      240_000,
     );
 
     withJdk(
@@ -242,7 +242,7 @@ describe('agent enrollment clients', () => {
         expect(suspended.code).toBe(8);
         expect(suspended.stderr).toMatch(/^ERROR TENANT_NOT_ACTIVE: /);
       },
-      120_000,
+      240_000,
     );
 
     withJdk(
@@ -265,7 +265,7 @@ describe('agent enrollment clients', () => {
         expect(restarted.code).toBe(6);
         expect(restarted.stderr).toMatch(/^ERROR AGENT_REFUSED: /);
       },
-      120_000,
+      240_000,
     );
 
     withJdk('usage: --help (0), an unknown option, a bad URL, or no bootstrap token on a first run (2), nothing written', async () => {
@@ -281,7 +281,7 @@ describe('agent enrollment clients', () => {
       const badUrl = await spawned('java', ['-cp', await javaClasses(), 'AgentEnrollment', 'ftp://example.test', 'token']).done;
       expect(badUrl.code).toBe(2);
       expect(existsSync(stateDir)).toBe(false);
-    }, 60_000);
+    }, 120_000);
   });
 
   describe('npm run agent:enroll', () => {
@@ -297,7 +297,7 @@ describe('agent enrollment clients', () => {
         expect(ran.stderr).toMatch(/usage: npm run agent:enroll/);
       }
       expect(existsSync(stateDir)).toBe(false);
-    }, 60_000);
+    }, 120_000);
 
     it('registers (JSON summary), then trades assertions for tokens; no license → 3, a copied key → 7, a disabled agent → 6, a revoked token → 5', async () => {
       const tenant = await createTenant(5);
@@ -343,7 +343,7 @@ describe('agent enrollment clients', () => {
       for (const ran of [first, again, copied, disabled, refused]) {
         expectNoSecrets(ran, stateDir);
       }
-    }, 120_000);
+    }, 240_000);
   });
 
   describe('one agent per public key', () => {

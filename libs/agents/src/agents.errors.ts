@@ -14,6 +14,8 @@ export const AGENTS_ERRORS = {
   /** No such agent or bootstrap token in this tenant. */
   NOT_FOUND: { status: 404, title: 'Not Found' },
   BOOTSTRAP_TOKEN_UNAVAILABLE: { status: 409, title: 'Bootstrap token unavailable' },
+  /** Another agent (of any tenant, disabled or not) registered this public key: a copied key is no agent's identity. */
+  PUBLIC_KEY_REGISTERED: { status: 409, title: 'Public key already registered' },
 } as const satisfies ErrorCatalog<string>;
 
 export type AgentsErrorCode = keyof typeof AGENTS_ERRORS;

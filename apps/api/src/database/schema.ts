@@ -9,6 +9,7 @@ import { CreateLicenses1795965800000 } from './migrations/1795965800000-CreateLi
 import { CreateAgents1795966200000 } from './migrations/1795966200000-CreateAgents';
 import { StripTokensFromIdempotencyKeys1795966300000 } from './migrations/1795966300000-StripTokensFromIdempotencyKeys';
 import { TenantSyncMarkerAndFailure1795966400000 } from './migrations/1795966400000-TenantSyncMarkerAndFailure';
+import { UniqueAgentPublicKey1795966500000 } from './migrations/1795966500000-UniqueAgentPublicKey';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
@@ -20,5 +21,6 @@ export const schema: SchemaDefinition = {
     CreateAgents1795966200000,
     StripTokensFromIdempotencyKeys1795966300000,
     TenantSyncMarkerAndFailure1795966400000,
+    UniqueAgentPublicKey1795966500000,
   ],
 };

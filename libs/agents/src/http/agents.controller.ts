@@ -42,7 +42,11 @@ export class AgentsController {
       'tenant or license does not consume the use). Rate-limited per source IP.',
   })
   @ApiCreatedResponse({ type: RegisteredAgentDto })
-  @ApiUnauthorizedResponse({ description: '`INVALID_TOKEN`: expired, revoked, used up, tampered or not this tenant’s.' })
+  @ApiUnauthorizedResponse({
+    description:
+      '`TOKEN_EXPIRED`, `BOOTSTRAP_TOKEN_REVOKED`, `BOOTSTRAP_TOKEN_USED_UP`: the genuine bootstrap token may not be used any more (ask for a new one). ' +
+      '`WRONG_TOKEN_KIND`: not a bootstrap token. `INVALID_TOKEN`: tampered, not this platform’s, or not this tenant’s.',
+  })
   @ApiErrors(AGENTS_ERRORS, 'WEAK_PUBLIC_KEY', 'LICENSE_REQUIRED', 'LICENSE_LIMIT_REACHED')
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
   @ApiTooManyRequestsResponse({ description: 'Too many requests from this source IP.' })
@@ -63,7 +67,7 @@ export class AgentsController {
       'ahead. A disabled agent, or one of a tenant that is not ACTIVE, gets 401. Rate-limited per source IP.',
   })
   @ApiOkResponse({ type: AgentAccessTokenDto })
-  @ApiErrors(AGENTS_ERRORS, 'INVALID_ASSERTION')
+  @ApiErrors(AGENTS_ERRORS, 'INVALID_ASSERTION', 'ASSERTION_EXPIRED', 'ASSERTION_WRONG_AUDIENCE')
   @ApiTooManyRequestsResponse({ description: 'Too many requests from this source IP.' })
   token(@Body() body: AgentTokenRequest, @ClientAddress() sourceIp: string | undefined): Promise<AgentAccessTokenDto> {
     return this.tokens.exchange(body.assertion, sourceIp);

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { databaseConfigSchema, loadConfig, serviceConfigSchema, waitForDatabase } from '@app/service-core';
-import { reportBootFailure } from './boot-failure';
+import { reportBootFailure, useJsonBootLogs } from './boot-log';
 import { assertAppConfigValid, createApp } from './configure-app';
 import { installGracefulShutdown } from './shutdown';
 
 async function bootstrap(): Promise<void> {
+  useJsonBootLogs(process.env);
   // Every bad variable of every namespace, in one message, before any connection is attempted.
   assertAppConfigValid(process.env);
   const database = loadConfig(databaseConfigSchema);

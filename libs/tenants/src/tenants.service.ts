@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditTrail } from '@app/security';
 import { isUniqueViolation, isUuid, Page, PageQuery, retryOptimistically, STALE } from '@app/service-core';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
@@ -82,14 +83,21 @@ export class TenantsService {
     private readonly repository: TenantsRepository,
     private readonly sync: TenantLogtoSync,
     private readonly events: TenantEvents,
+    private readonly audit: AuditTrail,
+    private readonly dataSource: DataSource,
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
   ) {}
 
   /**
    * Commits the tenant as PROVISIONING, then creates its organization. `provisioned` is false when Logto was
-   * unavailable or unconfigured: the tenant is kept and the reconciler provisions it later.
+   * unavailable or unconfigured, or refused the work: the tenant is kept, and the reconciler provisions it later
+   * (or, after a permanent refusal, an operator asks again). An owner Logto does not know is refused first
+   * (OWNER_NOT_FOUND): nothing is created, in the database or in Logto.
    */
   async create(input: CreateTenantInput): Promise<{ tenant: Tenant; provisioned: boolean }> {
+    if (input.ownerUserId !== undefined && this.sync.configured) {
+      await this.sync.assertOwnerExists(input.ownerUserId);
+    }
     let tenant: Tenant;
     try {
       tenant = await this.repository.insert(input, this.config.leaseMs);
@@ -204,6 +212,27 @@ export class TenantsService {
         await this.sync.recordNotConfigured(deleted);
       }
     }, changedConcurrently);
+  }
+
+  /**
+   * A new attempt at Logto work that failed permanently, once an operator fixed the cause: counted, audited (in
+   * the same transaction), then run like a request's own work. A tenant whose work has not failed is returned as
+   * it is (nothing pending, or the reconciler is retrying it already).
+   */
+  async retrySync(id: string, by: { actor: string; sourceIp?: string }): Promise<Tenant> {
+    const tenant = await this.get(id);
+    const queued = await this.dataSource.transaction(async (tx) => {
+      const row = await this.repository.retryFailed(tenant.id, this.config.leaseMs, tx);
+      if (row !== undefined) {
+        await this.audit.record({ tenantId: row.id, actor: by.actor, action: 'tenant.sync_retried', targetId: row.id, sourceIp: by.sourceIp ?? null }, tx);
+      }
+      return row;
+    });
+    if (queued === undefined) {
+      return tenant;
+    }
+    this.logger.log(`tenant ${queued.slug}: ${queued.pendingLogtoAction} retried on request (attempt ${queued.syncAttempts})`);
+    return this.sync.configured ? this.sync.runWithin(queued, this.config.requestBudgetMs) : this.sync.recordNotConfigured(queued);
   }
 
   /** Creates the configured default tenant unless it exists (safe across restarts and concurrent replicas). */

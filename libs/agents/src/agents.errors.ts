@@ -66,7 +66,7 @@ function refusedToken(code: AgentsErrorCode, detail: string): AgentsError {
  */
 export function invalidAssertion(reason?: string, expectedAudience?: string): AgentsError {
   if (reason === 'expired') {
-    return new AgentsError('ASSERTION_EXPIRED', 'The assertion has expired: sign a new one for each request (exp at most 5 minutes ahead) and check the agent host’s clock.');
+    return new AgentsError('ASSERTION_EXPIRED', 'The assertion has expired: sign a new one for each request (exp at most 5 minutes ahead) and check the agent host clock.');
   }
   if (reason === 'bad_claim_aud' && expectedAudience !== undefined) {
     return new AgentsError('ASSERTION_WRONG_AUDIENCE', `The assertion's aud must be exactly ${expectedAudience}.`);

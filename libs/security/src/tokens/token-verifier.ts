@@ -41,7 +41,7 @@ export class TokenVerifier {
   async verify(token: string, accepted: AcceptedTokens): Promise<Principal> {
     const typ = peekJwtHeader(token)?.typ;
     const sent: TokenKind | undefined = typ === LOGTO_ACCESS_TOKEN_TYP ? 'logto' : machineTokenKindOfTyp(typeof typ === 'string' ? typ : undefined);
-    if (sent === undefined || !acceptedKinds(accepted).includes(sent)) {
+    if (sent === undefined || !(sent === 'logto' ? accepted.logto !== undefined : accepted.machine?.includes(sent) === true)) {
       throw securityErrorFor({ allow: false, reason: 'token_not_accepted', sent, accepted: acceptedKinds(accepted) });
     }
     try {
@@ -76,7 +76,7 @@ export class TokenVerifier {
 
 const INVALID_TOKEN: AccessDenial = Object.freeze({ allow: false, reason: 'invalid_token' });
 
-/** The kinds a caller accepts, Logto first. */
+/** The kinds a caller accepts, Logto first: for telling a caller what it should have sent. */
 function acceptedKinds(accepted: AcceptedTokens): readonly TokenKind[] {
   return accepted.logto === undefined ? (accepted.machine ?? []) : ['logto', ...(accepted.machine ?? [])];
 }

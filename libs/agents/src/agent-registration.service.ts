@@ -7,7 +7,7 @@ import { Tenant, TenantsError, TenantsService } from '@app/tenants';
 import { Agent, AGENT_PUBLIC_KEY_INDEX, AgentBootstrapToken } from './agent.entities';
 import { parseAgentPublicKey } from './agent-public-key';
 import { AGENT_TOKEN_TTL_S, assertionAudienceFor } from './agent-tokens.service';
-import { AgentsError, invalidToken } from './agents.errors';
+import { AgentsError, bootstrapTokenRefused, invalidToken } from './agents.errors';
 import { AgentAuthFailureCounter } from './auth-failure-counter';
 
 export interface RegisterInput {
@@ -121,8 +121,7 @@ export class AgentRegistrationService {
       });
     } catch (error) {
       if (error instanceof TokenUseFailed) {
-        await this.auditFailedUse(principal, sourceIp);
-        throw invalidToken();
+        throw bootstrapTokenRefused(await this.auditFailedUse(principal, sourceIp));
       }
       if (error instanceof RegistrationRefused || error instanceof TenantsError) {
         // The tenant is missing or not ACTIVE (lockActive), its license says no, or the key is taken: the use is rolled back.
@@ -145,21 +144,23 @@ export class AgentRegistrationService {
     };
   }
 
-  /** Why a correctly signed bootstrap token could not be used, audited on the token's own tenant. */
-  private async auditFailedUse(principal: MachinePrincipal, sourceIp: string | undefined): Promise<void> {
+  /** Why a correctly signed bootstrap token could not be used, audited on the token's own tenant; the reason. */
+  private async auditFailedUse(principal: MachinePrincipal, sourceIp: string | undefined): Promise<string> {
     const row = await this.dataSource.manager.findOneBy(AgentBootstrapToken, { id: principal.subject }).catch(() => null);
     if (row === null) {
       // No row of ours: nothing to attach it to, so it is counted like a forgery.
       this.failures.record('bootstrap_token', 'unknown_token', sourceIp);
-      return;
+      return 'unknown_token';
     }
+    const reason = failedUseReason(row, principal.tenantId, new Date());
     await this.audit.recordQuietly({
       tenantId: row.tenantId,
       actor: `bootstrap_token:${principal.subject}`,
       action: 'bootstrap_token.use_failed',
       targetId: principal.subject,
       sourceIp,
-      reason: failedUseReason(row, principal.tenantId, new Date()),
+      reason,
     });
+    return reason;
   }
 }

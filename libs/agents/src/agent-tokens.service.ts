@@ -43,7 +43,7 @@ export class AgentTokensService {
     } catch (error) {
       if (error instanceof AssertionUnverified) {
         this.failures.record('assertion', error.reason, sourceIp);
-        throw invalidAssertion();
+        throw invalidAssertion(error.reason, this.assertionAudience);
       }
       throw error;
     }

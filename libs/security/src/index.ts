@@ -5,10 +5,10 @@ export { ACCESS_POLICY, type AccessPolicy, Authorize, MachineAuth } from './acce
 export { AccessModule } from './access/access.module';
 export { AuditEvent } from './audit/audit-event.entity';
 export { actorOf, actorShownTo, type AuditEntry, AuditTrail } from './audit/audit-trail';
-export { type AccessDenial, type AccessRequirement, type AccessVerdict, evaluateAccess, hasPlatformScope } from './access/evaluate-access';
+export { type AccessDenial, type AccessRequirement, type AccessVerdict, evaluateAccess, hasPlatformScope, type TokenKind } from './access/evaluate-access';
 export type { LogtoPrincipal, MachinePrincipal, Principal } from './access/principal';
 export { callerKeyOf, CurrentPrincipal } from './access/request-principal';
-export { SecurityError, securityErrorFor } from './access/security-errors';
+export { bearerChallenge, SecurityError, securityErrorFor } from './access/security-errors';
 export { TENANT_ACCESS_DIRECTORY, type TenantAccessDirectory, type TenantAccessFacts } from './access/tenant-access';
 export { type LogtoAuthConfig, logtoAuthConfigSchema } from './logto/logto-auth.config';
 // The bench measures the Logto verifier on its own.

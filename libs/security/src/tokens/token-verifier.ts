@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { AccessRequirement } from '../access/evaluate-access';
+import type { AccessDenial, AccessRequirement, TokenKind } from '../access/evaluate-access';
 import { Principal } from '../access/principal';
-import { securityErrorFor, SecurityError } from '../access/security-errors';
+import { securityErrorFor } from '../access/security-errors';
 import { LOGTO_ACCESS_TOKEN_TYP, LogtoTokenVerifier } from '../logto/logto-token-verifier';
 import { machineTokenKindOfTyp, MachineTokenService } from '../machine';
 import { peekJwtHeader, readBearerToken } from './bearer-token';
@@ -34,32 +34,49 @@ export class TokenVerifier {
     throw securityErrorFor({ allow: false, reason: bearer.kind === 'none' ? 'no_token' : 'malformed_header' });
   }
 
-  /** The verified caller; every refusal is a SecurityError (401 invalid_token). */
+  /**
+   * The verified caller; every refusal is a SecurityError (401). A token that does not verify gets one answer;
+   * a genuine one that expired or is for another audience, or a kind the call does not take, gets its own.
+   */
   async verify(token: string, accepted: AcceptedTokens): Promise<Principal> {
     const typ = peekJwtHeader(token)?.typ;
+    const sent: TokenKind | undefined = typ === LOGTO_ACCESS_TOKEN_TYP ? 'logto' : machineTokenKindOfTyp(typeof typ === 'string' ? typ : undefined);
+    if (sent === undefined || !(sent === 'logto' ? accepted.logto !== undefined : accepted.machine?.includes(sent) === true)) {
+      throw securityErrorFor({ allow: false, reason: 'token_not_accepted', sent, accepted: acceptedKinds(accepted) });
+    }
     try {
-      if (typ === LOGTO_ACCESS_TOKEN_TYP) {
-        if (accepted.logto === undefined) {
-          throw notAccepted();
-        }
+      if (sent === 'logto') {
         return await this.logto.verify(token);
       }
-      const kind = machineTokenKindOfTyp(typeof typ === 'string' ? typ : undefined);
-      if (kind === undefined || accepted.machine?.includes(kind) !== true) {
-        throw notAccepted();
-      }
-      const { subject, tenantId, tokenId, expiresAt } = await this.machine.verify(kind, token);
-      return { scheme: 'machine', kind, subject, tenantId, tokenId, expiresAt };
+      const { subject, tenantId, tokenId, expiresAt } = await this.machine.verify(sent, token);
+      return { scheme: 'machine', kind: sent, subject, tenantId, tokenId, expiresAt };
     } catch (error) {
       if (error instanceof TokenRejected) {
         this.logger.debug(error.message);
-        throw securityErrorFor({ allow: false, reason: 'invalid_token' });
+        throw securityErrorFor(this.denialOf(error, sent));
       }
       throw error;
     }
   }
+
+  private denialOf(rejection: TokenRejected, kind: TokenKind): AccessDenial {
+    switch (rejection.reason) {
+      case 'expired':
+        return { allow: false, reason: 'token_expired', kind };
+      case 'organization_token':
+      case 'wrong_audience': {
+        const audience = kind === 'logto' ? this.logto.audience : this.machine.audienceOf(kind);
+        return audience === undefined ? INVALID_TOKEN : { allow: false, reason: rejection.reason, audience };
+      }
+      default:
+        return INVALID_TOKEN;
+    }
+  }
 }
 
-function notAccepted(): SecurityError {
-  return securityErrorFor({ allow: false, reason: 'token_not_accepted' });
+const INVALID_TOKEN: AccessDenial = Object.freeze({ allow: false, reason: 'invalid_token' });
+
+/** The kinds a caller accepts, Logto first: for telling a caller what it should have sent. */
+function acceptedKinds(accepted: AcceptedTokens): readonly TokenKind[] {
+  return accepted.logto === undefined ? (accepted.machine ?? []) : ['logto', ...(accepted.machine ?? [])];
 }

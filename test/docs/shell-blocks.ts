@@ -9,8 +9,8 @@
  *
  * GitHub highlights by the first word of the info string and ignores the rest, so the marks do not show.
  */
-export const SHELL_LANGUAGES: readonly string[] = ['sh', 'bash', 'shell', 'console', 'zsh'];
-export const SYNTAX_ONLY_NEEDS: readonly string[] = ['docker', 'logto', 'root', 'ci'];
+const SHELL_LANGUAGES: readonly string[] = ['sh', 'bash', 'shell', 'console', 'zsh'];
+const SYNTAX_ONLY_NEEDS: readonly string[] = ['docker', 'logto', 'root', 'ci'];
 
 export type BlockMark = { readonly run: true; readonly needsPostgres: boolean } | { readonly run: false; readonly needs: string };
 

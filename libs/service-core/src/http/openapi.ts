@@ -18,7 +18,7 @@ export interface OpenApiClientCredentials {
   readonly bearerScheme: string;
 }
 
-export const CLIENT_CREDENTIALS_SCHEME = 'logto-client-credentials';
+const CLIENT_CREDENTIALS_SCHEME = 'logto-client-credentials';
 
 export function buildOpenApiDocument(app: INestApplication, info: OpenApiInfo): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -36,7 +36,7 @@ export function buildOpenApiDocument(app: INestApplication, info: OpenApiInfo): 
  * bearer scheme accepts it too (a requirement of its own, so either will do). It names an installation's token
  * endpoint, so it is added where the document is served, never to the committed openapi.json.
  */
-export function withClientCredentials(document: OpenAPIObject, login: OpenApiClientCredentials): OpenAPIObject {
+function withClientCredentials(document: OpenAPIObject, login: OpenApiClientCredentials): OpenAPIObject {
   const served = structuredClone(document);
   served.components = {
     ...served.components,
@@ -69,7 +69,7 @@ interface SwaggerRequest {
  * sends without one (Logto then issues no token for this API). It runs in the browser, so it is self-contained
  * and reads its target from the UI's configuration (`clientCredentialsResource`).
  */
-export function addResourceToTokenRequest(request: SwaggerRequest): SwaggerRequest {
+function addResourceToTokenRequest(request: SwaggerRequest): SwaggerRequest {
   const ui = (globalThis as { ui?: { getConfigs(): { clientCredentialsResource?: { tokenUrl: string; resource: string } } } }).ui;
   const target = ui?.getConfigs().clientCredentialsResource;
   if (

@@ -2,12 +2,11 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Client } from 'pg';
 import { assertSafeTestDatabase, databaseUrlWithName } from '../support/database-safety';
-import { itOnServer } from '../support/test-database';
+import { freePort } from '../support/free-port';
+import { adminQuery, itOnServer } from '../support/test-database';
 import { shellBlocks, type ShellBlock } from './shell-blocks';
 
 /**
@@ -53,17 +52,6 @@ npm() {
 }
 `;
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** The files a clone would have (tracked: `git add` a new file first), copied; node_modules linked. */
 function freshCopy(): string {
   const copy = mkdtempSync(join(tmpdir(), 'docs-copy-'));
@@ -85,16 +73,6 @@ function isSymlink(path: string): boolean {
     return lstatSync(path).isSymbolicLink();
   } catch {
     return false;
-  }
-}
-
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
   }
 }
 

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { assertSafeTestDatabase, databaseUrlWithName } from '../support/database-safety';
 import { freePort } from '../support/free-port';
-import { adminQuery, itOnServer } from '../support/test-database';
+import { requiresTool } from '../support/requires-tool';
+import { adminQuery, requiresServer } from '../support/test-database';
 import { shellBlocks, type ShellBlock } from './shell-blocks';
 
 /**
@@ -146,6 +147,13 @@ async function runBlock(block: ShellBlock, copy: string, databaseUrl: string | u
   return { code, output };
 }
 
+let toolsPresent: boolean | undefined;
+/** The docs' blocks call the API with curl and read its answers with jq (asked once, when a block would run). */
+function tools(): boolean {
+  toolsPresent ??= requiresTool('curl', ['--version'], 'the runnable docs call the API') && requiresTool('jq', ['--version'], 'the runnable docs read JSON');
+  return toolsPresent;
+}
+
 describe.each(DOCS)('%s', (file) => {
   const markdown = existsSync(join(ROOT, file)) ? readFileSync(join(ROOT, file), 'utf8') : '';
   const blocks = shellBlocks(file, markdown);
@@ -177,13 +185,15 @@ describe.each(DOCS)('%s', (file) => {
   });
 
   for (const block of runnable) {
-    const test = block.mark?.run === true && block.mark.needsPostgres ? itOnServer(`${block.where} runs on a PostgreSQL server`) : it;
+    const needsPostgres = block.mark?.run === true && block.mark.needsPostgres;
+    const runs = tools() && (!needsPostgres || requiresServer(`${block.where} runs on a PostgreSQL server`));
+    const test = runs ? it : it.skip;
     test(
       `${block.where} runs as written`,
       async () => {
         copy ??= freshCopy();
         let databaseUrl: string | undefined;
-        if (block.mark?.run === true && block.mark.needsPostgres) {
+        if (needsPostgres) {
           serverUrl = process.env.TEST_DATABASE_URL!;
           assertSafeTestDatabase(serverUrl);
           const name = `t_docs_${randomBytes(6).toString('hex')}`;

@@ -32,7 +32,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return { url: embedded.url, isServer: false, drop: () => embedded.stop() };
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
+/** One statement on the server as its admin (CREATE/DROP DATABASE), on a connection of its own. */
+export async function adminQuery(url: string, sql: string): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {

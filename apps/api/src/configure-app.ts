@@ -9,12 +9,13 @@ import {
   createHttpAdapter,
   databaseConfigSchema,
   loadConfig,
+  OpenApiClientCredentials,
   serveOpenApi,
   serviceConfigSchema,
   withConfigEnv,
 } from '@app/service-core';
 import { logtoConfigSchema } from '@app/logto-client';
-import { keysConfigSchema, logtoAuthConfigSchema, machineTokensConfigSchema } from '@app/security';
+import { keysConfigSchema, LogtoAuthConfig, logtoAuthConfigSchema, machineTokensConfigSchema } from '@app/security';
 import { licensingConfigSchema } from '@app/licensing';
 import { forwardAuthConfigSchema } from '@app/forward-auth';
 import { agentsConfigSchema } from '@app/agents';
@@ -71,7 +72,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   app.flushLogs();
   app.setGlobalPrefix('api', { exclude: ['.well-known/{*path}'] });
   applyHttpDefaults(app, service);
-  serveOpenApi(app, buildOpenApiDocument(app, openApiInfo));
+  serveOpenApi(app, buildOpenApiDocument(app, openApiInfo), clientCredentialsLogin(loadConfig(logtoAuthConfigSchema, env)));
   return app;
 }
 
@@ -81,6 +82,20 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
  */
 export function assertAppConfigValid(env: NodeJS.ProcessEnv = process.env): void {
   assertConfigValid(configSchemas, env);
+}
+
+/** The API docs' client-credentials login at Logto's token endpoint, once a Logto is configured. */
+function clientCredentialsLogin(logto: LogtoAuthConfig): OpenApiClientCredentials | undefined {
+  if (logto.issuer === undefined || logto.audience === undefined) {
+    return undefined;
+  }
+  return {
+    tokenUrl: `${logto.issuer}/token`,
+    resource: logto.audience,
+    // Tenant scopes come only from organization-scoped tokens, which this flow cannot request.
+    scopes: { 'platform:read': 'read every tenant (role platform-automation)', 'platform:write': 'change every tenant (role platform-automation)' },
+    bearerScheme: 'logto',
+  };
 }
 
 /** Tests mount probe controllers beside the real app to exercise behaviour no product route shows yet. */

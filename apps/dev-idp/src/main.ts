@@ -14,18 +14,18 @@ async function main(): Promise<void> {
   const endpoint = options.endpoint ?? `http://127.0.0.1:${listening.port}`;
   const core = await createDevIdpCore(options, endpoint);
   const faults = new FaultInjector();
+  // Saved at once, so the IDs of what the start seeded stay the same on the next start.
+  core.saveState();
 
-  core.provider.on('server_error', (_ctx, error) => {
-    process.stderr.write(`dev-idp: oidc-provider server_error: ${String(error)}\n`);
-  });
   listening.attach({
-    oidc: core.provider.callback(),
+    oidc: core.handleOidc,
     management: createManagementApi({
       issuer: core.issuer,
-      publicJwks: [core.signingKey.publicJwk],
+      keys: core,
       catalog: core.catalog,
       state: core.managementState,
-      registry: core.registry,
+      access: core.access,
+      onChange: () => core.saveState(),
     }),
     faults,
   });
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     endpoint,
     issuer: core.issuer,
     jwksUri: `${core.issuer}/jwks`,
-    kid: core.signingKey.kid,
+    kid: core.kid,
   };
   process.stdout.write(`${JSON.stringify(event)}\n`);
   process.send?.(event);

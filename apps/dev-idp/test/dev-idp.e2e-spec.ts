@@ -655,7 +655,7 @@ describe('dev IdP (Logto-compatible)', () => {
         } finally {
           await second.stop();
         }
-        expect((await stat(join(dataDir, 'signing-key.json'))).mode & 0o777).toBe(0o600);
+        expect((await stat(join(dataDir, 'signing-keys.json'))).mode & 0o777).toBe(0o600);
       } finally {
         await rm(dataDir, { recursive: true, force: true });
       }

@@ -1,3 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import type { Provider } from 'oidc-provider';
 
 import type { DevIdpOptions } from './config/dev-idp-options';
@@ -108,6 +111,22 @@ export class DevIdpCore {
       throw new Error('no signing key');
     }
     return { provider, minter: new TokenMinter(provider, this.catalog, currentKey.alg), callback: provider.callback(), kid: currentKey.kid };
+  }
+}
+
+const ENDPOINT_FILE = 'endpoint';
+
+/** Notes the public base URL the server runs with, so the dev:token CLI on the same data dir signs for the same issuer. */
+export function recordEndpoint(dataDir: string, endpoint: string): void {
+  writeFileSync(join(dataDir, ENDPOINT_FILE), `${endpoint}\n`, { mode: 0o600 });
+}
+
+/** The endpoint the last server on this data dir ran with; undefined when none ran yet. */
+export function recordedEndpoint(dataDir: string): string | undefined {
+  try {
+    return readFileSync(join(dataDir, ENDPOINT_FILE), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

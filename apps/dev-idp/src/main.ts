@@ -2,7 +2,7 @@ import { parseCliArgs } from './config/cli-args';
 import { resolveOptions } from './config/dev-idp-options';
 import type { ListeningEvent } from './control/control-messages';
 import { attachIpcControlChannel } from './control/ipc-channel';
-import { createDevIdpCore } from './dev-idp-core';
+import { createDevIdpCore, recordEndpoint } from './dev-idp-core';
 import { FaultInjector } from './http/faults';
 import { listenOnLoopback } from './http/http-server';
 import { createManagementApi } from './management/management-api';
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const faults = new FaultInjector();
   // Saved at once, so the IDs of what the start seeded stay the same on the next start.
   core.saveState();
+  recordEndpoint(options.dataDir, endpoint);
 
   listening.attach({
     oidc: core.handleOidc,

@@ -135,7 +135,10 @@ function relay(input, output, prefix = '') {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Resolves once the API answers its liveness check and its logs have been quiet for a moment. */
+/**
+ * Resolves once the API answers its liveness check and its logs have been quiet for a second (they are written
+ * asynchronously and may trail the first answer), at most ten seconds after it answered.
+ */
 async function apiReady() {
   const health = `http://127.0.0.1:${port}/api/health`;
   for (;;) {
@@ -148,8 +151,8 @@ async function apiReady() {
     }
     await sleep(250);
   }
-  const settled = Date.now() + 3_000;
-  while (Date.now() - lastOutputAt < 500 && Date.now() < settled) {
+  const answeredAt = Date.now();
+  while (Date.now() - Math.max(lastOutputAt, answeredAt) < 1_000 && Date.now() < answeredAt + 10_000) {
     await sleep(100);
   }
 }

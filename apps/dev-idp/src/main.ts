@@ -23,7 +23,6 @@ async function main(): Promise<void> {
     management: createManagementApi({
       issuer: core.issuer,
       keys: core,
-      catalog: core.catalog,
       state: core.managementState,
       access: core.access,
       onChange: () => core.saveState(),

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 
-import type { ResourceCatalog } from '../oidc/resource-catalog';
 import type { AccessState } from './access-state';
 import { addApplicationRoutes } from './applications.routes';
 import { createManagementAuth } from './management-auth';
@@ -23,7 +22,6 @@ export interface ManagementApiOptions {
   issuer: string;
   /** The signing keys (Management API tokens are verified against their public halves) and their rotation. */
   keys: SigningKeyControl;
-  catalog: ResourceCatalog;
   /** Organizations and their members; shared with the token endpoint (organization-scoped M2M tokens). */
   state: ManagementState;
   /** Global roles and applications; applications are registered with the token endpoint for `client_credentials`. */
@@ -35,7 +33,7 @@ export interface ManagementApiOptions {
 /** Handles `/api/...` requests: Logto's Management API subset (organizations, users, resources, roles, applications), in memory. */
 export type ManagementApi = (request: IncomingMessage, url: URL) => Promise<JsonResponse>;
 
-export function createManagementApi({ issuer, keys, catalog, state, access, onChange }: ManagementApiOptions): ManagementApi {
+export function createManagementApi({ issuer, keys, state, access, onChange }: ManagementApiOptions): ManagementApi {
   const authenticate = createManagementAuth(issuer, () => keys.signingKeys);
   const routes = new RouteTable();
   addOrganizationRoutes(routes, state);

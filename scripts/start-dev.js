@@ -160,7 +160,8 @@ async function apiReady() {
 /** Printed last: where things are and how to try them, every command runnable as written from the repository. */
 function banner(idp) {
   const api = `http://localhost:${port}`;
-  const lines = ['', `cameleer-saas is running in development mode (data in ${env.EMBEDDED_DB_DIR || '.data/pglite'}; stop with Ctrl-C)`, `  API docs        ${api}/api/docs`];
+  const data = given('DATABASE_URL') === undefined ? `; data in ${env.EMBEDDED_DB_DIR || '.data/pglite'}` : '';
+  const lines = ['', `cameleer-saas is running in development mode (stop with Ctrl-C${data})`, `  API docs        ${api}/api/docs`];
   if (idp === undefined) {
     lines.push(`  Logto           ${env.LOGTO_ENDPOINT}`);
   } else {

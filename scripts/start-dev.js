@@ -1,19 +1,41 @@
 #!/usr/bin/env node
 'use strict';
-// `npm start`: the API in development mode on embedded defaults. Builds, then runs the dev identity
-// provider (unless LOGTO_ENDPOINT points at a real Logto) and the API beside it, on loopback.
+// `npm start`: the API in development mode on embedded defaults. Loads `.env` when present (a variable already set
+// wins), builds, then runs the dev identity provider (unless LOGTO_ENDPOINT points at a real Logto) and the API
+// beside it, on loopback, and prints how to use them once the API is ready.
 // Development mode is set here explicitly (CAMELEER_DEV=1); it is refused with NODE_ENV=production.
 const { spawn, spawnSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
 const { createInterface } = require('node:readline');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
+const envFile = path.join(root, '.env');
+if (existsSync(envFile)) {
+  process.loadEnvFile(envFile);
+}
 if (process.env.NODE_ENV === 'production') {
   process.stderr.write('npm start is the development entry; in production run `npm run start:prod`.\n');
   process.exit(1);
 }
 
-const env = { ...process.env, CAMELEER_DEV: '1' };
+/** An empty variable counts as unset, as in the API's configuration. */
+const given = (name) => (process.env[name] === undefined || process.env[name] === '' ? undefined : process.env[name]);
+
+// What `npm start` sets unless already set (.env.example lists them): one host name, localhost, everywhere a URL
+// is shown; tenants at <slug>.cameleer.localhost (*.localhost is loopback in browsers and curl); one tenant to try.
+const port = given('PORT') ?? '3000';
+const idpPort = given('DEV_IDP_PORT') ?? '3001';
+const env = {
+  ...process.env,
+  CAMELEER_DEV: '1',
+  PORT: port,
+  TENANT_BASE_DOMAIN: given('TENANT_BASE_DOMAIN') ?? 'cameleer.localhost',
+  LOGTO_API_RESOURCE: given('LOGTO_API_RESOURCE') ?? 'https://api.cameleer.local',
+  ...(given('DEFAULT_TENANT_SLUG') === undefined && given('DEFAULT_TENANT_NAME') === undefined
+    ? { DEFAULT_TENANT_SLUG: 'demo', DEFAULT_TENANT_NAME: 'Demo' }
+    : {}),
+};
 const children = new Set();
 // Set once a stop began (a signal, or a child that ended): the exit code npm start will report.
 let stopCode;
@@ -75,12 +97,18 @@ function startDevIdp() {
     const child = spawn(
       process.execPath,
       [path.join(root, 'apps/dev-idp/bin/run.js'), '--config', path.join(root, 'config/dev-idp.json')],
-      { cwd: root, env: { ...env, DEV_IDP_PORT: env.DEV_IDP_PORT || '3001' }, stdio: ['ignore', 'pipe', 'inherit'] },
+      {
+        cwd: root,
+        // The issuer names the host as the docs do; it still listens on 127.0.0.1 only.
+        env: { ...env, DEV_IDP_PORT: idpPort, DEV_IDP_ENDPOINT: given('DEV_IDP_ENDPOINT') ?? `http://localhost:${idpPort}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     track(child, (code) => {
-      process.stderr.write(`the dev identity provider exited (${code}); is port ${env.DEV_IDP_PORT || 3001} free? Set DEV_IDP_PORT to move it\n`);
+      process.stderr.write(`the dev identity provider exited (${code}); is port ${idpPort} free? Set DEV_IDP_PORT to move it\n`);
       stopAll(1);
     });
+    relay(child.stderr, process.stderr, '[dev-idp] ');
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const event = JSON.parse(line);
@@ -94,22 +122,84 @@ function startDevIdp() {
   });
 }
 
+/** When a child last wrote a line: the banner waits until the boot logs settle. */
+let lastOutputAt = Date.now();
+
+/** Copies a child's output line by line (with a prefix), noting when it last spoke. */
+function relay(input, output, prefix = '') {
+  createInterface({ input }).on('line', (line) => {
+    lastOutputAt = Date.now();
+    output.write(`${prefix}${line}\n`);
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Resolves once the API answers its liveness check and its logs have been quiet for a second (they are written
+ * asynchronously and may trail the first answer), at most ten seconds after it answered.
+ */
+async function apiReady() {
+  const health = `http://127.0.0.1:${port}/api/health`;
+  for (;;) {
+    try {
+      if ((await fetch(health, { signal: AbortSignal.timeout(2_000) })).ok) {
+        break;
+      }
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  const answeredAt = Date.now();
+  while (Date.now() - Math.max(lastOutputAt, answeredAt) < 1_000 && Date.now() < answeredAt + 10_000) {
+    await sleep(100);
+  }
+}
+
+/** Printed last: where things are and how to try them, every command runnable as written from the repository. */
+function banner(idp) {
+  const api = `http://localhost:${port}`;
+  const data = given('DATABASE_URL') === undefined ? `; data in ${env.EMBEDDED_DB_DIR || '.data/pglite'}` : '';
+  const lines = ['', `cameleer-saas is running in development mode (stop with Ctrl-C${data})`, `  API docs        ${api}/api/docs`];
+  if (idp === undefined) {
+    lines.push(`  Logto           ${env.LOGTO_ENDPOINT}`);
+  } else {
+    const host = `${env.DEFAULT_TENANT_SLUG || '<slug>'}.${env.TENANT_BASE_DOMAIN}`;
+    lines.push(
+      `  dev IdP         ${idp.endpoint} (Logto-compatible; issuer ${idp.issuer}; users olivia, alice, bob from config/dev-idp.json)`,
+      '',
+      '  Mint an operator token, ask who it is, and pass forward-auth into a tenant (in another shell):',
+      '    TOKEN=$(npm run -s dev:token -- --user olivia --scope platform:read --scope platform:write)',
+      `    curl -s -H "Authorization: Bearer $TOKEN" ${api}/api/auth/me`,
+      `    curl -si -H "Authorization: Bearer $TOKEN" -H "X-Forwarded-Host: ${host}" ${api}/api/auth/verify`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
 async function main() {
   build();
-  if (!env.LOGTO_ENDPOINT) {
-    const idp = await startDevIdp();
+  let idp;
+  if (!given('LOGTO_ENDPOINT')) {
+    idp = await startDevIdp();
     const devConfig = require(path.join(root, 'config/dev-idp.json'));
     const app = devConfig.apps[0];
     env.LOGTO_ENDPOINT = idp.endpoint;
-    env.LOGTO_API_RESOURCE = env.LOGTO_API_RESOURCE || devConfig.resources[0].indicator;
-    env.LOGTO_M2M_APP_ID = env.LOGTO_M2M_APP_ID || app.clientId;
-    env.LOGTO_M2M_APP_SECRET = env.LOGTO_M2M_APP_SECRET || app.clientSecret;
-    process.stdout.write(`dev identity provider (Logto-compatible) at ${idp.issuer}\n`);
-    process.stdout.write('  mint a token: npm run dev:token -- --user alice --scope platform:read --scope platform:write\n');
+    // The API reaches the dev IdP on the address it listens on, whatever name its issuer carries.
+    env.LOGTO_INTERNAL_URL = given('LOGTO_INTERNAL_URL') ?? `http://127.0.0.1:${idpPort}`;
+    env.LOGTO_M2M_APP_ID = given('LOGTO_M2M_APP_ID') ?? app.clientId;
+    env.LOGTO_M2M_APP_SECRET = given('LOGTO_M2M_APP_SECRET') ?? app.clientSecret;
   }
-  const api = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], { cwd: root, env, stdio: 'inherit' });
+  const api = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  relay(api.stdout, process.stdout);
+  relay(api.stderr, process.stderr);
   // The API ending on its own (it exits 0 after a clean SIGTERM shutdown) ends npm start with its exit code.
   track(api, (code) => stopAll(code ?? 1));
+  await apiReady();
+  if (stopCode === undefined) {
+    banner(idp);
+  }
 }
 
 main().catch((error) => {

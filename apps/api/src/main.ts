@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { databaseConfigSchema, loadConfig, serviceConfigSchema, waitForDatabase } from '@app/service-core';
 import { reportBootFailure, useJsonBootLogs } from './boot-log';
 import { assertAppConfigValid, createApp } from './configure-app';
@@ -17,9 +18,10 @@ async function bootstrap(): Promise<void> {
   installGracefulShutdown(app, service.shutdownTimeoutMs);
   await app.listen({ port: service.port, host: service.host });
   const url = await app.getUrl();
-  const base = url.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
-  // Printed (not only logged) so a newcomer running `npm start` sees where to go.
-  process.stdout.write(`\ncameleer-saas is listening on ${base}\n  API docs: ${base}/api/docs\n  Health:   ${base}/api/health\n\n`);
+  // One name for this machine wherever a URL is shown (npm start's banner says the same).
+  const base = url.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost').replace('127.0.0.1', 'localhost');
+  // Logged, not printed: `npm start` prints where to go once the boot logs have settled.
+  new Logger('Bootstrap').log(`listening on ${base} (API docs at ${base}/api/docs)`);
 }
 
 bootstrap().catch((error: unknown) => {

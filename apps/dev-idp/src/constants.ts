@@ -13,6 +13,4 @@ export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600;
 /** The first-party app that user tokens are minted for; Logto user tokens always name the app that obtained them. */
 export const DEFAULT_USER_CLIENT_ID = 'dev-idp-user-app';
 
-export const SIGNING_ALG = 'ES384';
-
 export const buildOrganizationUrn = (organizationId: string): string => `${ORGANIZATION_URN_PREFIX}${organizationId}`;

@@ -2,7 +2,7 @@ import { parseCliArgs } from './config/cli-args';
 import { resolveOptions } from './config/dev-idp-options';
 import type { ListeningEvent } from './control/control-messages';
 import { attachIpcControlChannel } from './control/ipc-channel';
-import { createDevIdpCore } from './dev-idp-core';
+import { createDevIdpCore, recordEndpoint } from './dev-idp-core';
 import { FaultInjector } from './http/faults';
 import { listenOnLoopback } from './http/http-server';
 import { createManagementApi } from './management/management-api';
@@ -14,18 +14,18 @@ async function main(): Promise<void> {
   const endpoint = options.endpoint ?? `http://127.0.0.1:${listening.port}`;
   const core = await createDevIdpCore(options, endpoint);
   const faults = new FaultInjector();
+  // Saved at once, so the IDs of what the start seeded stay the same on the next start.
+  core.saveState();
+  recordEndpoint(options.dataDir, endpoint);
 
-  core.provider.on('server_error', (_ctx, error) => {
-    process.stderr.write(`dev-idp: oidc-provider server_error: ${String(error)}\n`);
-  });
   listening.attach({
-    oidc: core.provider.callback(),
+    oidc: core.handleOidc,
     management: createManagementApi({
       issuer: core.issuer,
-      publicJwks: [core.signingKey.publicJwk],
-      catalog: core.catalog,
+      keys: core,
       state: core.managementState,
-      registry: core.registry,
+      access: core.access,
+      onChange: () => core.saveState(),
     }),
     faults,
   });
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     endpoint,
     issuer: core.issuer,
     jwksUri: `${core.issuer}/jwks`,
-    kid: core.signingKey.kid,
+    kid: core.kid,
   };
   process.stdout.write(`${JSON.stringify(event)}\n`);
   process.send?.(event);

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 
 import { calculateJwkThumbprint, type JWK, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 
+import { API_RESOURCE_NAME, API_SCOPES, GLOBAL_ROLES, ORGANIZATION_ROLES } from '../../../scripts/logto-bootstrap/desired-state';
 import { type DevIdp, MANAGEMENT_API_RESOURCE, startDevIdp } from '../../../test/support/dev-idp';
 
 const API = 'https://api.test.cameleer.local';
@@ -67,6 +68,21 @@ describe('dev IdP (Logto-compatible)', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       body: new URLSearchParams(form),
     });
+
+  /** A Management API caller of `instance` (an admin app registered over IPC). */
+  const managementOf = async (instance: DevIdp) => {
+    const admin = await instance.registerApp({ scopesByResource: { [MANAGEMENT_API_RESOURCE]: ['all'] } });
+    const token = await instance.clientCredentialsToken({ ...admin, resource: MANAGEMENT_API_RESOURCE, scope: 'all' });
+    return async <T = unknown>(method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${instance.endpoint}/api${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+    };
+  };
 
   describe('OIDC discovery and keys', () => {
     it('publishes issuer <endpoint>/oidc, the JWKS and token endpoints', async () => {
@@ -639,6 +655,32 @@ describe('dev IdP (Logto-compatible)', () => {
     });
   });
 
+  describe('application secrets, as Logto', () => {
+    it('every listed secret authenticates (Basic and form body); an expired one is refused with invalid_request', async () => {
+      const created = await api<Entity>('POST', '/applications', { name: 'secretive', type: 'MachineToMachine' });
+      const added = await api<{ value: string }>('POST', `/applications/${created.body.id}/secrets`, { name: 'second' });
+      expect(added.status).toBe(201);
+      const form = { grant_type: 'client_credentials', resource: MANAGEMENT_API_RESOURCE };
+      const basic = (secret: string) => ({ authorization: `Basic ${Buffer.from(`${created.body.id}:${secret}`).toString('base64')}` });
+      expect((await tokenRequest(form, basic(added.body.value))).status).toBe(200);
+      expect((await tokenRequest({ ...form, client_id: created.body.id, client_secret: added.body.value })).status).toBe(200);
+      const [listedDefault] = (await api<{ name: string; value: string }[]>('GET', `/applications/${created.body.id}/secrets`)).body;
+      expect(listedDefault?.name).toBe('Default secret');
+      expect((await tokenRequest(form, basic(listedDefault!.value))).status).toBe(200);
+
+      const expiring = await api<{ value: string }>('POST', `/applications/${created.body.id}/secrets`, { name: 'expiring', expiresAt: Date.now() + 1_500 });
+      expect((await tokenRequest(form, basic(expiring.body.value))).status).toBe(200);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 1_600));
+      const expired = await tokenRequest(form, basic(expiring.body.value));
+      expect({ status: expired.status, body: await expired.json() }).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_request', error_description: 'client secret has expired' },
+      });
+      const wrong = await tokenRequest(form, basic('not-a-secret-of-this-app'));
+      expect({ status: wrong.status, error: ((await wrong.json()) as { error: string }).error }).toEqual({ status: 401, error: 'invalid_client' });
+    });
+  });
+
   describe('persistence', () => {
     it('keeps the signing key (kid) across restarts on the same data dir, stored with mode 0600', async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'dev-idp-restart-'));
@@ -655,10 +697,127 @@ describe('dev IdP (Logto-compatible)', () => {
         } finally {
           await second.stop();
         }
-        expect((await stat(join(dataDir, 'signing-key.json'))).mode & 0o777).toBe(0o600);
+        expect((await stat(join(dataDir, 'signing-keys.json'))).mode & 0o777).toBe(0o600);
       } finally {
         await rm(dataDir, { recursive: true, force: true });
       }
     });
+
+    it('keeps organizations, members, their roles, users, applications, their secrets and roles across restarts (mode 0600)', async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'dev-idp-state-'));
+      try {
+        const first = await startDevIdp({ apiResource: API, dataDir });
+        const call = await managementOf(first);
+        const user = (await call<Entity>('POST', '/users', { username: 'kept_user', password: 'a-dev-password' })).body;
+        const organization = (await call<Entity>('POST', '/organizations', { name: 'Kept' })).body;
+        const role = (await call<Entity>('POST', '/organization-roles', { name: 'kept-role' })).body;
+        await call('POST', `/organizations/${organization.id}/users`, { userIds: [user.id] });
+        await call('POST', `/organizations/${organization.id}/users/${user.id}/roles`, { organizationRoleIds: [role.id] });
+        const application = (await call<Entity>('POST', '/applications', { name: 'kept app', type: 'MachineToMachine' })).body;
+        const secret = (await call<{ value: string }>('POST', `/applications/${application.id}/secrets`, { name: 'kept' })).body;
+        await first.stop();
+
+        const second = await startDevIdp({ apiResource: API, dataDir });
+        try {
+          const again = await managementOf(second);
+          expect((await again('GET', `/users/${user.id}`)).body).toMatchObject({ username: 'kept_user', hasPassword: true });
+          expect((await again('GET', `/organizations/${organization.id}`)).body).toMatchObject({ name: 'Kept' });
+          expect((await again<{ id: string }[]>('GET', `/organizations/${organization.id}/users/${user.id}/roles`)).body.map((held) => held.id)).toEqual([role.id]);
+          const token = await second.clientCredentialsToken({ clientId: application.id, clientSecret: secret.value, resource: MANAGEMENT_API_RESOURCE });
+          expect(decodeJwt(token)).toMatchObject({ sub: application.id });
+        } finally {
+          await second.stop();
+        }
+        expect((await stat(join(dataDir, 'management-state.json'))).mode & 0o777).toBe(0o600);
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+
+    it('rotates its signing key as Logto 1.42 (POST /api/configs/oidc/private-keys/rotate): JWKS has the new and the previous key, new tokens use the new one, kept across restarts', async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'dev-idp-rotate-'));
+      try {
+        const first = await startDevIdp({ apiResource: API, dataDir });
+        const call = await managementOf(first);
+        const before = await first.mintUserToken({ sub: 'alice', scopes: [] });
+        const listed = await call<{ id: string; status: string }[]>('GET', '/configs/oidc/private-keys');
+        expect(listed.body).toEqual([expect.objectContaining({ status: 'Current', signingKeyAlgorithm: 'EC' })]);
+
+        const rotated = await call<{ id: string; status: string; signingKeyAlgorithm: string; createdAt: number }[]>('POST', '/configs/oidc/private-keys/rotate', {});
+        expect(rotated.status).toBe(200);
+        expect(rotated.body.map((key) => [key.status, key.signingKeyAlgorithm])).toEqual([['Current', 'EC'], ['Previous', 'EC']]);
+        expect(rotated.body[1]!.id).toBe(listed.body[0]!.id);
+        expect(JSON.stringify(rotated.body)).not.toMatch(/"d"|PRIVATE/);
+
+        const jwks = createRemoteJWKSet(new URL(first.jwksUri));
+        const after = await first.mintUserToken({ sub: 'alice', scopes: [] });
+        const afterKid = decodeProtectedHeader(after).kid;
+        expect(afterKid).not.toBe(decodeProtectedHeader(before).kid);
+        const published = ((await (await fetch(first.jwksUri)).json()) as { keys: JWK[] }).keys.map((key) => key.kid);
+        expect(published).toEqual([afterKid, decodeProtectedHeader(before).kid]);
+        await jwtVerify(before, jwks, { audience: API });
+        await jwtVerify(after, jwks, { audience: API });
+        // The Management API takes tokens of the new key, too.
+        expect((await (await managementOf(first))('GET', '/organizations')).status).toBe(200);
+        await first.stop();
+
+        const second = await startDevIdp({ apiResource: API, dataDir });
+        try {
+          expect(second.kid).toBe(afterKid);
+          await jwtVerify(before, createRemoteJWKSet(new URL(second.jwksUri)), { audience: API });
+          const again = await managementOf(second);
+          // A second rotation drops the oldest key, as Logto's does; an RSA key signs RS256.
+          const rsa = await again<{ status: string; signingKeyAlgorithm: string }[]>('POST', '/configs/oidc/private-keys/rotate', { signingKeyAlgorithm: 'RSA' });
+          expect(rsa.body.map((key) => [key.status, key.signingKeyAlgorithm])).toEqual([['Current', 'RSA'], ['Previous', 'EC']]);
+          const rs256 = await second.mintUserToken({ sub: 'alice', scopes: [] });
+          expect(decodeProtectedHeader(rs256).alg).toBe('RS256');
+          await expect(jwtVerify(before, createRemoteJWKSet(new URL(second.jwksUri)), { audience: API })).rejects.toThrow();
+          await jwtVerify(after, createRemoteJWKSet(new URL(second.jwksUri)), { audience: API });
+        } finally {
+          await second.stop();
+        }
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    }, 60_000);
+  });
+
+  describe('rotation input, as Logto', () => {
+    it('refuses bad bodies with 400 and a grace period (staged rotation) with 422, changing nothing', async () => {
+      const before = ((await (await fetch(idp.jwksUri)).json()) as { keys: JWK[] }).keys.map((key) => key.kid);
+      expect((await api('POST', '/configs/oidc/private-keys/rotate', { signingKeyAlgorithm: 'HS256' })).status).toBe(400);
+      expect((await api('POST', '/configs/oidc/private-keys/rotate', { rotationGracePeriod: -1 })).status).toBe(400);
+      expect((await api('POST', '/configs/oidc/private-keys/rotate', { extra: true })).status).toBe(400);
+      expect((await api('POST', '/configs/oidc/nonsense/rotate', {})).status).toBe(400);
+      expect((await api('POST', '/configs/oidc/private-keys/rotate', { rotationGracePeriod: 60 })).body).toMatchObject({ code: 'oidc.invalid_request' });
+      expect((await api('POST', '/configs/oidc/private-keys/rotate', {}, null)).status).toBe(401);
+      expect(((await (await fetch(idp.jwksUri)).json()) as { keys: JWK[] }).keys.map((key) => key.kid)).toEqual(before);
+    });
+  });
+
+  describe('seeded as bootstrapped (config "seedLogtoBootstrap", as config/dev-idp.json)', () => {
+    it("has the bootstrap's API resource, scopes, organization roles and global roles, from its desired state", async () => {
+      const seeded = await startDevIdp({ apiResource: API, configFile: resolve(__dirname, '../../../config/dev-idp.json') });
+      try {
+        const call = await managementOf(seeded);
+        const resource = (await call<ApiResource[]>('GET', '/resources')).body.find((candidate) => candidate.indicator === API)!;
+        expect(resource.name).toBe(API_RESOURCE_NAME);
+        const scopes = (await call<{ name: string; description: string }[]>('GET', `/resources/${resource.id}/scopes`)).body;
+        expect(scopes.map(({ name, description }) => ({ name, description }))).toEqual(API_SCOPES.map(({ name, description }) => ({ name, description })));
+        const organizationRoles = (await call<{ name: string; type: string; resourceScopes: { name: string }[] }[]>('GET', '/organization-roles')).body;
+        expect(organizationRoles.map((role) => ({ name: role.name, type: role.type, scopes: role.resourceScopes.map((scope) => scope.name) }))).toEqual(
+          ORGANIZATION_ROLES.map((role) => ({ name: role.name, type: role.type, scopes: [...role.scopes] })),
+        );
+        const roles = (await call<{ id: string; name: string; type: string }[]>('GET', '/roles')).body;
+        for (const spec of GLOBAL_ROLES) {
+          const role = roles.find((candidate) => candidate.name === spec.name)!;
+          expect(role.type).toBe(spec.type);
+          const held = (await call<{ name: string }[]>('GET', `/roles/${role.id}/scopes`)).body.map((scope) => scope.name);
+          expect(held).toEqual([...spec.scopes]);
+        }
+      } finally {
+        await seeded.stop();
+      }
+    }, 60_000);
   });
 });

@@ -116,6 +116,16 @@ describe('ForwardAuthService', () => {
       expect(await refusal(answer('member', `suspended.${BASE}`))).toEqual({ status: 403, code: 'TENANT_SUSPENDED' });
     });
 
+    it('says in a 404 which host it looked at, the same whether a tenant is there or not, and echoes nothing but a host name', async () => {
+      const { answer } = setup();
+      const detail = async (promise: Promise<unknown>) => ((await promise.catch((error: unknown) => error)) as SecurityError).detail;
+      expect(await detail(answer('outsider', `ACME.${BASE}:8443`))).toBe(`No such tenant at host "acme.${BASE}".`);
+      expect(await detail(answer('member', `initech.${BASE}`))).toBe(`No such tenant at host "initech.${BASE}".`);
+      expect(await detail(answer('member', 'acme.elsewhere.test'))).toBe('No such tenant at host "acme.elsewhere.test".');
+      expect(await detail(answer('member', '<script>.tenants.test'))).toBe('No such tenant: X-Forwarded-Host is not a host name.');
+      expect(await detail(answer('member', ''))).toBe('No such tenant: the request names no host (X-Forwarded-Host).');
+    });
+
     it('passes CORS preflights without a token', async () => {
       const { caches } = setup();
       const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { LicensingService } from '@app/licensing';
-import { Principal, securityErrorFor, TokenVerifier } from '@app/security';
+import { Principal, SecurityError, securityErrorFor, TokenVerifier } from '@app/security';
 import { TenantsService } from '@app/tenants';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
 import { decide, ENTER_TENANT, IdentityHeaders } from './decision';
@@ -45,9 +45,14 @@ export class ForwardAuthService {
     const token = this.tokens.bearerOf(request.authorization);
     const key = hash('sha256', token, 'base64url');
     const principal = this.caches.token(key) ?? (await this.caches.shared(`token:${key}`, () => this.verify(token, key)));
-    const slug = this.slugOf(single(request.forwardedHost));
+    const host = normalizedHost(single(request.forwardedHost));
+    const slug = this.slugOf(host);
     const tenant = slug === undefined ? NO_SUCH_TENANT : (this.caches.tenant(slug) ?? (await this.caches.shared(`tenant:${slug}`, () => this.load(slug, principal))));
-    return decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
+    try {
+      return decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
+    } catch (error) {
+      throw error instanceof SecurityError && error.code === 'NOT_FOUND' ? noTenantAt(host) : error;
+    }
   }
 
   /** Verifies a token not in the cache (and asks whether its agent is active) and caches the caller. */
@@ -97,19 +102,37 @@ export class ForwardAuthService {
     return snapshot;
   }
 
-  /** `<slug>.${TENANT_BASE_DOMAIN}` (lower-cased, port and trailing dot stripped), or the one default tenant. */
-  private slugOf(forwardedHost: string | undefined): string | undefined {
+  /** `<slug>.${TENANT_BASE_DOMAIN}` of the normalized forwarded host, or the one default tenant. */
+  private slugOf(host: string | undefined): string | undefined {
     const base = this.config.tenantBaseDomain;
     if (base === undefined) {
       return this.config.defaultTenantSlug;
     }
-    const host = forwardedHost?.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
     if (host === undefined || !host.endsWith(`.${base}`)) {
       return undefined;
     }
     const label = host.slice(0, -base.length - 1);
     return DNS_LABEL.test(label) ? label : undefined;
   }
+}
+
+/** The forwarded host lower-cased, port and trailing dot stripped. */
+function normalizedHost(forwardedHost: string | undefined): string | undefined {
+  return forwardedHost?.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+}
+
+const PRINTABLE_HOST = /^[a-z0-9.-]{1,253}$/;
+
+/**
+ * The 404 for a host that is no tenant the caller may enter, naming the host it looked at (a developer's
+ * `X-Forwarded-Host` typo shows at once) and nothing else: the same whether a tenant exists there or not.
+ */
+function noTenantAt(host: string | undefined): SecurityError {
+  if (host === undefined || host === '') {
+    return new SecurityError('NOT_FOUND', 'No such tenant: the request names no host (X-Forwarded-Host).');
+  }
+  // Only a host name is echoed; anything else a client sent is not repeated back.
+  return new SecurityError('NOT_FOUND', PRINTABLE_HOST.test(host) ? `No such tenant at host "${host}".` : 'No such tenant: X-Forwarded-Host is not a host name.');
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -1,6 +1,6 @@
 import { allValues, lastValue, parseCliArgs } from '../config/cli-args';
 import { resolveOptions } from '../config/dev-idp-options';
-import { createDevIdpCore } from '../dev-idp-core';
+import { createDevIdpCore, recordedEndpoint } from '../dev-idp-core';
 
 const USAGE = `Mints a dev IdP access token and prints it.
 
@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     process.exit(sub === undefined && !args.has('help') ? 2 : 0);
   }
   const options = resolveOptions(args);
-  const core = await createDevIdpCore(options, options.endpoint ?? `http://127.0.0.1:${options.port}`);
+  // Without --endpoint: the one the dev IdP on this data dir runs with (npm start's is http://localhost:3001).
+  const endpoint = options.endpoint ?? recordedEndpoint(options.dataDir) ?? `http://127.0.0.1:${options.port}`;
+  const core = await createDevIdpCore(options, endpoint);
 
   const organizationId = lastValue(args, 'org');
   const scopes = allValues(args, 'scope').flatMap((value) => value.split(' ')).filter(Boolean);

@@ -30,9 +30,14 @@ export interface DevIdpConfigFile {
   resources: ResourceDefinition[];
   apps: AppDefinition[];
   users: UserDefinition[];
+  /**
+   * Start as a Logto that `npm run logto:bootstrap` has run against (management/bootstrapped-seed.ts): the API
+   * resource (`--api-resource`) with its scopes, the organization roles and the global roles.
+   */
+  seedLogtoBootstrap: boolean;
 }
 
-const EMPTY_CONFIG: DevIdpConfigFile = { resources: [], apps: [], users: [] };
+const EMPTY_CONFIG: DevIdpConfigFile = { resources: [], apps: [], users: [], seedLogtoBootstrap: false };
 
 /** Logto's user ID alphabet and length (packages/shared `generateStandardShortId`: 12 of [0-9a-z]). */
 const USER_ID = /^[0-9a-z]{12}$/;
@@ -51,6 +56,7 @@ export function loadConfigFile(path: string | undefined): DevIdpConfigFile {
     resources: arrayAt(raw, 'resources', path).map((entry, i) => parseResource(entry, `${path}: resources[${i}]`)),
     apps: arrayAt(raw, 'apps', path).map((entry, i) => parseApp(entry, `${path}: apps[${i}]`)),
     users: uniqueUsers(arrayAt(raw, 'users', path).map((entry, i) => parseUser(entry, `${path}: users[${i}]`)), path),
+    seedLogtoBootstrap: booleanAt(raw, 'seedLogtoBootstrap', path),
   };
 }
 
@@ -120,6 +126,14 @@ export const isStringArray = (value: unknown): value is string[] =>
 
 export const isScopesByResource = (value: unknown): value is Record<string, string[]> =>
   isRecord(value) && Object.values(value).every(isStringArray);
+
+function booleanAt(raw: Record<string, unknown>, key: string, path: string): boolean {
+  const value = raw[key] ?? false;
+  if (typeof value !== 'boolean') {
+    throw new Error(`${path}: "${key}" must be true or false`);
+  }
+  return value;
+}
 
 function arrayAt(raw: Record<string, unknown>, key: string, path: string): unknown[] {
   const value = raw[key] ?? [];

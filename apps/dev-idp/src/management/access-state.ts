@@ -42,6 +42,17 @@ export interface Application {
   createdAt: number;
 }
 
+/** Logto's `ApplicationSecret` (packages/schemas/tables/application_secrets.sql). */
+export interface ApplicationSecret {
+  tenantId: string;
+  applicationId: string;
+  name: string;
+  value: string;
+  createdAt: number;
+  /** Epoch milliseconds; null: never expires. */
+  expiresAt: number | null;
+}
+
 /** Logto seeds this machine-to-machine role holding the Management API's `all` scope (schemas seeds/management-api.ts). */
 const MANAGEMENT_API_ACCESS_ROLE = 'Logto Management API access';
 
@@ -57,12 +68,20 @@ export class AccessState {
   readonly applications = new Map<string, Application>();
   /** applicationId → role IDs. */
   readonly applicationRoles = new Map<string, Set<string>>();
+  /** applicationId → its secrets, in creation order (Logto's `application_secrets` rows). */
+  readonly secrets = new Map<string, ApplicationSecret[]>();
 
   constructor(
     readonly catalog: ResourceCatalog,
     private readonly registry: AppRegistry | undefined,
-  ) {
-    const all = catalog.scopesOf(catalog.findByIndicator(MANAGEMENT_API_RESOURCE)?.id ?? '').find((scope) => scope.name === MANAGEMENT_API_SCOPE);
+  ) {}
+
+  /** Logto's seeded "Logto Management API access" role with the Management API's `all` scope, unless it exists. */
+  seedManagementApiAccessRole(): void {
+    if ([...this.roles.values()].some((role) => role.name === MANAGEMENT_API_ACCESS_ROLE)) {
+      return;
+    }
+    const all = this.catalog.scopesOf(this.catalog.findByIndicator(MANAGEMENT_API_RESOURCE)?.id ?? '').find((scope) => scope.name === MANAGEMENT_API_SCOPE);
     const seeded = this.addRole({
       name: MANAGEMENT_API_ACCESS_ROLE,
       description: 'This default role grants access to the Logto management API.',
@@ -104,6 +123,14 @@ export class AccessState {
       this.applicationRoles.set(applicationId, roleIds);
     }
     return roleIds;
+  }
+
+  /**
+   * Logto's `findByCredentials` (core queries/application-secrets.ts): the secret row of this application with
+   * exactly this value, whichever its name; undefined when none.
+   */
+  findSecretByCredentials(applicationId: string, value: string): ApplicationSecret | undefined {
+    return this.secrets.get(applicationId)?.find((secret) => secret.value === value);
   }
 
   /** Re-registers every machine-to-machine app with the scopes its roles grant, per resource indicator. */

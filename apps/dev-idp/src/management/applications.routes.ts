@@ -2,6 +2,7 @@ import { generateSecret, generateStandardId } from '../ids';
 import {
   type AccessState,
   type Application,
+  type ApplicationSecret,
   APPLICATION_TYPES,
   type ApplicationType,
   type OidcClientMetadata,
@@ -12,17 +13,6 @@ import { paginate, parsePagination } from './pagination';
 import { invalidInput, notExists, RequestError } from './request-error';
 import { searchTerm } from './roles.routes';
 import type { RouteTable } from './route-table';
-
-/** Logto's `ApplicationSecret` (packages/schemas/tables/application_secrets.sql). */
-interface ApplicationSecret {
-  tenantId: string;
-  applicationId: string;
-  name: string;
-  value: string;
-  createdAt: number;
-  /** Epoch milliseconds; null: never expires. */
-  expiresAt: number | null;
-}
 
 /** The secret Logto creates with an app (packages/schemas/src/consts/application.ts `defaultApplicationSecretName`). */
 const DEFAULT_SECRET_NAME = 'Default secret';
@@ -43,13 +33,11 @@ const withoutSecret = ({ secret: _internal, ...application }: Application): Omit
  * get (+ `isAdmin`), PATCH (jsonb fields merged), M2M roles (201 `{ roleIds, addedRoleIds }`, 422
  * `application.invalid_type` / `application.invalid_role_type`) and the secrets (list, create).
  *
- * Logto's token endpoint accepts every secret of an app (core middleware/koa-app-secret-transpilation.ts maps it to
- * the internal one oidc-provider knows). The dev IdP's oidc-provider knows one secret per app: the app's
- * `Default secret` (kept in `Application.secret`); secrets created later are listed but do not authenticate.
+ * The token endpoint accepts every listed secret of an app, as Logto's (see oidc/app-secrets.ts); `Application.secret`
+ * is the internal one oidc-provider knows, never answered.
  */
 export function addApplicationRoutes(routes: RouteTable, access: AccessState): void {
-  /** applicationId → its secrets, in creation order (Logto's `application_secrets` rows). */
-  const secrets = new Map<string, ApplicationSecret[]>();
+  const { secrets } = access;
 
   const requireMachineToMachine = (application: Application): void => {
     if (application.type !== 'MachineToMachine') {
@@ -107,7 +95,7 @@ export function addApplicationRoutes(routes: RouteTable, access: AccessState): v
       tenantId: TENANT_ID,
       id: generateStandardId(),
       name: requiredString(input, 'name', 256),
-      // Replaced by the Default secret below for apps that have secrets; never answered.
+      // The internal secret (Logto: `internal:` + a standard secret); no credential anyone is given.
       secret: generateSecret(),
       description: optionalString(input, 'description') ?? null,
       type: type as ApplicationType,
@@ -120,7 +108,7 @@ export function addApplicationRoutes(routes: RouteTable, access: AccessState): v
     };
     // Logto inserts the `Default secret` with the app (core routes/applications/application.ts, POST).
     if (hasSecrets(application.type)) {
-      application.secret = addSecret(application, DEFAULT_SECRET_NAME, null).value;
+      addSecret(application, DEFAULT_SECRET_NAME, null);
     }
     access.applications.set(application.id, application);
     access.syncGrants();

@@ -1,10 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
-import type { JWK } from 'jose';
-
-import type { AppRegistry } from '../oidc/app-registry';
-import type { ResourceCatalog } from '../oidc/resource-catalog';
-import { AccessState } from './access-state';
+import type { AccessState } from './access-state';
 import { addApplicationRoutes } from './applications.routes';
 import { createManagementAuth } from './management-auth';
 import type { ManagementState } from './management-state';
@@ -17,26 +13,28 @@ import { invalidInput, RequestError } from './request-error';
 import { addResourceRoutes } from './resources.routes';
 import { addRoleRoutes } from './roles.routes';
 import { type JsonResponse, RouteTable } from './route-table';
+import { addSigningKeyRoutes, type SigningKeyControl } from './signing-keys.routes';
 import { addUserRoutes } from './users.routes';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ManagementApiOptions {
   issuer: string;
-  publicJwks: readonly JWK[];
-  catalog: ResourceCatalog;
+  /** The signing keys (Management API tokens are verified against their public halves) and their rotation. */
+  keys: SigningKeyControl;
   /** Organizations and their members; shared with the token endpoint (organization-scoped M2M tokens). */
   state: ManagementState;
-  /** Where applications created through the API are registered for `client_credentials` (optional in unit use). */
-  registry?: AppRegistry;
+  /** Global roles and applications; applications are registered with the token endpoint for `client_credentials`. */
+  access: AccessState;
+  /** Called after every request that changed something (it answered 2xx to a method other than GET or HEAD). */
+  onChange?: () => void;
 }
 
 /** Handles `/api/...` requests: Logto's Management API subset (organizations, users, resources, roles, applications), in memory. */
 export type ManagementApi = (request: IncomingMessage, url: URL) => Promise<JsonResponse>;
 
-export function createManagementApi({ issuer, publicJwks, catalog, state, registry }: ManagementApiOptions): ManagementApi {
-  const access = new AccessState(catalog, registry);
-  const authenticate = createManagementAuth(issuer, publicJwks);
+export function createManagementApi({ issuer, keys, state, access, onChange }: ManagementApiOptions): ManagementApi {
+  const authenticate = createManagementAuth(issuer, () => keys.signingKeys);
   const routes = new RouteTable();
   addOrganizationRoutes(routes, state);
   addUserRoutes(routes, state);
@@ -47,6 +45,7 @@ export function createManagementApi({ issuer, publicJwks, catalog, state, regist
   addResourceRoutes(routes, state);
   addRoleRoutes(routes, access);
   addApplicationRoutes(routes, access);
+  addSigningKeyRoutes(routes, keys);
 
   return async (request, url) => {
     const method = request.method ?? 'GET';
@@ -65,7 +64,7 @@ export function createManagementApi({ issuer, publicJwks, catalog, state, regist
         return { status: 405, body: { code: 'guard.invalid_input', message: 'Method Not Allowed' } };
       }
       const { handler, params } = matched;
-      return handler({
+      const response = await handler({
         method,
         url,
         body: await readJsonBody(request),
@@ -77,6 +76,10 @@ export function createManagementApi({ issuer, publicJwks, catalog, state, regist
           return value;
         },
       });
+      if (method !== 'GET' && method !== 'HEAD' && response.status < 300) {
+        onChange?.();
+      }
+      return response;
     } catch (error: unknown) {
       if (error instanceof RequestError) {
         return { status: error.status, body: error.toBody() };

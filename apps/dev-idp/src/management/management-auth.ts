@@ -1,6 +1,7 @@
-import { createLocalJWKSet, type JWK, type JWTPayload, jwtVerify } from 'jose';
+import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
 
-import { MANAGEMENT_API_RESOURCE, MANAGEMENT_API_SCOPE, SIGNING_ALG } from '../constants';
+import { MANAGEMENT_API_RESOURCE, MANAGEMENT_API_SCOPE } from '../constants';
+import type { SigningKey } from '../keys/signing-key-store';
 import { RequestError } from './request-error';
 
 export interface ManagementCaller {
@@ -10,10 +11,12 @@ export interface ManagementCaller {
 
 /**
  * Logto's koa-auth for the Management API: a bearer JWT from this issuer with `aud` = the Management API
- * indicator, verified against the provider's own public keys; then the `all` scope is required.
+ * indicator, verified against the provider's own public keys (those of the moment: a rotation keeps the previous
+ * one); then the `all` scope is required.
  */
-export function createManagementAuth(issuer: string, publicJwks: readonly JWK[]) {
-  const keys = createLocalJWKSet({ keys: [...publicJwks] });
+export function createManagementAuth(issuer: string, signingKeys: () => readonly SigningKey[]) {
+  let keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  let keysOf: readonly SigningKey[] | undefined;
 
   return async function authenticate(authorization: string | undefined): Promise<ManagementCaller> {
     if (!authorization) {
@@ -24,12 +27,17 @@ export function createManagementAuth(issuer: string, publicJwks: readonly JWK[])
         supportedTypes: ['Bearer'],
       });
     }
+    const current = signingKeys();
+    if (keys === undefined || keysOf !== current) {
+      keys = createLocalJWKSet({ keys: current.map((key) => key.publicJwk) });
+      keysOf = current;
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(authorization.slice('Bearer '.length), keys, {
         issuer,
         audience: MANAGEMENT_API_RESOURCE,
-        algorithms: [SIGNING_ALG],
+        algorithms: [...new Set(current.map((key) => key.alg))],
       }));
     } catch (error: unknown) {
       throw new RequestError(401, 'auth.unauthorized', 'Unauthorized. Please check credentials and its scope.', {

@@ -86,7 +86,15 @@ export class ManagementState implements OrganizationApplications {
     readonly catalog: ResourceCatalog,
     seededUsers: readonly UserDefinition[] = [],
   ) {
+    this.seedUsers(seededUsers);
+  }
+
+  /** Adds the config file's users that do not exist (a saved state keeps those already there as they are). */
+  seedUsers(seededUsers: readonly UserDefinition[]): void {
     for (const seeded of seededUsers) {
+      if (this.users.has(seeded.id)) {
+        continue;
+      }
       const now = Date.now();
       this.users.set(seeded.id, {
         id: seeded.id,

@@ -12,7 +12,7 @@ export interface ManagementRequest {
   body: unknown;
 }
 
-export type RouteHandler = (request: ManagementRequest) => JsonResponse;
+export type RouteHandler = (request: ManagementRequest) => JsonResponse | Promise<JsonResponse>;
 
 interface Route {
   method: string;

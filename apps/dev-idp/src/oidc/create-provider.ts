@@ -4,9 +4,10 @@ import { randomBytes } from 'node:crypto';
 // (require(esm)); only Jest's module VM cannot, which is why the dev IdP always runs as its own process.
 import { errors, Provider, type Client, type KoaContextWithOidc, type ResourceServerInfo } from 'oidc-provider';
 
-import { buildOrganizationUrn, DEFAULT_ACCESS_TOKEN_TTL_SECONDS, SIGNING_ALG } from '../constants';
+import { buildOrganizationUrn, DEFAULT_ACCESS_TOKEN_TTL_SECONDS } from '../constants';
 import type { SigningKey } from '../keys/signing-key-store';
 import type { AppRegistry } from './app-registry';
+import { acceptApplicationSecrets, type ApplicationSecretLookup } from './app-secrets';
 import { organizationIdClaim, requestedOrganizationId, scopeClaimAsLogto, scopeInTokenResponseAsLogto } from './logto-token-shape';
 import { createRegistryAdapterFactory } from './registry-adapter';
 import type { ResourceCatalog } from './resource-catalog';
@@ -24,14 +25,18 @@ export interface OrganizationApplications {
 
 export interface ProviderDependencies {
   issuer: string;
-  signingKey: SigningKey;
+  /** Current first: oidc-provider signs with the first key of the algorithm and publishes them all. */
+  signingKeys: readonly SigningKey[];
   registry: AppRegistry;
   catalog: ResourceCatalog;
   organizations: OrganizationApplications;
+  applicationSecrets: ApplicationSecretLookup;
 }
 
 /** An oidc-provider configured like Logto's for what the product uses: JWT access tokens for API resources. */
-export function createOidcProvider({ issuer, signingKey, registry, catalog, organizations }: ProviderDependencies): Provider {
+export function createOidcProvider({ issuer, signingKeys, registry, catalog, organizations, applicationSecrets }: ProviderDependencies): Provider {
+  // The Current key's algorithm (the first key): Logto signs with ES384 when it is EC (core env-set/oidc.ts).
+  const alg = signingKeys[0]?.alg ?? 'ES384';
   const resourceServerInfo = (ctx: KoaContextWithOidc | undefined, indicator: string, client: Client): ResourceServerInfo => {
     const organizationId = clientCredentialsOrganizationId(ctx);
     if (organizationId !== undefined) {
@@ -43,7 +48,7 @@ export function createOidcProvider({ issuer, signingKey, registry, catalog, orga
       }
       if (indicator === buildOrganizationUrn(organizationId) && ctx?.oidc?.body?.resource === undefined) {
         // An organization token: its scopes are organization (template) scopes, which the dev IdP does not have.
-        return jwtResourceServer([]);
+        return jwtResourceServer([], alg);
       }
     }
     const resource = catalog.findByIndicator(indicator);
@@ -56,14 +61,14 @@ export function createOidcProvider({ issuer, signingKey, registry, catalog, orga
       organizationId === undefined
         ? registry.allowedScopes(client.clientId, indicator)
         : organizations.applicationResourceScopes(organizationId, client.clientId, indicator);
-    return jwtResourceServer(scopes, resource.accessTokenTtl);
+    return jwtResourceServer(scopes, alg, resource.accessTokenTtl);
   };
 
   const provider = new Provider(issuer, {
     adapter: createRegistryAdapterFactory(registry),
-    jwks: { keys: [{ ...signingKey.privateJwk }] },
-    enabledJWA: { idTokenSigningAlgValues: [SIGNING_ALG] },
-    clientDefaults: { id_token_signed_response_alg: SIGNING_ALG },
+    jwks: { keys: signingKeys.map((key) => ({ ...key.privateJwk })) },
+    enabledJWA: { idTokenSigningAlgValues: [alg] },
+    clientDefaults: { id_token_signed_response_alg: alg },
     // Cookies only matter for interactive login, which the dev IdP does not offer.
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     extraTokenClaims: organizationIdClaim,
@@ -84,16 +89,20 @@ export function createOidcProvider({ issuer, signingKey, registry, catalog, orga
     },
   });
   provider.use(scopeInTokenResponseAsLogto);
+  acceptApplicationSecrets(provider, applicationSecrets);
+  provider.on('server_error', (_ctx, error) => {
+    process.stderr.write(`dev-idp: oidc-provider server_error: ${String(error)}\n`);
+  });
   return provider;
 }
 
-/** Resource-server settings that make oidc-provider issue Logto-shaped ES384 `at+jwt` access tokens. */
-export function jwtResourceServer(scopes: readonly string[], accessTokenTtl?: number): ResourceServerInfo {
+/** Resource-server settings that make oidc-provider issue Logto-shaped `at+jwt` access tokens. */
+export function jwtResourceServer(scopes: readonly string[], alg: SigningKey['alg'], accessTokenTtl?: number): ResourceServerInfo {
   return {
     scope: scopes.join(' '),
     accessTokenFormat: 'jwt',
     accessTokenTTL: accessTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
-    jwt: { sign: { alg: SIGNING_ALG } },
+    jwt: { sign: { alg } },
   };
 }
 

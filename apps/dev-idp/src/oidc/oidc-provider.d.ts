@@ -121,7 +121,11 @@ declare module 'oidc-provider' {
   export class Provider {
     constructor(issuer: string, configuration?: Configuration);
     readonly issuer: string;
-    readonly Client: { find(clientId: string): Promise<Client | undefined> };
+    readonly Client: {
+      find(clientId: string): Promise<Client | undefined>;
+      /** oidc-provider compares a presented client secret here (client_secret_basic and client_secret_post alike). */
+      readonly prototype: { compareClientSecret(this: Client, actual: string): Promise<boolean> | boolean };
+    };
     readonly AccessToken: new (init: AccessTokenInit) => BaseToken;
     readonly ResourceServer: new (identifier: string, info: ResourceServerInfo) => ResourceServer;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;

@@ -124,6 +124,18 @@ export class ResourceCatalog {
     return undefined;
   }
 
+  /** Every resource with its scopes, for the data dir (management/state-file.ts). */
+  snapshot(): { resource: ApiResource; scopes: ResourceScope[] }[] {
+    return [...this.entries.values()].map((entry) => ({ resource: entry.resource, scopes: [...entry.scopes.values()] }));
+  }
+
+  /** Puts back resources and scopes saved by snapshot(), with their IDs (roles refer to scopes by ID). */
+  restore(saved: readonly { resource: ApiResource; scopes: readonly ResourceScope[] }[]): void {
+    for (const { resource, scopes } of saved) {
+      this.entries.set(resource.indicator, { resource, scopes: new Map(scopes.map((scope) => [scope.name, scope])) });
+    }
+  }
+
   private entryById(id: string): CatalogEntry | undefined {
     return [...this.entries.values()].find((entry) => entry.resource.id === id);
   }

@@ -1,6 +1,7 @@
 import type { Provider } from 'oidc-provider';
 
 import { buildOrganizationUrn, DEFAULT_USER_CLIENT_ID } from '../constants';
+import type { SigningKey } from '../keys/signing-key-store';
 import { jwtResourceServer } from './create-provider';
 import type { ResourceCatalog } from './resource-catalog';
 
@@ -29,6 +30,7 @@ export class TokenMinter {
   constructor(
     private readonly provider: Provider,
     private readonly catalog: ResourceCatalog,
+    private readonly alg: SigningKey['alg'],
   ) {}
 
   /** An API-resource token (`aud` = resource); with `organizationId`, Logto's organization-scoped variant. */
@@ -58,7 +60,7 @@ export class TokenMinter {
     const scope = request.scopes.join(' ');
     const resourceServer = new this.provider.ResourceServer(
       audience,
-      jwtResourceServer(request.scopes, this.catalog.findByIndicator(audience)?.accessTokenTtl),
+      jwtResourceServer(request.scopes, this.alg, this.catalog.findByIndicator(audience)?.accessTokenTtl),
     );
     const token = new this.provider.AccessToken({
       accountId: request.sub,

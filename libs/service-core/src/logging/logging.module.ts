@@ -10,6 +10,22 @@ import { redactPaths, sanitizeUrl, withoutStatementValues } from './redaction';
 // request-logging middleware entirely (no per-request child logger, which costs real CPU).
 const QUIET_ROUTES = ['health', 'health/ready', 'auth/verify'];
 
+/**
+ * Nest's own boot chatter: a line per module and per route at info level. In development it buries the lines that
+ * matter (migrations, the default tenant, warnings), so it is left out there; production logs keep it.
+ */
+const FRAMEWORK_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+const INFO_LEVEL = 30;
+
+function withoutFrameworkBootChatter(this: unknown, args: unknown[], method: (...args: unknown[]) => void, level: number): void {
+  const [first] = args;
+  const context = typeof first === 'object' && first !== null ? (first as { context?: unknown }).context : undefined;
+  if (level <= INFO_LEVEL && typeof context === 'string' && FRAMEWORK_BOOT_CONTEXTS.has(context)) {
+    return;
+  }
+  method.apply(this, args);
+}
+
 @Module({
   imports: [
     LoggerModule.forRootAsync({
@@ -37,6 +53,7 @@ const QUIET_ROUTES = ['health', 'health/ready', 'auth/verify'];
             // A failed statement's parameters are request data (names, tokens, hostile bytes): never logged.
             err: (error: Error) => withoutStatementValues(stdSerializers.err(error)),
           },
+          ...(config.development ? { hooks: { logMethod: withoutFrameworkBootChatter } } : {}),
           // Readable lines while developing; JSON (one object per line) everywhere else.
           transport: config.development ? { target: 'pino-pretty', options: { singleLine: true, colorize: true } } : undefined,
         },

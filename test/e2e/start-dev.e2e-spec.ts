@@ -53,7 +53,9 @@ describe('npm start (scripts/start-dev.js)', () => {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   function startDev(): Started {
-    const child = spawn(process.execPath, [join(ROOT, 'scripts/start-dev.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a failed test can end npm start together with the dev IdP and the API it started
+    // (a SIGKILL to npm start alone would orphan them, and their open pipes would keep Jest from exiting).
+    const child = spawn(process.execPath, [join(ROOT, 'scripts/start-dev.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -116,7 +118,7 @@ describe('npm start (scripts/start-dev.js)', () => {
   });
 
   afterAll(() => {
-    start?.process.kill('SIGKILL');
+    killGroup(start?.process);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -201,3 +203,17 @@ describe('npm start (scripts/start-dev.js)', () => {
     await expect(fetch(`http://127.0.0.1:${idpPort}/oidc/.well-known/openid-configuration`)).rejects.toThrow();
   }, 60_000);
 });
+
+/** SIGKILL to the whole process group of `child` (spawned detached), ignoring a group that is already gone. */
+function killGroup(child: ChildProcess | undefined): void {
+  if (child?.pid === undefined) {
+    return;
+  }
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (error: unknown) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') {
+      throw error;
+    }
+  }
+}

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LogtoClientModule } from '@app/logto-client';
 import { IdempotencyModule } from '@app/service-core';
-import { callerKeyOf, TENANT_ACCESS_DIRECTORY } from '@app/security';
+import { callerKeyOf, SecurityModule, TENANT_ACCESS_DIRECTORY } from '@app/security';
 import { TenantAccessDirectoryStore } from './tenant-access-directory';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
@@ -17,7 +17,7 @@ import { TenantsService } from './tenants.service';
  * AccessModule) TENANT_ACCESS_DIRECTORY import it.
  */
 @Module({
-  imports: [ConfigModule.forFeature(tenantsConfig), LogtoClientModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
+  imports: [ConfigModule.forFeature(tenantsConfig), SecurityModule, LogtoClientModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [TenantsController],
   providers: [
     TenantsRepository,

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { IDENTITY_HEADER_NAMES } from '@app/forward-auth';
 import {
   type ComposeService,
   type Environment,
@@ -244,6 +245,9 @@ describe('docker-compose.prod.yml', () => {
         expect(v).toBe('');
         expect(goRegexToJs(HEADER_REGEX).test(k.split('.').pop() ?? '')).toBe(true);
       }
+      // Exactly the headers the service emits (its one list), no stale names and none missing.
+      const strippedNames = stripped.map(([k]) => (k.split('.').pop() ?? '').toLowerCase()).sort();
+      expect(strippedNames).toEqual([...IDENTITY_HEADER_NAMES].sort());
     });
 
     it('routes tenant subdomains of TENANT_BASE_DOMAIN to cameleer3-server, but not the platform hosts', () => {

@@ -6,6 +6,7 @@ import { ForwardAuthCaches } from './forward-auth.caches';
 import type { ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
 import { ForwardAuthService } from './forward-auth.service';
+import { IDENTITY_HEADER_NAMES } from './decision';
 import { AGENT_DISABLED, applyChange, LICENSE_CHANGED, TENANT_CHANGED } from './invalidation';
 
 const BASE = 'tenants.test';
@@ -83,6 +84,8 @@ describe('ForwardAuthService', () => {
         'x-cameleer-scopes': 'tenant:read tenant:admin',
         'x-cameleer-license-tier': 'enterprise',
       });
+      // Every header of the one list the stack strips (IDENTITY_HEADER_NAMES), and no other.
+      expect(Object.keys(await answer('member')).sort()).toEqual([...IDENTITY_HEADER_NAMES].sort());
     });
 
     it('drops the tier header once the license is past its grace, even from a cached snapshot', async () => {

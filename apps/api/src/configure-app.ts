@@ -9,6 +9,8 @@ import {
   createHttpAdapter,
   databaseConfigSchema,
   loadConfig,
+  Metrics,
+  observeHttpRequests,
   serveOpenApi,
   serviceConfigSchema,
   withConfigEnv,
@@ -68,6 +70,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api', { exclude: ['.well-known/{*path}'] });
   applyHttpDefaults(app, service);
+  observeHttpRequests(app.getHttpAdapter().getInstance(), app.get(Metrics));
   serveOpenApi(app, buildOpenApiDocument(app, openApiInfo));
   return app;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { FieldError, findPage, isUniqueViolation, isUuid, Page, PageQuery, queryEntities } from '@app/service-core';
+import { FieldError, findPage, isUniqueViolation, isUuid, Metrics, Page, PageQuery, queryEntities } from '@app/service-core';
 import { AuditTrail, ChangedBy, Keyring, LICENSE_KEYRING } from '@app/security';
 import { Tenant, TenantsError, TenantsService } from '@app/tenants';
 import { License } from './license.entity';
@@ -81,10 +81,33 @@ export class LicensingService {
     private readonly events: LicenseEvents,
     private readonly tenants: TenantsService,
     private readonly audit: AuditTrail,
+    metrics: Metrics,
   ) {
     if (keyring.purpose !== 'license') {
       throw new TypeError(`LicensingService needs the license keyring, got the ${keyring.purpose} keyring`);
     }
+    metrics.gauge(
+      'cameleer_license_expiries',
+      'Current licenses whose contract ends within the next 7, 30 or 90 days (cumulative), and those past their end but in their grace.',
+      ['within'],
+      () => this.expiriesAhead(),
+    );
+  }
+
+  private async expiriesAhead(): Promise<readonly (readonly [{ within: string }, number])[]> {
+    const [row] = await this.dataSource.query<{ d7: string; d30: string; d90: string; grace: string }[]>(
+      `SELECT count(*) FILTER (WHERE ends_at > now() AND ends_at <= now() + interval '7 days') AS d7,
+              count(*) FILTER (WHERE ends_at > now() AND ends_at <= now() + interval '30 days') AS d30,
+              count(*) FILTER (WHERE ends_at > now() AND ends_at <= now() + interval '90 days') AS d90,
+              count(*) FILTER (WHERE ends_at <= now() AND ends_at + make_interval(days => grace_days) > now()) AS grace
+         FROM licenses WHERE state = 'CURRENT'`,
+    );
+    return [
+      [{ within: '7d' }, Number(row?.d7 ?? 0)],
+      [{ within: '30d' }, Number(row?.d30 ?? 0)],
+      [{ within: '90d' }, Number(row?.d90 ?? 0)],
+      [{ within: 'grace' }, Number(row?.grace ?? 0)],
+    ];
   }
 
   /** Issues a license (audited as `license.issued`, in the same transaction) by `by`. */

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Metrics } from '@app/service-core';
 import { LogtoError, LogtoManagementClient, LogtoNotFoundError, Organization } from '@app/logto-client';
 import { TenantEvents } from './tenant-events';
 import { Tenant } from './tenant.entity';
@@ -46,7 +47,27 @@ export class TenantLogtoSync implements OnApplicationShutdown {
     private readonly logto: LogtoManagementClient,
     private readonly events: TenantEvents,
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.failures = metrics.tally('cameleer_tenant_sync_failures_total', 'Failed attempts at a tenant\'s pending Logto work (provision, rename, delete), by kind.', {
+      logto: { kind: 'logto' },
+      unexpected: { kind: 'unexpected' },
+    });
+    metrics.gauge(
+      'cameleer_tenant_sync_backlog',
+      "Tenants with Logto work pending (state: due now, or waiting for its next attempt).",
+      ['state'],
+      async () => {
+        const { due, waiting } = await this.repository.backlog();
+        return [
+          [{ state: 'due' }, due],
+          [{ state: 'waiting' }, waiting],
+        ];
+      },
+    );
+  }
+
+  private readonly failures: { logto: number; unexpected: number };
 
   get configured(): boolean {
     return this.logto.configured;
@@ -238,8 +259,10 @@ export class TenantLogtoSync implements OnApplicationShutdown {
     const message = error instanceof LogtoError || error instanceof OwnerRoleMissingError ? error.message : `unexpected error: ${String(error)}`;
     const delayMs = this.backoffMs(tenant.syncAttempts);
     if (error instanceof LogtoError || error instanceof OwnerRoleMissingError) {
+      this.failures.logto++;
       this.logger.warn(`tenant ${tenant.slug}: ${tenant.pendingLogtoAction} failed (attempt ${tenant.syncAttempts}), retrying in ${delayMs} ms: ${message}`);
     } else {
+      this.failures.unexpected++;
       this.logger.error({ err: error }, `tenant ${tenant.slug}: ${tenant.pendingLogtoAction} failed unexpectedly`);
     }
     try {

@@ -182,6 +182,15 @@ export class TenantsRepository {
     );
   }
 
+  /** How many tenants have Logto work pending: due now, or waiting for their next attempt (the reconciler's backlog). */
+  async backlog(): Promise<{ due: number; waiting: number }> {
+    const [row] = await this.dataSource.query<{ due: string; waiting: string }[]>(
+      `SELECT count(*) FILTER (WHERE next_sync_at <= now()) AS due, count(*) FILTER (WHERE next_sync_at > now()) AS waiting
+         FROM tenants WHERE pending_logto_action IS NOT NULL`,
+    );
+    return { due: Number(row?.due ?? 0), waiting: Number(row?.waiting ?? 0) };
+  }
+
   /** Records the organization created (or found) for a tenant; undefined if the row already holds another one. */
   storeOrganizationId(id: string, organizationId: string): Promise<Tenant | undefined> {
     return this.one(

@@ -1,11 +1,36 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Metrics } from '@app/service-core';
 import type { AccessRequirement } from '../access/evaluate-access';
 import { Principal } from '../access/principal';
 import { securityErrorFor, SecurityError } from '../access/security-errors';
 import { LOGTO_ACCESS_TOKEN_TYP, LogtoTokenVerifier } from '../logto/logto-token-verifier';
 import { machineTokenKindOfTyp, MachineTokenService } from '../machine';
+import type { MachineTokenKind } from '../machine/machine-token-kinds';
 import { peekJwtHeader, readBearerToken } from './bearer-token';
 import { TokenRejected } from './token-rejected';
+
+type VerifiedKind = 'logto' | MachineTokenKind | 'unknown';
+type VerificationResult = 'valid' | 'invalid' | 'not_accepted';
+
+/** The series of cameleer_token_verifications_total, one per kind and result, named so that counting allocates nothing. */
+const SERIES = {
+  logto: { valid: 'logto_valid', invalid: 'logto_invalid', not_accepted: 'logto_not_accepted' },
+  agent: { valid: 'agent_valid', invalid: 'agent_invalid', not_accepted: 'agent_not_accepted' },
+  'agent-bootstrap': { valid: 'agent_bootstrap_valid', invalid: 'agent_bootstrap_invalid', not_accepted: 'agent_bootstrap_not_accepted' },
+  unknown: { valid: 'unknown_valid', invalid: 'unknown_invalid', not_accepted: 'unknown_not_accepted' },
+} as const satisfies Record<VerifiedKind, Record<VerificationResult, string>>;
+
+type Series = (typeof SERIES)[VerifiedKind][VerificationResult];
+
+function verificationSeries(): Record<Series, { kind: string; result: string }> {
+  const series = {} as Record<Series, { kind: string; result: string }>;
+  for (const [kind, results] of Object.entries(SERIES)) {
+    for (const [result, name] of Object.entries(results)) {
+      series[name as Series] = { kind, result };
+    }
+  }
+  return series;
+}
 
 /** Which bearer tokens a caller accepts: the token half of an AccessRequirement. */
 export type AcceptedTokens = Pick<AccessRequirement, 'logto' | 'machine'>;
@@ -20,10 +45,19 @@ export type AcceptedTokens = Pick<AccessRequirement, 'logto' | 'machine'>;
 export class TokenVerifier {
   private readonly logger = new Logger(TokenVerifier.name);
 
+  private readonly verifications: Record<Series, number>;
+
   constructor(
     private readonly logto: LogtoTokenVerifier,
     private readonly machine: MachineTokenService,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.verifications = metrics.tally(
+      'cameleer_token_verifications_total',
+      'Bearer token verifications by kind (logto, agent, agent-bootstrap, unknown typ) and result (valid, invalid, not_accepted where it was sent).',
+      verificationSeries(),
+    );
+  }
 
   /** The token of exactly `Bearer <token>` in one Authorization header; a SecurityError (401) otherwise. */
   bearerOf(authorization: string | string[] | undefined): string {
@@ -37,21 +71,28 @@ export class TokenVerifier {
   /** The verified caller; every refusal is a SecurityError (401 invalid_token). */
   async verify(token: string, accepted: AcceptedTokens): Promise<Principal> {
     const typ = peekJwtHeader(token)?.typ;
+    const kind: VerifiedKind = typ === LOGTO_ACCESS_TOKEN_TYP ? 'logto' : (machineTokenKindOfTyp(typeof typ === 'string' ? typ : undefined) ?? 'unknown');
     try {
-      if (typ === LOGTO_ACCESS_TOKEN_TYP) {
+      let principal: Principal;
+      if (kind === 'logto') {
         if (accepted.logto === undefined) {
+          this.verifications[SERIES.logto.not_accepted]++;
           throw notAccepted();
         }
-        return await this.logto.verify(token);
+        principal = await this.logto.verify(token);
+      } else {
+        if (kind === 'unknown' || accepted.machine?.includes(kind) !== true) {
+          this.verifications[SERIES[kind].not_accepted]++;
+          throw notAccepted();
+        }
+        const { subject, tenantId, tokenId, expiresAt } = await this.machine.verify(kind, token);
+        principal = { scheme: 'machine', kind, subject, tenantId, tokenId, expiresAt };
       }
-      const kind = machineTokenKindOfTyp(typeof typ === 'string' ? typ : undefined);
-      if (kind === undefined || accepted.machine?.includes(kind) !== true) {
-        throw notAccepted();
-      }
-      const { subject, tenantId, tokenId, expiresAt } = await this.machine.verify(kind, token);
-      return { scheme: 'machine', kind, subject, tenantId, tokenId, expiresAt };
+      this.verifications[SERIES[kind].valid]++;
+      return principal;
     } catch (error) {
       if (error instanceof TokenRejected) {
+        this.verifications[SERIES[kind].invalid]++;
         this.logger.debug(error.message);
         throw securityErrorFor({ allow: false, reason: 'invalid_token' });
       }

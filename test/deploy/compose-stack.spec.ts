@@ -231,6 +231,15 @@ describe('docker-compose.prod.yml', () => {
       expect(re.test('X-Not-Cameleer-Tenant')).toBe(false);
     });
 
+    it('serves metrics on METRICS_PORT, unpublished and behind no router', () => {
+      const saas = service('cameleer-saas');
+      const metricsPort = (saas.environment as Record<string, string> | undefined)?.METRICS_PORT;
+      expect(metricsPort).toBe('9464');
+      expect(saas.ports ?? []).toEqual([]);
+      const routed = Object.entries(labels).filter(([k, v]) => k.endsWith('.loadbalancer.server.port') && v === metricsPort);
+      expect(routed).toEqual([]);
+    });
+
     it('strips client identity headers and then runs forwardAuth on the tenant router', () => {
       const middlewares = (labels['traefik.http.routers.cameleer-tenant.middlewares'] ?? '').split(',');
       const strip = middlewares.indexOf('strip-cameleer-identity@docker');

@@ -26,8 +26,10 @@ describe('audit trail: tenants, licenses, and the operators’ cross-tenant view
 
   const api = () => request(testApp.server);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-  const trail = async (query: string, token = operator): Promise<{ items: AuditRecord[]; total: number; page: number; pageSize: number }> =>
-    (await api().get(`/api/audit-events?pageSize=100&${query}`).set(bearer(token)).expect(200)).body;
+  const trail = async (query: string, token = operator): Promise<{ items: AuditRecord[]; total: number; page: number; pageSize: number }> => {
+    const response = await api().get(`/api/audit-events?pageSize=100&${query}`).set(bearer(token)).expect(200);
+    return response.body as { items: AuditRecord[]; total: number; page: number; pageSize: number };
+  };
   const createTenant = async () => {
     const slug = `audit-${randomUUID().slice(0, 8)}`;
     const created = await api().post('/api/tenants').set(bearer(operator)).send({ slug, name: `Tenant ${slug}`, ownerUserId: 'hana' }).expect(201);

@@ -26,7 +26,7 @@ function verificationSeries(): Record<Series, { kind: string; result: string }> 
   const series = {} as Record<Series, { kind: string; result: string }>;
   for (const [kind, results] of Object.entries(SERIES)) {
     for (const [result, name] of Object.entries(results)) {
-      series[name as Series] = { kind, result };
+      series[name] = { kind, result };
     }
   }
   return series;

@@ -57,7 +57,7 @@ function stale(expected: IfMatch): typeof STALE {
 
 type IfMatch = ReturnType<typeof parseIfMatch>;
 
-/** The audit trail's actions on tenants (`reconcile` repairs are the reconciler's). */
+/** The audit trail's actions on tenants (`tenant.repaired`: the reconciler's drift repairs). */
 export type TenantAuditAction = 'tenant.created' | 'tenant.renamed' | 'tenant.suspended' | 'tenant.resumed' | 'tenant.deleted' | 'tenant.repaired';
 
 function requireExisting(tenant: Tenant | undefined): Tenant {
@@ -112,7 +112,7 @@ export class TenantsService {
   async create(input: CreateTenantInput, by: ChangedBy): Promise<{ tenant: Tenant; provisioned: boolean }> {
     let tenant: Tenant;
     try {
-      tenant = (await this.audited('tenant.created', by, (tx) => this.repository.insert(input, this.config.leaseMs, tx)));
+      tenant = await this.audited('tenant.created', by, (tx) => this.repository.insert(input, this.config.leaseMs, tx));
     } catch (error) {
       if (isUniqueViolation(error, 'uq_tenants_slug')) {
         throw new TenantsError('SLUG_TAKEN', `The slug "${input.slug}" is taken (slugs are never reused, even after deletion).`);

@@ -139,7 +139,7 @@ describe('audit trail: tenants, licenses, and the operators’ cross-tenant view
   });
 
   it('refuses bad filters with 400 and no caller without platform:read', async () => {
-    for (const query of ['tenantId=not-a-uuid', `actor=${'a'.repeat(256)}`, `action=${'a'.repeat(65)}`, 'unknown=1', 'pageSize=101']) {
+    for (const query of ['tenantId=not-a-uuid', `actor=${'a'.repeat(129)}`, `action=${'a'.repeat(65)}`, 'unknown=1', 'pageSize=101']) {
       const response = await api().get(`/api/audit-events?${query}`).set(bearer(operator));
       expect({ query, status: response.status, code: response.body.code }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
     }

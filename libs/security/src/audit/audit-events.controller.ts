@@ -33,10 +33,11 @@ export class AuditEventsQuery extends PageQuery {
   @IsUUID()
   tenantId?: string;
 
-  @ApiPropertyOptional({ maxLength: 255, description: 'Only records of this actor (exact), e.g. `operator:user:<sub>`.' })
+  // 128, like every free-text query parameter: Logto subjects and client ids are far shorter.
+  @ApiPropertyOptional({ maxLength: 128, description: 'Only records of this actor (exact), e.g. `operator:user:<sub>`.' })
   @IsOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxLength(128)
   actor?: string;
 
   @ApiPropertyOptional({ maxLength: 64, description: 'Only records of this action (exact), e.g. `tenant.suspended`.' })

@@ -183,7 +183,13 @@ async function issuingComparison(ctx: BenchContext, keysDir: string): Promise<vo
     const token = await idp.mintUserToken({ sub: 'bench-operator', scopes: ['platform:read', 'platform:write'], expiresIn: 3600 });
     const tenant = async (slug: string): Promise<string> => {
       const id = randomUUID();
-      await pool.query(`INSERT INTO tenants (id, slug, name, status, logto_organization_id) VALUES ($1, $2, $3, 'ACTIVE', $4)`, [id, slug, slug, `org_${slug}`]);
+      await pool.query(`INSERT INTO tenants (id, slug, name, status, logto_organization_id, provisioning_marker) VALUES ($1, $2, $3, 'ACTIVE', $4, $5)`, [
+        id,
+        slug,
+        slug,
+        `org_${slug}`,
+        randomBytes(32).toString('base64url'),
+      ]);
       return id;
     };
     const suffix = randomBytes(3).toString('hex');

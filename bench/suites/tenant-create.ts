@@ -4,8 +4,9 @@
  * waiting on Logto.
  *
  * A create commits the tenant row (PROVISIONING), then provisions its Logto organization synchronously within
- * the request (POST /api/organizations; with an owner also GET /api/organization-roles, POST .../users and
- * POST .../users/roles), then marks the row ACTIVE. The share waiting on Logto is measured two ways:
+ * the request (POST /api/organizations; with an owner also GET /api/users/:id before it (the service checks the
+ * owner once more before the insert), GET /api/organization-roles, POST .../users and POST .../users/roles), then
+ * marks the row ACTIVE. The share waiting on Logto is measured two ways:
  *
  * - in-request (the share rows' value, sequential runs): the app reaches the Management API through
  *   LOGTO_INTERNAL_URL = a pass-through proxy in the bench process that times every call; a create's Logto time
@@ -43,8 +44,8 @@ const CONCURRENCY = 8;
 const OWNER_ROLE = 'owner';
 const BASELINE_TABLE = 'bench_tenant_create_baseline';
 /** The repository's INSERT (libs/tenants/src/tenants.repository.ts), aimed at the baseline table. */
-const BASELINE_INSERT = `INSERT INTO ${BASELINE_TABLE} (slug, name, owner_user_id, status, pending_logto_action, sync_attempts, next_sync_at)
-  VALUES ($1, $2, $3, 'PROVISIONING', 'PROVISION', 1, now() + make_interval(secs => $4::double precision / 1000))
+const BASELINE_INSERT = `INSERT INTO ${BASELINE_TABLE} (slug, name, owner_user_id, status, pending_logto_action, sync_attempts, next_sync_at, provisioning_marker)
+  VALUES ($1, $2, $3, 'PROVISIONING', 'PROVISION', 1, now() + make_interval(secs => $4::double precision / 1000), $5)
   RETURNING *`;
 
 /** One batch of operations: per-operation latency (ms), wall time, failures (non-201 / non-2xx / thrown). */
@@ -87,6 +88,8 @@ export default defineSuite({
       const managementToken = await idp.clientCredentialsToken({ ...m2m, resource: MANAGEMENT_API_RESOURCE, scope: 'all' });
       const logto = managementApi(idp.endpoint, managementToken);
       const ownerRoleId = await ensureOwnerRole(logto);
+      // Owners must be Logto users (the API checks before it creates anything): one for every create with an owner.
+      const ownerUserId = String(((await logto('POST', '/users', { username: `bench_owner_${randomBytes(4).toString('hex')}` })) as { id: string }).id);
       proxy = await startTimingProxy(idp.endpoint);
       Object.assign(launch.env, {
         LOGTO_ENDPOINT: idp.endpoint,
@@ -141,7 +144,7 @@ export default defineSuite({
         const response = await fetch(`${appUrl}/api/tenants`, {
           method: 'POST',
           headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ slug, name: `Bench ${slug}`, ...(withOwner ? { ownerUserId: `bench-owner-${serial}` } : {}) }),
+          body: JSON.stringify({ slug, name: `Bench ${slug}`, ...(withOwner ? { ownerUserId } : {}) }),
         });
         const text = await response.text();
         return response.status === 201 ? undefined : `${response.status} ${text.slice(0, 200)}`;
@@ -149,13 +152,17 @@ export default defineSuite({
       // What TenantLogtoSync.provision does for a new tenant, call for call.
       const logtoProvision = (withOwner: boolean): Operation => async () => {
         const slug = nextSlug(withOwner ? 'lo' : 'l');
-        const organization = await logto('POST', '/organizations', { name: `Bench ${slug}`, customData: { tenantId: randomUuidLike(), slug } });
+        if (withOwner) {
+          await logto('GET', `/users/${ownerUserId}`);
+        }
+        const customData = { tenantId: randomUuidLike(), slug, provisioningMarker: randomBytes(32).toString('base64url') };
+        const organization = await logto('POST', '/organizations', { name: `Bench ${slug}`, customData });
         if (typeof organization !== 'object' || organization === null || !('id' in organization)) {
           return `POST /organizations: ${JSON.stringify(organization).slice(0, 200)}`;
         }
         if (withOwner) {
           const organizationId = String(organization.id);
-          const userId = `bench-owner-${serial}`;
+          const userId = ownerUserId;
           const roles = (await logto('GET', '/organization-roles?page=1&page_size=100')) as { id: string; name: string }[];
           if (!roles.some((role) => role.id === ownerRoleId)) {
             return 'the owner role is missing';
@@ -173,7 +180,7 @@ export default defineSuite({
               const slug = nextSlug('p');
               await baselineDb.query('BEGIN');
               try {
-                await baselineDb.query(BASELINE_INSERT, [slug, `Bench ${slug}`, null, 60_000]);
+                await baselineDb.query(BASELINE_INSERT, [slug, `Bench ${slug}`, null, 60_000, randomBytes(32).toString('base64url')]);
                 await baselineDb.query('COMMIT');
               } catch (error) {
                 await baselineDb.query('ROLLBACK');

@@ -435,7 +435,10 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         expect(claims(token).payload).toMatchObject({ aud: `urn:logto:organization:${tenant.logtoOrganizationId}`, sub: owner.id, scope: '' });
         const refused = await me(token).expect(401);
         expect(refused.headers['www-authenticate']).toContain('error="invalid_token"');
-        expect((await verify(tenant.slug, token)).status).toBe(401);
+        // Recognised as what it is, and told how to ask for the right token.
+        expect(refused.body).toMatchObject({ code: 'ORGANIZATION_TOKEN', detail: expect.stringContaining('organization_id=') });
+        const atForwardAuth = await verify(tenant.slug, token);
+        expect({ status: atForwardAuth.status, code: atForwardAuth.body.code as unknown }).toEqual({ status: 401, code: 'ORGANIZATION_TOKEN' });
       });
 
       it('an organization-scoped M2M token: only for an app in the organization, with its organization roles scopes', async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { AgentAuthFailureCounter } from '@app/agents';
-import { MachineTokenService } from '@app/security';
+import { SignJWT } from 'jose';
+import { Keyring, MACHINE_KEYRING, MachineTokenService } from '@app/security';
 import { AgentKeys, agentKeys, captureStdoutLogs, countRows, findSecrets, signAssertion, tokenSecrets } from '../support/agent-fixtures';
 import { eventually } from '../support/eventually';
 import { startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
@@ -216,7 +217,7 @@ describe('agents API', () => {
     });
 
     /** The token is refused with 401 and nothing about agents or uses changes; the audit grows by `audited` records. */
-    async function refused(token: string, tokenId: string | undefined, audited: { reason: string } | undefined): Promise<void> {
+    async function refused(token: string, tokenId: string | undefined, audited: { reason: string } | undefined, code = 'INVALID_TOKEN'): Promise<string> {
       const before = {
         agents: await countRows(url(), 'agents'),
         uses: tokenId === undefined ? undefined : await uses(tokenId),
@@ -225,8 +226,8 @@ describe('agents API', () => {
       };
       const response = await register(token, newKeys());
       expect(response.status).toBe(401);
-      expect(response.body.code).toBe('INVALID_TOKEN');
-      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      expect(response.body.code).toBe(code);
+      expect(response.headers['www-authenticate']).toBe(`Bearer error="invalid_token", error_description="${response.body.detail as string}"`);
       expect(await countRows(url(), 'agents')).toBe(before.agents);
       if (tokenId !== undefined) {
         expect(await uses(tokenId)).toBe(before.uses);
@@ -239,7 +240,14 @@ describe('agents API', () => {
         const [last] = await sql<{ action: string; reason: string; target_id: string }>(url(), 'SELECT action, reason, target_id FROM audit_events ORDER BY id DESC LIMIT 1');
         expect(last).toEqual({ action: 'bootstrap_token.use_failed', reason: audited.reason, target_id: tokenId });
       }
+      return response.body.detail as string;
     }
+
+    /** A bootstrap token with a flipped signature bit: no longer genuine, so its row's state must not be told. */
+    const flipSignature = (token: string): string => {
+      const [header, payload, signature] = token.split('.') as [string, string, string];
+      return `${header}.${payload}.${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+    };
 
     it('expired (the row decides, with no leeway)', async () => {
       const id = randomUUID();
@@ -251,7 +259,24 @@ describe('agents API', () => {
       // A signature that is still valid: only the row says it is over.
       const { token } = await machine.sign('agent-bootstrap', { sub: id, tenantId: tenant.id, ttlSeconds: 60 });
       secrets.push(...tokenSecrets(token));
-      await refused(token, id, { reason: 'expired' });
+      const rowSays = await refused(token, id, { reason: 'expired' }, 'TOKEN_EXPIRED');
+      expect(rowSays).toMatch(/bootstrap token.*has expired: ask an operator or a tenant admin for a new one/);
+      await refused(flipSignature(token), id, undefined);
+
+      // Past its exp (beyond the clock tolerance) the guard refuses it before the row is read: the same answer.
+      const signing = testApp.app.get<Keyring>(MACHINE_KEYRING).current;
+      const past = Math.floor(Date.now() / 1000) - 3600;
+      const stale = await new SignJWT({ tenant_id: tenant.id })
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'agent-bootstrap+jwt', kid: signing.kid })
+        .setIssuer(machine.issuer)
+        .setAudience(machine.audienceOf('agent-bootstrap'))
+        .setSubject(id)
+        .setJti(randomUUID())
+        .setIssuedAt(past)
+        .setExpirationTime(past + 600)
+        .sign(signing.privateKey);
+      secrets.push(...tokenSecrets(stale));
+      expect(await refused(stale, id, undefined, 'TOKEN_EXPIRED')).toBe(rowSays);
     });
 
     it('revoked', async () => {
@@ -261,13 +286,15 @@ describe('agents API', () => {
       const row = ((await api().get(`/api/tenants/${tenant.id}/bootstrap-tokens`).set(bearer(operator)).expect(200)).body.items as { id: string }[]).find((item) => item.id === minted.id);
       expect(row).toMatchObject({ status: 'REVOKED', revokedBy: `user:admin-of-${tenant.slug}` });
       expect(await audit(tenant.id, "action = 'bootstrap_token.revoked' AND target_id = $2", [minted.id])).toBe(1);
-      await refused(minted.token, minted.id, { reason: 'revoked' });
+      expect(await refused(minted.token, minted.id, { reason: 'revoked' }, 'BOOTSTRAP_TOKEN_REVOKED')).toMatch(/was revoked: ask an operator or a tenant admin for a new one/);
+      await refused(flipSignature(minted.token), minted.id, undefined);
     });
 
     it('used up', async () => {
       const minted = await mint(tenant);
       await register(minted.token, newKeys()).expect(201);
-      await refused(minted.token, minted.id, { reason: 'used_up' });
+      expect(await refused(minted.token, minted.id, { reason: 'used_up' }, 'BOOTSTRAP_TOKEN_USED_UP')).toMatch(/used as many times as it allows/);
+      await refused(flipSignature(minted.token), minted.id, undefined);
     });
 
     it("another tenant's (a correctly signed token naming the wrong tenant)", async () => {
@@ -289,7 +316,7 @@ describe('agents API', () => {
       await refused(`${header}.${forged}.${signature}`, minted.id, undefined);
       // An agent access token is not a bootstrap token.
       const { token } = await machine.sign('agent', { sub: minted.id, tenantId: tenant.id, ttlSeconds: 60 });
-      await refused(token, minted.id, undefined);
+      expect(await refused(token, minted.id, undefined, 'WRONG_TOKEN_KIND')).toBe('This call takes an agent bootstrap token; an agent access token was sent.');
       expect(testApp.app.get(AgentAuthFailureCounter).snapshot()['bootstrap_token:unverified']).toBeGreaterThanOrEqual(3);
       await register(minted.token, newKeys()).expect(201);
     });
@@ -361,10 +388,10 @@ describe('agents API', () => {
       agent = await registered(tenant);
     });
 
-    async function refusedAssertion(assertion: unknown, audited?: string): Promise<void> {
+    async function refusedAssertion(assertion: unknown, audited?: string, code = 'INVALID_ASSERTION'): Promise<string> {
       const before = { audit: await countRows(url(), 'audit_events'), jtis: await countRows(url(), 'agent_assertion_jtis'), failures: testApp.app.get(AgentAuthFailureCounter).total() };
       const response = await exchange(assertion);
-      expect(response.status).toBe(401);
+      expect({ status: response.status, code: response.body.code as unknown }).toEqual({ status: 401, code });
       expect(response.body.accessToken).toBeUndefined();
       expect(await countRows(url(), 'agent_assertion_jtis')).toBe(before.jtis);
       if (audited === undefined) {
@@ -375,6 +402,7 @@ describe('agents API', () => {
         const [last] = await sql<{ action: string }>(url(), 'SELECT action FROM audit_events ORDER BY id DESC LIMIT 1');
         expect(last?.action).toBe(audited);
       }
+      return response.body.detail as string;
     }
 
     it('a replayed jti', async () => {
@@ -399,12 +427,18 @@ describe('agents API', () => {
       const now = Math.floor(Date.now() / 1000);
       const stranger = newKeys();
       await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD, key: stranger.privateKey }));
-      await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: `${PUBLIC_URL}/api/agents/register` }));
-      await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: 'cameleer-platform' }));
+      // A genuine assertion (the agent's own key) is told the audience it must name; a forged one is not.
+      const expected = `The assertion's aud must be exactly ${ASSERTION_AUD}.`;
+      expect(await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: `${PUBLIC_URL}/api/agents/register` }), undefined, 'ASSERTION_WRONG_AUDIENCE')).toBe(expected);
+      expect(await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: 'cameleer-platform' }), undefined, 'ASSERTION_WRONG_AUDIENCE')).toBe(expected);
+      await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: 'cameleer-platform', key: stranger.privateKey }));
       await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD, typ: 'agent+jwt' }));
       await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD, iss: randomUUID() }));
       await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD, exp: now + 600 }));
-      await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD, iat: now - 120, exp: now - 60 }));
+      expect(await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD, iat: now - 120, exp: now - 60 }), undefined, 'ASSERTION_EXPIRED')).toMatch(
+        /^The assertion has expired: sign a new one/,
+      );
+      await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD, iat: now - 120, exp: now - 60, key: stranger.privateKey }));
       await refusedAssertion(await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD, iat: now + 60, exp: now + 120 }));
       await refusedAssertion(await signAssertion(randomUUID(), agent.keys, { audience: ASSERTION_AUD }));
       const valid = await signAssertion(agent.agentId, agent.keys, { audience: ASSERTION_AUD });

@@ -4,8 +4,6 @@ import { startTcpProxy, TcpProxy } from '../support/tcp-proxy';
 import { startTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { eventually } from '../support/tenant-fixtures';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 
 describe('PostgreSQL outage while the app runs', () => {
   let database: TestDatabase;
@@ -48,24 +46,4 @@ describe('PostgreSQL outage while the app runs', () => {
   });
 });
 
-describe('PostgreSQL unreachable at boot', () => {
-  it('retries for the configured time, then exits non-zero with a clear message', () => {
-    const result = spawnSync(process.execPath, ['-r', join(__dirname, '../../scripts/register-ts.js'), join(__dirname, '../../apps/api/src/main.ts')], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'silent',
-        PORT: '0',
-        // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
-        DATABASE_URL: 'postgres://postgres@127.0.0.1:9/t_unreachable',
-        DB_BOOT_RETRY_SECONDS: '2',
-        KEYS_DIR: join(__dirname, 'no-keys-needed-before-the-database'),
-      },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/PostgreSQL is unreachable after retrying for 2s/);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
-  });
-});
+// PostgreSQL unreachable at boot (retried for DB_BOOT_RETRY_SECONDS, then one line): test/e2e/boot-errors.e2e-spec.ts.

@@ -1,8 +1,10 @@
 import { spawn, ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import request from 'supertest';
 import { ForwardAuthServer } from '@app/forward-auth';
 import { MachineTokenService } from '@app/security';
@@ -85,7 +87,7 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
     const writer = await logto.operatorToken(['platform:write']);
     const denied = await through('globex', writer).expect(403);
     expect(denied.body.code).toBe('INSUFFICIENT_SCOPE');
-    expect(denied.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="platform:read"');
+    expect(denied.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="platform:read", error_description="This call needs the platform:read scope."');
   });
 
   it('never lets forged identity headers reach the upstream, with dashes or underscores', async () => {
@@ -103,7 +105,7 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
 
   it('answers an invalid token with 401 at the client, in the problem shape', async () => {
     const response = await through('acme', 'not-a-token').expect(401);
-    expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token", error_description="[^"]+"$/);
     expect(response.body).toMatchObject({ status: 401, code: 'INVALID_TOKEN' });
     const none = await through('acme').expect(401);
     expect(none.headers['www-authenticate']).toBe('Bearer');
@@ -128,6 +130,34 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
     await through('acme', stranger.token).expect(401);
     const bootstrap = await machine.sign('agent-bootstrap', { sub: 'bt-1', tenantId: tenants.acme.id, ttlSeconds: 60 });
     await through('acme', bootstrap.token).expect(401);
+  });
+
+  it('tells the client what to do on both ports alike: an expired token, an organization token, a bootstrap token', async () => {
+    const jwk = JSON.parse(readFileSync(join(logto.idp.dataDir, 'signing-key.json'), 'utf8')) as { kid: string };
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    const expired = await new SignJWT({ client_id: 'probe-client', scope: 'platform:read', organization_id: tenants.acme.organizationId })
+      .setProtectedHeader({ alg: 'ES384', typ: 'at+jwt', kid: jwk.kid })
+      .setIssuer(logto.idp.issuer)
+      .setAudience(logto.idp.apiResource)
+      .setSubject('user-of-acme')
+      .setIssuedAt(past)
+      .setExpirationTime(past + 600)
+      .sign(createPrivateKey({ key: jwk as never, format: 'jwk' }));
+    const organization = await logto.idp.mintOrganizationToken({ sub: 'user-of-acme', organizationId: tenants.acme.organizationId, scopes: [] });
+    const bootstrap = (await testApp.app.get(MachineTokenService).sign('agent-bootstrap', { sub: 'bt-1', tenantId: tenants.acme.id, ttlSeconds: 60 })).token;
+    const cases: [string, string, RegExp | string][] = [
+      [expired, 'TOKEN_EXPIRED', /has expired: request a new one from Logto\.$/],
+      [organization, 'ORGANIZATION_TOKEN', `resource=${logto.idp.apiResource} and organization_id=`],
+      [bootstrap, 'WRONG_TOKEN_KIND', /^This call takes a Logto access token for this API or an agent access token; an agent bootstrap token was sent\.$/],
+    ];
+    for (const [token, code, detail] of cases) {
+      const atClient = await through('acme', token).expect(401);
+      const mainPort = await request(testApp.server).get('/api/auth/verify').set('X-Forwarded-Host', `acme.${BASE}`).auth(token, { type: 'bearer' }).expect(401);
+      for (const response of [atClient, mainPort]) {
+        expect({ code: response.body.code as unknown, detail: response.body.detail as unknown }).toEqual({ code, detail: typeof detail === 'string' ? expect.stringContaining(detail) : expect.stringMatching(detail) });
+        expect(response.headers['www-authenticate']).toBe(`Bearer error="invalid_token", error_description="${response.body.detail as string}"`);
+      }
+    }
   });
 
   it('ignores tokens in the query string', async () => {

@@ -99,7 +99,10 @@ describe('HTTP behaviour every endpoint inherits', () => {
     const json = await request(testApp.server).get('/api/openapi.json').expect(200);
     expect(json.body.openapi).toMatch(/^3\./);
     expect(Object.keys(json.body.paths)).toContain('/api/health');
-    await request(testApp.server).get('/api/docs').expect(200);
+    const ui = await request(testApp.server).get('/api/docs').expect(200);
+    // Over plain HTTP outside production the UI's scripts and styles are not upgraded to an HTTPS the host may not serve.
+    expect(ui.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(ui.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
   });
 });
 

@@ -50,7 +50,7 @@ describe('Logto tokens without a scope claim', () => {
 
     const denied = await api('/api/tenants', bearer).expect(403);
     expect(denied.body.code).toBe('INSUFFICIENT_SCOPE');
-    expect(denied.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="platform:read"');
+    expect(denied.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="platform:read", error_description="This call needs the platform:read scope."');
   });
 
   it('tells an app bound to the tenant without roles there 403 insufficient_scope, on the API and at forward-auth on both ports', async () => {
@@ -69,7 +69,7 @@ describe('Logto tokens without a scope claim', () => {
       ['forward-auth, dedicated port', await verifyOnForwardAuthPort(bearer)],
     ] as const) {
       expect({ where, status: answer.status, code: answer.body.code as unknown }).toEqual({ where, status: 403, code: 'INSUFFICIENT_SCOPE' });
-      expect(answer.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="tenant:read"');
+      expect(answer.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="tenant:read", error_description="This call needs the tenant:read scope."');
     }
   });
 

@@ -87,7 +87,7 @@ describe('metrics', () => {
 
     expect(after).toMatch(/^cameleer_db_pool_connections\{state="idle"\} \d+$/m);
     expect(after).toMatch(/^cameleer_tenant_sync_backlog\{state="due"\} \d+$/m);
-    expect(after).toMatch(/^cameleer_tenant_sync_failures_total\{kind="logto"\} \d+$/m);
+    expect(after).toMatch(/^cameleer_tenant_sync_failures_total\{kind="transient"\} \d+$/m);
   });
 
   it('shows license expiries ahead', async () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
-import { LICENSE_KEYRING, MachineTokenService, Keyring } from '@app/security';
+import { isCanonicalCompactJws, LICENSE_KEYRING, MachineTokenService, Keyring } from '@app/security';
 import { DevIdp, startDevIdp } from '../support/dev-idp';
 import { probeWrites, SecurityProbeModule } from '../support/security-probe.module';
 import { insertTenantRow } from '../support/tenant-rows';
@@ -76,7 +76,7 @@ describe('security: who may call what', () => {
     it('answers 403 insufficient_scope when the scope is missing', async () => {
       const token = await idp.mintUserToken({ sub: 'reader', scopes: ['platform:read'] });
       const response = await request(testApp.server).post('/api/probe-auth/operator').auth(token, { type: 'bearer' }).expect(403);
-      expect(response.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="platform:write"');
+      expect(response.headers['www-authenticate']).toBe('Bearer error="insufficient_scope", scope="platform:write", error_description="This call needs the platform:write scope."');
       expect(response.body.code).toBe('INSUFFICIENT_SCOPE');
     });
 
@@ -103,9 +103,6 @@ describe('security: who may call what', () => {
           .sign(secret);
       }],
       ['wrong issuer', () => idpSigned({ iss: 'https://evil.example/oidc' })],
-      ['wrong audience', () => idpSigned({ aud: 'https://another-api.example' })],
-      ['a Logto organization token', () => idp.mintOrganizationToken({ sub: 'alice', organizationId: 'org-1', scopes: [] })],
-      ['expired', () => idpSigned({ exp: now() - 120 })],
       ['nbf in the future', () => idpSigned({ nbf: now() + 600 })],
       ['no exp', async () => {
         return new SignJWT({ client_id: 'x', scope: 'platform:write' })
@@ -127,26 +124,74 @@ describe('security: who may call what', () => {
         return `${header}.${forged}.${signature}`;
       }],
       ['signed by another key under the real kid', () => idpSigned({}, {}, generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey)],
-      ['typ other than at+jwt', () => idpSigned({}, { typ: 'JWT' })],
       // A missing scope is no scope (Logto's scopeless M2M tokens, test/e2e/logto-scopeless-tokens.e2e-spec.ts); a present one must be a string.
       ['scope a number', () => idpSigned({ scope: 42 })],
       ['scope an array of the scopes', () => idpSigned({ scope: ['platform:read', 'platform:write'] })],
       ['scope null', () => idpSigned({ scope: null })],
       ['scope an object', () => idpSigned({ scope: { 'platform:write': true } })],
-      ['a machine token', async () => (await machine.sign('agent', { sub: 'agent-1', tenantId: 't-1', ttlSeconds: 60 })).token],
-      ['an opaque token', () => 'b3BhcXVlLXRva2Vu'],
     ];
 
-    it.each(cases)('%s', async (_name, makeToken) => {
+    const GENERIC = 'The bearer token is not valid here.';
+    // Told of the token's spelling alone (alg none has an empty signature), before anything is verified.
+    const NOT_A_JWS = 'The Authorization header must be exactly: Bearer <token>, the token a compact JWS.';
+
+    it.each(cases)('%s: the one answer of a token that does not verify, whatever failed', async (_name, makeToken) => {
       const before = probeWrites.count;
       const token = await makeToken();
+      const detail = isCanonicalCompactJws(token) ? GENERIC : NOT_A_JWS;
       const response = await request(testApp.server).post('/api/probe-auth/operator').set('Authorization', `Bearer ${token}`).expect(401);
-      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
-      expect(response.body).toMatchObject({ status: 401, code: 'INVALID_TOKEN' });
+      expect(response.headers['www-authenticate']).toBe(`Bearer error="invalid_token", error_description="${detail}"`);
+      expect(response.body).toMatchObject({ status: 401, code: 'INVALID_TOKEN', title: 'Invalid token', detail });
       expect(probeWrites.count).toBe(before);
     });
 
-    it.each([['Basic b3A6b3A='], ['Bearer'], ['Bearer  two  spaces'], ['Bearer a b'], ['bearer lowercase.scheme.x'], ['Bearer tok"en']])(
+    // Told apart only for a genuine token (its expiry, its audience) or by the kind the caller's own header names.
+    const specific: [string, () => Promise<string> | string, string, RegExp][] = [
+      ['expired', () => idpSigned({ exp: now() - 120 }), 'TOKEN_EXPIRED', /^The bearer token \(a Logto access token for this API\) has expired: request a new one from Logto\.$/],
+      [
+        'a Logto organization token',
+        () => idp.mintOrganizationToken({ sub: 'alice', organizationId: 'org-1', scopes: [] }),
+        'ORGANIZATION_TOKEN',
+        /request an organization-scoped API token instead, with resource=(\S+) and organization_id=<the organization id>/,
+      ],
+      ['wrong audience', () => idpSigned({ aud: 'https://another-api.example' }), 'WRONG_AUDIENCE', /this call needs one for (\S+)\.$/],
+      ['typ other than at+jwt (an ID token, say)', () => idpSigned({}, { typ: 'JWT' }), 'WRONG_TOKEN_KIND', /^This call takes a Logto access token for this API; a token of none of these kinds/],
+      [
+        'an agent access token',
+        async () => (await machine.sign('agent', { sub: 'agent-1', tenantId: 't-1', ttlSeconds: 60 })).token,
+        'WRONG_TOKEN_KIND',
+        /^This call takes a Logto access token for this API; an agent access token was sent\.$/,
+      ],
+    ];
+
+    it.each(specific)('%s: 401 %s with what to do, in the problem and in error_description', async (_name, makeToken, code, detail) => {
+      const before = probeWrites.count;
+      const response = await request(testApp.server).post('/api/probe-auth/operator').set('Authorization', `Bearer ${await makeToken()}`).expect(401);
+      expect(response.body).toMatchObject({ status: 401, code });
+      expect(response.body.detail).toMatch(detail);
+      expect(response.headers['www-authenticate']).toBe(`Bearer error="invalid_token", error_description="${response.body.detail as string}"`);
+      // An audience named is the one this API expects, never the one the token carried.
+      const named = detail.exec(response.body.detail as string)?.[1];
+      if (named !== undefined) {
+        expect(named.replace(/\.$/, '')).toBe(idp.apiResource);
+      }
+      expect(probeWrites.count).toBe(before);
+    });
+
+    it('the same genuine token, expired and tampered, gets the generic answer: expiry is told only once the signature holds', async () => {
+      const expired = await idpSigned({ exp: now() - 120 });
+      const [header, payload, signature] = expired.split('.') as [string, string, string];
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+      const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'olivia' })).toString('base64url')}.${signature}`;
+      const otherKey = await idpSigned({ exp: now() - 120 }, {}, generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey);
+      const organizationForged = await idpSigned({ aud: 'urn:logto:organization:org-1' }, {}, generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey);
+      for (const token of [tampered, otherKey, organizationForged]) {
+        const response = await request(testApp.server).post('/api/probe-auth/operator').set('Authorization', `Bearer ${token}`).expect(401);
+        expect(response.body).toMatchObject({ code: 'INVALID_TOKEN', detail: GENERIC });
+      }
+    });
+
+    it.each([['Basic b3A6b3A='], ['Bearer'], ['Bearer  two  spaces'], ['Bearer a b'], ['Bearer b3BhcXVlLXRva2Vu'], ['bearer lowercase.scheme.x'], ['Bearer tok"en']])(
       'malformed Authorization header %p',
       async (header) => {
         const before = probeWrites.count;

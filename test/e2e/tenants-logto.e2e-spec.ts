@@ -64,7 +64,8 @@ describe('tenants and Logto faults', () => {
       // This runs first in the file: the IdP has no organization roles yet.
       expect(await logto.admin<{ name: string }[]>('GET', '/organization-roles?page_size=100')).toEqual([]);
       await boot();
-      const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('noowner'), name: 'No owner role', ownerUserId: 'gina' });
+      const gina = await logto.createUser('gina');
+      const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('noowner'), name: 'No owner role', ownerUserId: gina });
       expect(created.status).toBe(202);
       const stuck = await get(created.body.id);
       expect(stuck.status).toBe('PROVISIONING');
@@ -77,7 +78,7 @@ describe('tenants and Logto faults', () => {
       expect(active.logtoOrganizationId).toBe(stuck.logtoOrganizationId);
       expect(await organizationsOf(created.body.id)).toHaveLength(1);
       const members = await logto.admin<{ id: string; organizationRoles: { name: string }[] }[]>('GET', `/organizations/${active.logtoOrganizationId}/users`);
-      expect(members).toEqual([expect.objectContaining({ id: 'gina', organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
+      expect(members).toEqual([expect.objectContaining({ id: gina, organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
       await shutdown();
     });
   });
@@ -96,9 +97,10 @@ describe('tenants and Logto faults', () => {
       ['timeoutAfterSuccess', 1500],
     ];
     it.each(faults)('keeps the tenant PROVISIONING (202) while Logto is %s, then ACTIVE with exactly one organization', async (fault, delayMs) => {
+      const frank = await logto.createUser('frank');
       await logto.idp.setFault(fault, { delayMs, target: 'management' });
       const slug = unique(fault.toLowerCase());
-      const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug, name: `Faulty ${fault}`, ownerUserId: 'frank' });
+      const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug, name: `Faulty ${fault}`, ownerUserId: frank });
       expect(created.status).toBe(202);
       expect(created.body).toMatchObject({ slug, status: 'PROVISIONING', sync: expect.objectContaining({ pendingAction: 'PROVISION', lastError: expect.any(String) }) });
       expect(created.headers.location).toBe(`/api/tenants/${created.body.id}`);
@@ -113,7 +115,7 @@ describe('tenants and Logto faults', () => {
       expect(active.logtoOrganizationId).toBe(organizations[0]!.id);
       expect(organizations[0]!.name).toBe(`Faulty ${fault}`);
       const members = await logto.admin<{ id: string; organizationRoles: { name: string }[] }[]>('GET', `/organizations/${active.logtoOrganizationId}/users`);
-      expect(members).toEqual([expect.objectContaining({ id: 'frank', organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
+      expect(members).toEqual([expect.objectContaining({ id: frank, organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
       expect(active.sync).toMatchObject({ pendingAction: null, lastError: null, attempts: 0 });
     });
 

@@ -8,17 +8,19 @@ describe('tenants drift reconcile', () => {
   let logto: TenantsIdp;
   let testApp: TestApp;
   let operator: string;
+  let owner: string;
 
   const api = () => request(testApp.server);
   const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
   const createActive = async (name: string) => {
-    const response = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('drift'), name, ownerUserId: 'hana' }).expect(201);
+    const response = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('drift'), name, ownerUserId: owner }).expect(201);
     return response.body as { id: string; slug: string; logtoOrganizationId: string };
   };
 
   beforeAll(async () => {
     logto = await startTenantsIdp();
     await logto.ensureOwnerRole();
+    owner = await logto.createUser('hana');
     testApp = await startTestApp(logto.env());
     operator = await logto.operatorToken();
   });
@@ -65,7 +67,7 @@ describe('tenants drift reconcile', () => {
     const recreated = await logto.admin<{ name: string; customData: unknown }>('GET', `/organizations/${recreatedId}`);
     expect(recreated).toMatchObject({ name: 'Missing Org', customData: { tenantId: missing.id, slug: missing.slug } });
     const members = await logto.admin<{ id: string; organizationRoles: { name: string }[] }[]>('GET', `/organizations/${recreatedId}/users`);
-    expect(members).toEqual([expect.objectContaining({ id: 'hana', organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
+    expect(members).toEqual([expect.objectContaining({ id: owner, organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
     const tenant = await api().get(`/api/tenants/${missing.id}`).set('authorization', `Bearer ${operator}`).expect(200);
     expect(tenant.body).toMatchObject({ status: 'ACTIVE', logtoOrganizationId: recreatedId });
     expect((await logto.admin<{ name: string }>('GET', `/organizations/${renamed.logtoOrganizationId}`)).name).toBe('Proper Name');
@@ -78,17 +80,22 @@ describe('tenants drift reconcile', () => {
     await logto.admin('GET', `/organizations/${foreign.id}`);
   });
 
-  it('reports organizations of deleted tenants and duplicates claiming a live tenant', async () => {
+  it('reports organizations of deleted tenants, duplicates claiming a live tenant, and unmarked ones naming it', async () => {
     const live = await createActive('Live');
     const gone = await createActive('Gone');
     await api().delete(`/api/tenants/${gone.id}`).set('authorization', `Bearer ${operator}`).expect(204);
     const leftover = await logto.admin<{ id: string }>('POST', '/organizations', { name: 'Leftover', customData: { tenantId: gone.id } });
-    const duplicate = await logto.admin<{ id: string }>('POST', '/organizations', { name: 'Duplicate', customData: { tenantId: live.id } });
+    // A second organization made for the tenant carries its customData (provisioning marker included).
+    const own = await logto.admin<{ customData: Record<string, unknown> }>('GET', `/organizations/${live.logtoOrganizationId}`);
+    const duplicate = await logto.admin<{ id: string }>('POST', '/organizations', { name: 'Duplicate', customData: own.customData });
+    // Naming the tenant is not enough to be the tenant's: without the marker it was not made by this API.
+    const unmarked = await logto.admin<{ id: string }>('POST', '/organizations', { name: 'Unmarked', customData: { tenantId: live.id } });
     const report = await api().post('/api/tenants/reconcile').set('authorization', `Bearer ${operator}`).expect(200);
     expect(report.body.orphanOrganizations).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ organizationId: leftover.id, claimedTenantId: gone.id, reason: 'TENANT_DELETED' }),
         expect.objectContaining({ organizationId: duplicate.id, claimedTenantId: live.id, reason: 'DUPLICATE' }),
+        expect.objectContaining({ organizationId: unmarked.id, claimedTenantId: live.id, reason: 'UNMARKED' }),
       ]),
     );
   });

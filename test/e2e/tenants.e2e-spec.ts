@@ -51,13 +51,14 @@ describe('tenants API', () => {
       expect(response.headers.location).toBe(`/api/tenants/${response.body.id}`);
       expect(response.headers.etag).toBe(`W/"${response.body.version}"`);
       const organization = await logto.admin<{ name: string; customData: unknown }>('GET', `/organizations/${response.body.logtoOrganizationId}`);
-      expect(organization).toMatchObject({ name: 'Acme Corp', customData: { tenantId: response.body.id, slug } });
+      expect(organization).toMatchObject({ name: 'Acme Corp', customData: { tenantId: response.body.id, slug, provisioningMarker: expect.any(String) } });
     });
 
     it('adds the owner to the organization with the owner role', async () => {
-      const tenant = await createActive(unique('owned'), { ownerUserId: 'carol' });
+      const carol = await logto.createUser('carol');
+      const tenant = await createActive(unique('owned'), { ownerUserId: carol });
       const members = await logto.admin<{ id: string; organizationRoles: { name: string }[] }[]>('GET', `/organizations/${tenant.logtoOrganizationId}/users`);
-      expect(members).toEqual([expect.objectContaining({ id: 'carol', organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
+      expect(members).toEqual([expect.objectContaining({ id: carol, organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
     });
 
     it('refuses a taken slug with 409 SLUG_TAKEN, also after the tenant was deleted', async () => {

@@ -78,6 +78,8 @@ export interface FaultOptions {
   target?: FaultTarget;
   /** Heal after this many affected requests (default: until changed). */
   times?: number;
+  /** `error4xx`: the status answered (400–499, default 422). */
+  status?: number;
 }
 
 export interface DevIdp {

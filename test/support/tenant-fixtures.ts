@@ -3,6 +3,7 @@
  * app at it, Management API calls for test setup and assertions, and booting the app on an existing database
  * (for restarts: startTestApp creates a fresh database each time).
  */
+import { randomUUID } from 'node:crypto';
 import { Type } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
@@ -23,6 +24,8 @@ export interface TenantsIdp {
   organizations(): Promise<{ id: string; name: string; customData: Record<string, unknown> }[]>;
   /** Creates the `owner` organization role unless it exists; returns its id. */
   ensureOwnerRole(): Promise<string>;
+  /** Creates a Logto user (users exist only once created, as in Logto); returns its id. */
+  createUser(name?: string): Promise<string>;
   operatorToken(scopes?: string[]): Promise<string>;
   /** A machine-to-machine application created through the Management API (as in Logto), with its secret. */
   machineApp(name: string): Promise<{ clientId: string; clientSecret: string }>;
@@ -90,6 +93,7 @@ export async function startTenantsIdp(): Promise<TenantsIdp> {
       const existing = roles.find((role) => role.name === 'owner');
       return existing?.id ?? (await admin<{ id: string }>('POST', '/organization-roles', { name: 'owner' })).id;
     },
+    createUser: async (name = 'user') => (await admin<{ id: string }>('POST', '/users', { username: `${name}_${randomUUID().replace(/-/g, '').slice(0, 12)}` })).id,
     operatorToken: (scopes = ['platform:read', 'platform:write']) => idp.mintUserToken({ sub: 'op', scopes }),
     machineApp: async (name) => {
       const { id } = await admin<{ id: string }>('POST', '/applications', { name, type: 'MachineToMachine' });

@@ -36,8 +36,8 @@ export async function insertTenantRow(url: string, input: TenantRowInput = {}): 
   const status = input.status ?? 'ACTIVE';
   await sql(
     url,
-    `INSERT INTO tenants (id, slug, name, status, logto_organization_id, deleted_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [id, slug, `Tenant ${slug}`, status, organizationId, status === 'DELETED' ? new Date() : null],
+    `INSERT INTO tenants (id, slug, name, status, logto_organization_id, deleted_at, provisioning_marker) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [id, slug, `Tenant ${slug}`, status, organizationId, status === 'DELETED' ? new Date() : null, randomBytes(32).toString('base64url')],
   );
   return { id, slug, organizationId };
 }

@@ -56,7 +56,7 @@ export interface CreateAppOptions {
  */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const env = options.env ?? process.env;
-  assertConfigValid(configSchemas, env);
+  assertAppConfigValid(env);
   const service = loadConfig(serviceConfigSchema, env);
   const root = options.extraModules?.length ? withExtraModules(options.extraModules) : AppModule;
   const app = await withConfigEnv(env, () =>
@@ -65,14 +65,25 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       // Only JSON bodies are parsed (Fastify's own parser, with the body limit); Nest would add url-encoded too.
       bodyParser: false,
       abortOnError: false,
+      // A failed boot is reported by its caller in one line: Nest neither prints its buffered boot logs nor the stack.
+      autoFlushLogs: false,
     }),
   );
   app.useLogger(app.get(Logger));
+  app.flushLogs();
   app.setGlobalPrefix('api', { exclude: ['.well-known/{*path}'] });
   applyHttpDefaults(app, service);
   observeHttpRequests(app.getHttpAdapter().getInstance(), app.get(Metrics));
   serveOpenApi(app, buildOpenApiDocument(app, openApiInfo));
   return app;
+}
+
+/**
+ * Validates every namespace (each lib's own schema) against `env` and throws one ConfigValidationError listing
+ * every bad key of all of them: main.ts calls it before it attempts any connection.
+ */
+export function assertAppConfigValid(env: NodeJS.ProcessEnv = process.env): void {
+  assertConfigValid(configSchemas, env);
 }
 
 /** Tests mount probe controllers beside the real app to exercise behaviour no product route shows yet. */

@@ -1,9 +1,13 @@
 import 'reflect-metadata';
-import { ConfigValidationError, databaseConfigSchema, loadConfig, serviceConfigSchema, waitForDatabase } from '@app/service-core';
-import { createApp } from './configure-app';
+import { databaseConfigSchema, loadConfig, serviceConfigSchema, waitForDatabase } from '@app/service-core';
+import { reportBootFailure, useJsonBootLogs } from './boot-log';
+import { assertAppConfigValid, createApp } from './configure-app';
 import { installGracefulShutdown } from './shutdown';
 
 async function bootstrap(): Promise<void> {
+  useJsonBootLogs(process.env);
+  // Every bad variable of every namespace, in one message, before any connection is attempted.
+  assertAppConfigValid(process.env);
   const database = loadConfig(databaseConfigSchema);
   if (database.target.kind === 'server') {
     await waitForDatabase(database.target.url, database.bootRetrySeconds);
@@ -19,10 +23,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigValidationError) {
-    process.stderr.write(`${error.message}\n`);
-  } else {
-    process.stderr.write(`cameleer-saas failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
+  reportBootFailure(error, process.env);
   process.exit(1);
 });

@@ -42,7 +42,7 @@ export async function createDevIdpCore(options: DevIdpOptions, endpoint: string)
     registry.register(app);
   }
 
-  const managementState = new ManagementState(catalog);
+  const managementState = new ManagementState(catalog, options.config.users);
   const provider = createOidcProvider({ issuer, signingKey, registry, catalog, organizations: managementState });
   return { issuer, signingKey, catalog, registry, managementState, provider, minter: new TokenMinter(provider, catalog) };
 }

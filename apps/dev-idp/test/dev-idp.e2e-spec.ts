@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -450,8 +450,25 @@ describe('dev IdP (Logto-compatible)', () => {
       });
     });
 
+    it('has users only once created (core routes/admin-user/basics.ts): 200 with the user, 404 entity.not_found, 422 on a taken username', async () => {
+      const created = await api<Record<string, unknown> & { id: string }>('POST', '/users', { username: 'dora', password: 'dora-password', name: 'Dora' });
+      expect(created).toMatchObject({ status: 200, body: { username: 'dora', name: 'Dora', hasPassword: true, isSuspended: false, customData: {} } });
+      expect(created.body.id).toMatch(/^[0-9a-z]{12}$/);
+      expect(Object.keys(created.body)).not.toEqual(expect.arrayContaining(['password']));
+      expect(JSON.stringify(created.body)).not.toContain('dora-password');
+      expect(await api('GET', `/users/${created.body.id}`)).toMatchObject({ status: 200, body: { id: created.body.id, username: 'dora' } });
+      expect(await api('GET', '/users/nosuchuser01')).toMatchObject({ status: 404, body: { code: 'entity.not_found' } });
+      expect(await api('POST', '/users', { username: 'dora' })).toMatchObject({ status: 422, body: { code: 'user.username_already_in_use' } });
+      expect(await api('POST', '/users', { username: '1dora' })).toMatchObject({ status: 400, body: { code: 'guard.invalid_input' } });
+      expect((await api('DELETE', `/users/${created.body.id}`)).status).toBe(204);
+      expect(await api('GET', `/users/${created.body.id}`)).toMatchObject({ status: 404, body: { code: 'entity.not_found' } });
+    });
+
     it('manages members and their organization roles with Logto’s 422 codes', async () => {
       const { body: org } = await api<Organization>('POST', '/organizations', { name: 'Members Inc' });
+      const alice = (await api<Entity>('POST', '/users', { username: `alice_${org.id}` })).body.id;
+      const bob = (await api<Entity>('POST', '/users', { username: `bob_${org.id}` })).body.id;
+      const carol = (await api<Entity>('POST', '/users', { username: `carol_${org.id}` })).body.id;
       const role = await api<Entity>('POST', '/organization-roles', { name: `admin-${org.id}`, description: 'Admin' });
       expect(role).toMatchObject({ status: 201, body: { type: 'User', name: `admin-${org.id}` } });
       expect(await api('POST', '/organization-roles', { name: `admin-${org.id}` })).toMatchObject({
@@ -459,41 +476,55 @@ describe('dev IdP (Logto-compatible)', () => {
         body: { code: 'entity.unique_integrity_violation' },
       });
 
-      expect(await api('GET', `/organizations/${org.id}/users/alice/roles`)).toMatchObject({
+      expect(await api('GET', `/organizations/${org.id}/users/${alice}/roles`)).toMatchObject({
         status: 422,
         body: { code: 'organization.require_membership' },
       });
-      expect(await api('POST', `/organizations/${org.id}/users`, { userIds: ['alice', 'bob'] })).toMatchObject({
+      expect(await api('POST', `/organizations/${org.id}/users`, { userIds: [alice, bob] })).toMatchObject({
         status: 201,
       });
-      expect(await api('POST', `/organizations/nope/users`, { userIds: ['alice'] })).toMatchObject({
+      expect(await api('POST', `/organizations/nope/users`, { userIds: [alice] })).toMatchObject({
+        status: 422,
+        body: { code: 'entity.relation_foreign_key_not_found' },
+      });
+      // An unknown user is the same foreign-key violation (core routes/organization/utils.ts), and nothing is added.
+      expect(await api('POST', `/organizations/${org.id}/users`, { userIds: [carol, 'nosuchuser01'] })).toMatchObject({
+        status: 422,
+        body: { code: 'entity.relation_foreign_key_not_found' },
+      });
+      expect(await api('PUT', `/organizations/${org.id}/users`, { userIds: ['nosuchuser01'] })).toMatchObject({
         status: 422,
         body: { code: 'entity.relation_foreign_key_not_found' },
       });
 
       expect(
-        await api('POST', `/organizations/${org.id}/users/alice/roles`, { organizationRoleNames: [`admin-${org.id}`] }),
+        await api('POST', `/organizations/${org.id}/users/${alice}/roles`, { organizationRoleNames: [`admin-${org.id}`] }),
       ).toMatchObject({ status: 201, body: { organizationRoleIds: [role.body.id] } });
       expect(
-        await api('POST', `/organizations/${org.id}/users/roles`, { userIds: ['bob'], organizationRoleIds: [role.body.id] }),
+        await api('POST', `/organizations/${org.id}/users/roles`, { userIds: [bob], organizationRoleIds: [role.body.id] }),
       ).toMatchObject({ status: 201 });
       expect(
-        await api('POST', `/organizations/${org.id}/users/roles`, { userIds: ['carol'], organizationRoleIds: [role.body.id] }),
+        await api('POST', `/organizations/${org.id}/users/roles`, { userIds: [carol], organizationRoleIds: [role.body.id] }),
       ).toMatchObject({ status: 422, body: { code: 'entity.relation_foreign_key_not_found' } });
 
-      const roles = await api('GET', `/organizations/${org.id}/users/alice/roles`);
+      const roles = await api('GET', `/organizations/${org.id}/users/${alice}/roles`);
       expect(roles.body).toEqual([expect.objectContaining({ id: role.body.id, name: `admin-${org.id}` })]);
 
       const members = await api<Entity[]>('GET', `/organizations/${org.id}/users`);
       expect(members.headers.get('total-number')).toBe('2');
-      expect(members.body[0]).toMatchObject({ id: 'alice', organizationRoles: [{ id: role.body.id, name: `admin-${org.id}` }] });
+      expect(members.body[0]).toMatchObject({ id: alice, username: `alice_${org.id}`, organizationRoles: [{ id: role.body.id, name: `admin-${org.id}` }] });
 
-      expect((await api('PUT', `/organizations/${org.id}/users`, { userIds: ['alice'] })).status).toBe(204);
-      expect((await api('DELETE', `/organizations/${org.id}/users/alice`)).status).toBe(204);
-      expect(await api('DELETE', `/organizations/${org.id}/users/alice`)).toMatchObject({
+      expect((await api('PUT', `/organizations/${org.id}/users`, { userIds: [alice] })).status).toBe(204);
+      expect((await api('DELETE', `/organizations/${org.id}/users/${alice}`)).status).toBe(204);
+      expect(await api('DELETE', `/organizations/${org.id}/users/${alice}`)).toMatchObject({
         status: 404,
         body: { code: 'entity.not_found' },
       });
+      expect((await api('GET', `/organizations/${org.id}/users`)).body).toEqual([]);
+
+      // Deleting a user ends its memberships, as Logto's foreign-key cascade does.
+      expect((await api('POST', `/organizations/${org.id}/users`, { userIds: [bob] })).status).toBe(201);
+      expect((await api('DELETE', `/users/${bob}`)).status).toBe(204);
       expect((await api('GET', `/organizations/${org.id}/users`)).body).toEqual([]);
     });
 
@@ -541,6 +572,14 @@ describe('dev IdP (Logto-compatible)', () => {
       expect((await api('GET', '/organizations')).status).toBe(200);
     });
 
+    it('answers a chosen 4xx while error4xx is set (default 422), with a Logto-shaped body', async () => {
+      await idp.setFault('error4xx', { times: 1 });
+      expect(await api('GET', '/organizations')).toMatchObject({ status: 422, body: { code: 'dev_idp.injected_fault' } });
+      await idp.setFault('error4xx', { status: 429, times: 1, target: 'management' });
+      expect((await api('GET', '/organizations')).status).toBe(429);
+      expect((await api('GET', '/organizations')).status).toBe(200);
+    });
+
     it('drops connections while down, for the token endpoint too', async () => {
       await idp.setFault('down');
       await expect(fetch(`${idp.endpoint}/api/organizations`)).rejects.toThrow();
@@ -575,6 +614,28 @@ describe('dev IdP (Logto-compatible)', () => {
           signal: AbortSignal.timeout(300),
         }),
       ).rejects.toMatchObject({ name: 'TimeoutError' });
+    });
+  });
+
+  describe('seeded users (config/dev-idp.json)', () => {
+    it('exist from the start with their fixed ids and usernames, never showing a password', async () => {
+      const configFile = resolve(__dirname, '../../../config/dev-idp.json');
+      const { users } = JSON.parse(await readFile(configFile, 'utf8')) as { users: { id: string; username: string; password: string }[] };
+      expect(users.length).toBeGreaterThan(0);
+      const seeded = await startDevIdp({ configFile });
+      try {
+        const app = await seeded.registerApp({ scopesByResource: { [MANAGEMENT_API_RESOURCE]: ['all'] } });
+        const token = await seeded.clientCredentialsToken({ ...app, resource: MANAGEMENT_API_RESOURCE, scope: 'all' });
+        for (const user of users) {
+          const response = await fetch(`${seeded.endpoint}/api/users/${user.id}`, { headers: { authorization: `Bearer ${token}` } });
+          const text = await response.text();
+          expect(response.status).toBe(200);
+          expect(JSON.parse(text)).toMatchObject({ id: user.id, username: user.username, hasPassword: true });
+          expect(text).not.toContain(user.password);
+        }
+      } finally {
+        await seeded.stop();
+      }
     });
   });
 

@@ -1,13 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { isUuid } from '@app/service-core';
+import { isUniqueViolation, isUuid } from '@app/service-core';
 import { AuditTrail, MachinePrincipal, MachineTokenService } from '@app/security';
 import { License, LicensingService } from '@app/licensing';
 import { Tenant, TenantsError, TenantsService } from '@app/tenants';
-import { Agent, AgentBootstrapToken } from './agent.entities';
+import { Agent, AGENT_PUBLIC_KEY_INDEX, AgentBootstrapToken } from './agent.entities';
 import { parseAgentPublicKey } from './agent-public-key';
-import { AGENT_TOKEN_TTL_S } from './agent-tokens.service';
-import { AgentsError, invalidToken } from './agents.errors';
+import { AGENT_TOKEN_TTL_S, assertionAudienceFor } from './agent-tokens.service';
+import { AgentsError, bootstrapTokenRefused, invalidToken } from './agents.errors';
 import { AgentAuthFailureCounter } from './auth-failure-counter';
 
 export interface RegisterInput {
@@ -21,6 +21,8 @@ export interface RegisteredAgent {
   readonly tenantId: string;
   readonly accessToken: string;
   readonly expiresIn: number;
+  /** The `aud` every assertion of this agent must name. */
+  readonly assertionAudience: string;
   /** The tenant's license token (license+jwt). */
   readonly license: string;
 }
@@ -54,7 +56,7 @@ function failedUseReason(row: AgentBootstrapToken, tenantId: string, now: Date):
 
 /**
  * Registration with a bootstrap token: one use consumed atomically, the tenant's status, license and seat count
- * checked under the tenant's lock, and the agent's own public key stored.
+ * checked under the tenant's lock, and the agent's own public key stored (unique: uq_agents_public_key).
  */
 @Injectable()
 export class AgentRegistrationService {
@@ -105,18 +107,24 @@ export class AgentRegistrationService {
           );
         }
         const agent = manager.create(Agent, { tenantId, name: input.name, environment: input.environment ?? null, publicKeyJwk });
-        await manager.insert(Agent, agent);
+        await manager.insert(Agent, agent).catch((error: unknown) => {
+          throw isUniqueViolation(error, AGENT_PUBLIC_KEY_INDEX)
+            ? new RegistrationRefused(
+                'public_key_registered',
+                new AgentsError('PUBLIC_KEY_REGISTERED', 'An agent is already registered with this public key; generate a new key pair for a new agent.'),
+              )
+            : error;
+        });
         await this.audit.record({ tenantId, actor, action: 'bootstrap_token.used', targetId: tokenId, sourceIp }, manager);
         await this.audit.record({ tenantId, actor, action: 'agent.registered', targetId: agent.id, sourceIp }, manager);
         return { agent, license: usable.license, tenant };
       });
     } catch (error) {
       if (error instanceof TokenUseFailed) {
-        await this.auditFailedUse(principal, sourceIp);
-        throw invalidToken();
+        throw bootstrapTokenRefused(await this.auditFailedUse(principal, sourceIp));
       }
       if (error instanceof RegistrationRefused || error instanceof TenantsError) {
-        // The tenant is missing or not ACTIVE (lockActive), or its license says no: the use is rolled back.
+        // The tenant is missing or not ACTIVE (lockActive), its license says no, or the key is taken: the use is rolled back.
         const reason = error instanceof RegistrationRefused ? error.reason : error.code === 'NOT_FOUND' ? 'tenant_not_found' : 'tenant_not_active';
         await this.audit.recordQuietly({ tenantId, actor, action: 'agent.registration_refused', targetId: tokenId, sourceIp, reason });
         throw error instanceof RegistrationRefused ? error.refusal : error;
@@ -131,25 +139,28 @@ export class AgentRegistrationService {
       tenantId,
       accessToken: access.token,
       expiresIn: AGENT_TOKEN_TTL_S,
+      assertionAudience: assertionAudienceFor(this.machine.issuer),
       license: await this.licensing.sign(license, tenant),
     };
   }
 
-  /** Why a correctly signed bootstrap token could not be used, audited on the token's own tenant. */
-  private async auditFailedUse(principal: MachinePrincipal, sourceIp: string | undefined): Promise<void> {
+  /** Why a correctly signed bootstrap token could not be used, audited on the token's own tenant; the reason. */
+  private async auditFailedUse(principal: MachinePrincipal, sourceIp: string | undefined): Promise<string> {
     const row = await this.dataSource.manager.findOneBy(AgentBootstrapToken, { id: principal.subject }).catch(() => null);
     if (row === null) {
       // No row of ours: nothing to attach it to, so it is counted like a forgery.
       this.failures.record('bootstrap_token', 'unknown_token', sourceIp);
-      return;
+      return 'unknown_token';
     }
+    const reason = failedUseReason(row, principal.tenantId, new Date());
     await this.audit.recordQuietly({
       tenantId: row.tenantId,
       actor: `bootstrap_token:${principal.subject}`,
       action: 'bootstrap_token.use_failed',
       targetId: principal.subject,
       sourceIp,
-      reason: failedUseReason(row, principal.tenantId, new Date()),
+      reason,
     });
+    return reason;
   }
 }

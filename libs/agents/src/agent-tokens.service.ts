@@ -10,6 +10,11 @@ import { AgentAuthFailureCounter } from './auth-failure-counter';
 /** Lifetime of an agent access token (agent+jwt), the kind's maximum. */
 export const AGENT_TOKEN_TTL_S = 900;
 
+/** The audience an assertion must name: the token endpoint under this platform's public URL (the machine tokens' issuer). */
+export function assertionAudienceFor(issuer: string): string {
+  return `${issuer}/api/agents/token`;
+}
+
 export interface AgentAccessToken {
   readonly accessToken: string;
   readonly expiresIn: number;
@@ -28,7 +33,7 @@ export class AgentTokensService {
 
   /** The audience an assertion must name: this API's token endpoint. */
   get assertionAudience(): string {
-    return `${this.machine.issuer}/api/agents/token`;
+    return assertionAudienceFor(this.machine.issuer);
   }
 
   async exchange(assertion: string, sourceIp: string | undefined): Promise<AgentAccessToken> {
@@ -38,7 +43,7 @@ export class AgentTokensService {
     } catch (error) {
       if (error instanceof AssertionUnverified) {
         this.failures.record('assertion', error.reason, sourceIp);
-        throw invalidAssertion();
+        throw invalidAssertion(error.reason, this.assertionAudience);
       }
       throw error;
     }

@@ -8,6 +8,9 @@ export interface Ed25519PublicJwk {
   readonly x: string;
 }
 
+/** The unique index that refuses a second agent with the same public key. */
+export const AGENT_PUBLIC_KEY_INDEX = 'uq_agents_public_key';
+
 // Declared as the migration (CreateAgents1795966200000) creates them, so TypeORM's schema builder proposes no change.
 
 /**
@@ -63,6 +66,9 @@ export class AgentBootstrapToken {
   `jsonb_typeof(public_key_jwk) = 'object' AND public_key_jwk->>'kty' = 'OKP' AND public_key_jwk->>'crv' = 'Ed25519' AND NOT (public_key_jwk ? 'd')`,
 )
 @Check('ck_agents_disabled', 'enabled = (disabled_at IS NULL)')
+// One agent per key, on the expression public_key_jwk->>'x' (UniqueAgentPublicKey1795966500000), which TypeORM's
+// schema builder cannot express: declared by name only, and left alone by it.
+@Index(AGENT_PUBLIC_KEY_INDEX, { synchronize: false })
 export class Agent {
   // DEFAULT gen_random_uuid(), which TypeORM reads back as a generated uuid column.
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_agents' })

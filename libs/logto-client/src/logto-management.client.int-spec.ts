@@ -6,6 +6,7 @@ import {
   type LogtoClientOptions,
   LogtoConflictError,
   LogtoError,
+  isPermanentLogtoFailure,
   LogtoManagementClient,
   LogtoNotConfiguredError,
   LogtoNotFoundError,
@@ -62,6 +63,9 @@ describe('LogtoManagementClient (dev IdP)', () => {
   };
 
   const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+  /** A user created in the IdP (Logto has users only once created); returns its id. */
+  const createUser = async (name: string): Promise<string> =>
+    (await admin<{ id: string }>('POST', '/users', { username: `${name}_${randomUUID().slice(0, 8)}` })).id;
 
   beforeAll(async () => {
     idp = await startDevIdp();
@@ -187,19 +191,21 @@ describe('LogtoManagementClient (dev IdP)', () => {
       expect(scopes).toEqual([expect.objectContaining({ id: scope.id, name: scope.name, resourceId: resource?.id })]);
 
       const org = await client.createOrganization({ name: unique('members') });
-      await client.addOrganizationUsers(org.id, ['alice', 'bob']);
-      await client.addOrganizationUsers(org.id, ['alice']); // existing members are ignored
-      await client.assignOrganizationRoles(org.id, ['alice', 'bob'], [role.id]);
+      const alice = await createUser('alice');
+      const bob = await createUser('bob');
+      await client.addOrganizationUsers(org.id, [alice, bob]);
+      await client.addOrganizationUsers(org.id, [alice]); // existing members are ignored
+      await client.assignOrganizationRoles(org.id, [alice, bob], [role.id]);
 
       const members = await admin<{ id: string; organizationRoles: { id: string }[] }[]>('GET', `/organizations/${org.id}/users`);
       expect(members.map((m) => [m.id, m.organizationRoles.map((r) => r.id)])).toEqual([
-        ['alice', [role.id]],
-        ['bob', [role.id]],
+        [alice, [role.id]],
+        [bob, [role.id]],
       ]);
 
       requests = [];
       await client.addOrganizationUsers(org.id, []);
-      await client.assignOrganizationRoles(org.id, ['alice'], []);
+      await client.assignOrganizationRoles(org.id, [alice], []);
       expect(requests).toEqual([]); // empty lists are no-ops, not 400s
     });
 
@@ -212,7 +218,30 @@ describe('LogtoManagementClient (dev IdP)', () => {
         status: 422,
         code: 'entity.relation_foreign_key_not_found',
       });
-      await expect(client.addOrganizationUsers('no-such-org', ['alice'])).rejects.toBeInstanceOf(LogtoConflictError);
+      await expect(client.addOrganizationUsers('no-such-org', [await createUser('alice')])).rejects.toBeInstanceOf(LogtoConflictError);
+      // Real Logto answers an unknown user exactly so; retrying it cannot help.
+      const unknownUser = await client.addOrganizationUsers(org.id, ['nosuchuser01']).catch((error: unknown) => error);
+      expect(unknownUser).toMatchObject({ constructor: LogtoConflictError, status: 422, code: 'entity.relation_foreign_key_not_found' });
+      expect(isPermanentLogtoFailure(unknownUser)).toBe(true);
+    });
+
+    it('getUser: the user, or LogtoNotFoundError (404 entity.not_found) for an unknown one', async () => {
+      const client = newClient();
+      const id = await createUser('gina');
+      await expect(client.getUser(id)).resolves.toMatchObject({ id, username: expect.stringMatching(/^gina_/) });
+      const missing = await client.getUser('nosuchuser01').catch((error: unknown) => error);
+      expect(missing).toMatchObject({ constructor: LogtoNotFoundError, status: 404, code: 'entity.not_found' });
+      expect(isPermanentLogtoFailure(missing)).toBe(true);
+    });
+
+    it.each([
+      ['429 (rate limited)', 'error4xx', 429],
+      ['503', 'error5xx', undefined],
+    ] as const)('a %s answer is not a permanent failure', async (_label, fault, status) => {
+      await idp.setFault(fault, { target: 'management', ...(status === undefined ? {} : { status }) });
+      const error = await newClient({ retries: 0 }).listOrganizations().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(LogtoError);
+      expect(isPermanentLogtoFailure(error)).toBe(false);
     });
   });
 
@@ -390,6 +419,7 @@ describe('LogtoManagementClient (dev IdP)', () => {
         client.listOrganizations(),
         client.findOrganizations(() => true),
         client.addOrganizationUsers('x', ['u']),
+        client.getUser('u'),
         client.assignOrganizationRoles('x', ['u'], ['r']),
         client.listOrganizationRoles(),
         client.getOrganizationRoleResourceScopes('x'),

@@ -24,6 +24,7 @@ import type {
   Page,
   Scope,
   UpdateOrganizationInput,
+  User,
 } from './logto.types';
 
 /** What the client needs; `managementApiResource`, `timeoutMs` and `retries` have defaults for direct construction. */
@@ -209,6 +210,14 @@ export class LogtoManagementClient {
       body: { userIds, organizationRoleIds: roleIds },
       retrySafe: true,
     });
+  }
+
+  // --- users ------------------------------------------------------------------------------------------------
+
+  /** GET /api/users/:id; an unknown user is 404 (LogtoNotFoundError, Logto's code `entity.not_found`). */
+  async getUser(id: string, options: LogtoCallOptions = {}): Promise<User> {
+    const response = await this.call({ method: 'GET', path: `/users/${segment(id)}`, retrySafe: true, ...options });
+    return response.body as User;
   }
 
   // --- organization roles -----------------------------------------------------------------------------------

@@ -66,6 +66,22 @@ export class LogtoConflictError extends LogtoResponseError {}
 export class LogtoRequestError extends LogtoResponseError {}
 
 /**
+ * Statuses below 500 that say "not now" or "not with these credentials" rather than "never with this request":
+ * 408 and 429 ask to come back later; 401 and 403 mean our M2M credentials or their grants are wrong, which an
+ * operator fixes in configuration, once, for every tenant (the backoff then picks it up by itself).
+ */
+const RETRYABLE_CLIENT_STATUSES: ReadonlySet<number> = new Set([401, 403, 408, 429]);
+
+/**
+ * True when repeating the same request cannot succeed until someone changes something: Logto refused it on its
+ * merits (a 4xx such as 422 `entity.relation_foreign_key_not_found` for an unknown user, 400 `guard.invalid_input`,
+ * or a 404). Unavailability (5xx, timeouts, network errors), 408, 429, 401 and 403 are not permanent.
+ */
+export function isPermanentLogtoFailure(error: unknown): error is LogtoResponseError {
+  return error instanceof LogtoResponseError && error.status < 500 && !RETRYABLE_CLIENT_STATUSES.has(error.status);
+}
+
+/**
  * - `timeout`: no complete answer within the timeout; the request may have been applied.
  * - `network`: connection refused, reset or dropped.
  * - `server_error`: Logto (or a proxy in front of it) answered 5xx.

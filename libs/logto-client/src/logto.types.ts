@@ -45,6 +45,15 @@ export interface Page<T> {
   total: number;
 }
 
+/** A Logto user (core routes/admin-user/basics.ts answers `userInfoSelectFields` + `hasPassword`; the fields we read). */
+export interface User {
+  id: string;
+  username: string | null;
+  primaryEmail: string | null;
+  name: string | null;
+  isSuspended: boolean;
+}
+
 export type OrganizationRoleType = 'User' | 'MachineToMachine';
 
 export interface OrganizationRole {

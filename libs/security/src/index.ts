@@ -6,10 +6,10 @@ export { AccessModule } from './access/access.module';
 export { AuditEvent } from './audit/audit-event.entity';
 export { AuditEventDto, AuditEventPage } from './audit/audit-events.controller';
 export { actorOf, actorShownTo, type AuditEntry, AuditTrail, type ChangedBy } from './audit/audit-trail';
-export { type AccessDenial, type AccessRequirement, type AccessVerdict, evaluateAccess, hasPlatformScope } from './access/evaluate-access';
+export { type AccessDenial, type AccessRequirement, type AccessVerdict, evaluateAccess, hasPlatformScope, type TokenKind } from './access/evaluate-access';
 export type { LogtoPrincipal, MachinePrincipal, Principal } from './access/principal';
 export { callerKeyOf, CurrentPrincipal } from './access/request-principal';
-export { SecurityError, securityErrorFor } from './access/security-errors';
+export { bearerChallenge, SecurityError, securityErrorFor } from './access/security-errors';
 export { TENANT_ACCESS_DIRECTORY, type TenantAccessDirectory, type TenantAccessFacts } from './access/tenant-access';
 export { type LogtoAuthConfig, logtoAuthConfigSchema } from './logto/logto-auth.config';
 // The bench measures the Logto verifier on its own.

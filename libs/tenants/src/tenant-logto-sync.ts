@@ -1,10 +1,12 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Metrics } from '@app/service-core';
-import { LogtoError, LogtoManagementClient, LogtoNotFoundError, Organization } from '@app/logto-client';
+import { isPermanentLogtoFailure, LogtoError, LogtoManagementClient, LogtoNotFoundError, Organization } from '@app/logto-client';
 import { TenantEvents } from './tenant-events';
 import { Tenant } from './tenant.entity';
-import { TenantsRepository } from './tenants.repository';
+import { SyncFailure, TenantsRepository } from './tenants.repository';
 import { tenantsConfig, TenantsConfig } from './tenants.config';
+import { TenantsError } from './tenants-errors';
 
 /** The organization role a tenant's owner gets; it must exist in Logto's organization template. */
 const OWNER_ROLE_NAME = 'owner';
@@ -16,25 +18,54 @@ class OwnerRoleMissingError extends Error {
   }
 }
 
-/** Whether an organization says it belongs to tenant `tenantId` (customData.tenantId). */
-function claimsTenant(organization: Organization, tenantId: string): boolean {
-  return claimedTenantId(organization) === tenantId;
+/** The tenant's owner is not a Logto user: creating anything for the tenant would fail, now and on every retry. */
+class OwnerNotFoundError extends Error {
+  constructor(
+    userId: string,
+    readonly logtoError: LogtoNotFoundError,
+  ) {
+    super(`the owner user ${userId} does not exist in Logto (${logtoError.message})`);
+    this.name = 'OwnerNotFoundError';
+  }
 }
 
-export function claimedTenantId(organization: Organization): string | undefined {
+/** A string field of an organization's customData. */
+function customDataString(organization: Organization, key: string): string | undefined {
   const data: unknown = organization.customData;
-  if (typeof data === 'object' && data !== null && 'tenantId' in data && typeof data.tenantId === 'string') {
-    return data.tenantId;
+  if (typeof data === 'object' && data !== null && key in data) {
+    const value: unknown = (data as Record<string, unknown>)[key];
+    return typeof value === 'string' ? value : undefined;
   }
   return undefined;
+}
+
+/** The tenant an organization says it belongs to (customData.tenantId); anyone creating organizations can write it. */
+export function claimedTenantId(organization: Organization): string | undefined {
+  return customDataString(organization, 'tenantId');
+}
+
+/**
+ * Whether this API created `organization` for `tenant`: it claims the tenant and carries the tenant's provisioning
+ * marker (compared in constant time). Only such an organization is ever adopted or deleted as the tenant's.
+ */
+export function createdForTenant(organization: Organization, tenant: Pick<Tenant, 'id' | 'provisioningMarker'>): boolean {
+  const marker = customDataString(organization, 'provisioningMarker');
+  if (claimedTenantId(organization) !== tenant.id || marker === undefined) {
+    return false;
+  }
+  const found = Buffer.from(marker);
+  const expected = Buffer.from(tenant.provisioningMarker);
+  return found.length === expected.length && timingSafeEqual(found, expected);
 }
 
 const MAX_ROUNDS = 4;
 
 /**
  * Makes Logto match a tenant row: runs the row's pending action (PROVISION, RENAME, DELETE) and completes it
- * with a version-guarded update, looking again when the row changed meanwhile. A failure is recorded in the row
- * (last error, next try with capped exponential backoff), never thrown: the reconciler retries it.
+ * with a version-guarded update, looking again when the row changed meanwhile. A failure is recorded in the row,
+ * never thrown: a transient one (Logto down, 5xx, timeout, 429) with the next try after a capped exponential
+ * backoff, which the reconciler makes; a permanent one (Logto refused the request, a 4xx: isPermanentLogtoFailure)
+ * as failed, with Logto's code and message, retried only when an operator asks.
  */
 @Injectable()
 export class TenantLogtoSync implements OnApplicationShutdown {
@@ -49,25 +80,27 @@ export class TenantLogtoSync implements OnApplicationShutdown {
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
     metrics: Metrics,
   ) {
-    this.failures = metrics.tally('cameleer_tenant_sync_failures_total', 'Failed attempts at a tenant\'s pending Logto work (provision, rename, delete), by kind.', {
-      logto: { kind: 'logto' },
+    this.failures = metrics.tally('cameleer_tenant_sync_failures_total', "Failed attempts at a tenant's pending Logto work: transient (retried with backoff), permanent (until an operator asks), unexpected.", {
+      transient: { kind: 'transient' },
+      permanent: { kind: 'permanent' },
       unexpected: { kind: 'unexpected' },
     });
     metrics.gauge(
       'cameleer_tenant_sync_backlog',
-      "Tenants with Logto work pending (state: due now, or waiting for its next attempt).",
+      "Tenants with Logto work pending: due now, waiting for the next attempt, or failed until an operator asks.",
       ['state'],
       async () => {
-        const { due, waiting } = await this.repository.backlog();
+        const { due, waiting, failed } = await this.repository.backlog();
         return [
           [{ state: 'due' }, due],
           [{ state: 'waiting' }, waiting],
+          [{ state: 'failed' }, failed],
         ];
       },
     );
   }
 
-  private readonly failures: { logto: number; unexpected: number };
+  private readonly failures: { transient: number; permanent: number; unexpected: number };
 
   get configured(): boolean {
     return this.logto.configured;
@@ -129,13 +162,35 @@ export class TenantLogtoSync implements OnApplicationShutdown {
 
   /** Records that Logto is not configured, so the tenant waits (and says why). */
   async recordNotConfigured(tenant: Tenant): Promise<Tenant> {
-    await this.repository.recordFailure(tenant.id, 'Logto is not configured (LOGTO_ENDPOINT, LOGTO_M2M_APP_ID, LOGTO_M2M_APP_SECRET)', this.backoffMs(tenant.syncAttempts));
+    await this.repository.recordFailure(
+      tenant.id,
+      { message: 'Logto is not configured (LOGTO_ENDPOINT, LOGTO_M2M_APP_ID, LOGTO_M2M_APP_SECRET)', code: null },
+      this.backoffMs(tenant.syncAttempts),
+    );
     return (await this.repository.findById(tenant.id)) ?? tenant;
   }
 
-  /** Every organization claiming tenant `tenantId` (a full scan: Logto's `q` does not search customData). */
-  findOwnOrganizations(tenantId: string): Promise<Organization[]> {
-    return this.logto.findOrganizations((organization) => claimsTenant(organization, tenantId));
+  /**
+   * Refuses, before anything is created, an owner Logto does not know: TenantsError OWNER_NOT_FOUND (422). When
+   * Logto cannot answer now (down, slow, not configured) the request goes on; provisioning checks again.
+   */
+  async assertOwnerExists(userId: string): Promise<void> {
+    try {
+      await this.logto.getUser(userId, { retries: 0 });
+    } catch (error) {
+      if (error instanceof LogtoNotFoundError) {
+        throw new TenantsError('OWNER_NOT_FOUND', `There is no Logto user "${userId}"; create the user first or give another ownerUserId.`);
+      }
+      this.logger.debug(`owner ${userId} not checked before the create (${String(error)}); provisioning checks it`);
+    }
+  }
+
+  /**
+   * Every organization this API created for `tenant` (claiming it and carrying its provisioning marker). A full
+   * scan: Logto's `q` does not search customData.
+   */
+  findOwnOrganizations(tenant: Pick<Tenant, 'id' | 'provisioningMarker'>): Promise<Organization[]> {
+    return this.logto.findOrganizations((organization) => createdForTenant(organization, tenant));
   }
 
   private async perform(tenant: Tenant): Promise<Tenant | undefined> {
@@ -155,8 +210,12 @@ export class TenantLogtoSync implements OnApplicationShutdown {
     let current = tenant;
     let organizationId = current.logtoOrganizationId;
     if (organizationId === null) {
-      // An earlier attempt may have created the organization without learning its id (timeout, crash).
-      const existing = current.syncAttempts > 1 ? await this.findOwnOrganizations(current.id) : [];
+      if (current.ownerUserId !== null) {
+        await this.requireOwner(current.ownerUserId);
+      }
+      // An earlier attempt may have created the organization without learning its id (timeout, crash); only one
+      // carrying this tenant's marker is ours: another naming the tenant is reported as drift, never adopted.
+      const existing = current.syncAttempts > 1 ? await this.findOwnOrganizations(current) : [];
       const [adopted, ...duplicates] = existing;
       for (const duplicate of duplicates) {
         await this.deleteOrganization(duplicate.id);
@@ -187,7 +246,7 @@ export class TenantLogtoSync implements OnApplicationShutdown {
         }
         throw error;
       }
-      if (organization.name !== current.name || !claimsTenant(organization, current.id)) {
+      if (organization.name !== current.name || !createdForTenant(organization, current)) {
         await this.logto.updateOrganization(organizationId, { name: current.name, customData: { ...organization.customData, ...this.customData(current) } });
       }
     }
@@ -224,7 +283,7 @@ export class TenantLogtoSync implements OnApplicationShutdown {
     }
     // Without a stored id, or after a failed attempt, an organization may exist that the row never learned of.
     if (tenant.logtoOrganizationId === null || tenant.syncAttempts > 1) {
-      for (const organization of await this.findOwnOrganizations(tenant.id)) {
+      for (const organization of await this.findOwnOrganizations(tenant)) {
         await this.deleteOrganization(organization.id);
       }
     }
@@ -251,22 +310,36 @@ export class TenantLogtoSync implements OnApplicationShutdown {
     return owner.id;
   }
 
+  /** GET /api/users/:id before the organization is created: an unknown owner is a permanent failure. */
+  private async requireOwner(userId: string): Promise<void> {
+    try {
+      await this.logto.getUser(userId);
+    } catch (error) {
+      throw error instanceof LogtoNotFoundError ? new OwnerNotFoundError(userId, error) : error;
+    }
+  }
+
+  /** What the organization says about its tenant; the marker lets a later attempt tell ours from a planted one. */
   private customData(tenant: Tenant): Record<string, string> {
-    return { tenantId: tenant.id, slug: tenant.slug };
+    return { tenantId: tenant.id, slug: tenant.slug, provisioningMarker: tenant.provisioningMarker };
   }
 
   private async recordFailure(tenant: Tenant, error: unknown): Promise<void> {
-    const message = error instanceof LogtoError || error instanceof OwnerRoleMissingError ? error.message : `unexpected error: ${String(error)}`;
+    const { failure, permanent, expected } = describeFailure(error);
     const delayMs = this.backoffMs(tenant.syncAttempts);
-    if (error instanceof LogtoError || error instanceof OwnerRoleMissingError) {
-      this.failures.logto++;
-      this.logger.warn(`tenant ${tenant.slug}: ${tenant.pendingLogtoAction} failed (attempt ${tenant.syncAttempts}), retrying in ${delayMs} ms: ${message}`);
+    const what = `tenant ${tenant.slug}: ${tenant.pendingLogtoAction} failed (attempt ${tenant.syncAttempts})`;
+    if (permanent) {
+      this.failures.permanent++;
+      this.logger.warn(`${what} permanently, not retried until an operator asks (POST /api/tenants/${tenant.id}/sync): ${failure.message}`);
+    } else if (expected) {
+      this.failures.transient++;
+      this.logger.warn(`${what}, retrying in ${delayMs} ms: ${failure.message}`);
     } else {
       this.failures.unexpected++;
-      this.logger.error({ err: error }, `tenant ${tenant.slug}: ${tenant.pendingLogtoAction} failed unexpectedly`);
+      this.logger.error({ err: error }, `${what} unexpectedly`);
     }
     try {
-      await this.repository.recordFailure(tenant.id, message, delayMs);
+      await (permanent ? this.repository.recordPermanentFailure(tenant.id, failure) : this.repository.recordFailure(tenant.id, failure, delayMs));
     } catch (recordError) {
       this.logger.warn(`tenant ${tenant.slug}: could not record the failure: ${String(recordError)}`);
     }
@@ -280,4 +353,18 @@ export class TenantLogtoSync implements OnApplicationShutdown {
       this.events.emit({ type: 'status-changed', tenantId: after.id, organizationId: after.logtoOrganizationId, from: before.status, to: after.status });
     }
   }
+}
+
+/** A failed attempt as recorded in the row; only Logto's own refusals (and an unknown owner) end the retries. */
+function describeFailure(error: unknown): { failure: SyncFailure; permanent: boolean; expected: boolean } {
+  if (error instanceof OwnerNotFoundError) {
+    return { failure: { message: error.message, code: error.logtoError.code ?? null }, permanent: true, expected: true };
+  }
+  if (error instanceof LogtoError) {
+    return { failure: { message: error.message, code: error.code ?? null }, permanent: isPermanentLogtoFailure(error), expected: true };
+  }
+  if (error instanceof OwnerRoleMissingError) {
+    return { failure: { message: error.message, code: null }, permanent: false, expected: true };
+  }
+  return { failure: { message: `unexpected error: ${String(error)}`, code: null }, permanent: false, expected: false };
 }

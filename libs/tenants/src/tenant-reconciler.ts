@@ -7,7 +7,7 @@ import {
   ReconcileReportView,
   RenamedOrganizationView,
 } from './tenant.dto';
-import { claimedTenantId, TenantLogtoSync } from './tenant-logto-sync';
+import { claimedTenantId, createdForTenant, TenantLogtoSync } from './tenant-logto-sync';
 import { Tenant } from './tenant.entity';
 import { TenantsRepository } from './tenants.repository';
 import { tenantsConfig, TenantsConfig } from './tenants.config';
@@ -110,8 +110,9 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * Compares every tenant with Logto and repairs what drifted: a missing organization is recreated, a renamed
-   * one gets the tenant's name back. Orphan organizations (claiming a tenant that does not exist, is deleted, or
-   * has another organization) and organization roles carrying platform:* scopes are reported, never changed.
+   * one gets the tenant's name back. Orphan organizations (claiming a tenant that does not exist, is deleted, has
+   * another organization, or without the tenant's provisioning marker) and organization roles carrying
+   * platform:* scopes are reported, never changed.
    */
   reconcile(): Promise<ReconcileReportView> {
     this.driftRun ??= this.checkDrift().finally(() => {
@@ -215,19 +216,29 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
         continue;
       }
       const tenant = tenantsById.get(claimed);
-      const reason =
-        tenant === undefined
-          ? 'UNKNOWN_TENANT'
-          : tenant.status === 'DELETED' && tenant.pendingLogtoAction === null
-            ? 'TENANT_DELETED'
-            : tenant.status !== 'DELETED' && tenant.pendingLogtoAction === null && tenant.logtoOrganizationId !== organization.id
-              ? 'DUPLICATE'
-              : undefined;
+      const reason = tenant === undefined ? 'UNKNOWN_TENANT' : this.orphanReason(organization, tenant);
       if (reason !== undefined) {
         orphans.push({ organizationId: organization.id, name: organization.name, claimedTenantId: claimed, reason });
       }
     }
     return orphans;
+  }
+
+  /** Why an organization claiming an existing tenant is not that tenant's, or undefined when nothing is wrong (yet). */
+  private orphanReason(organization: Organization, tenant: Tenant): OrphanOrganizationView['reason'] | undefined {
+    const settled = tenant.pendingLogtoAction === null;
+    if (tenant.status === 'DELETED') {
+      return settled ? 'TENANT_DELETED' : undefined;
+    }
+    if (tenant.logtoOrganizationId === organization.id) {
+      return undefined;
+    }
+    // Not created by this API for the tenant (anyone able to create organizations can name a tenant id): reported
+    // even while the tenant is being provisioned, because the sync will never adopt it.
+    if (!createdForTenant(organization, tenant)) {
+      return 'UNMARKED';
+    }
+    return settled ? 'DUPLICATE' : undefined;
   }
 
   private platformScopedRoles(roles: readonly OrganizationRole[]): PlatformScopedRoleView[] {

@@ -51,15 +51,37 @@ export class ListTenantsQuery extends PageQuery {
   q?: string;
 }
 
+const SYNC_STATES = ['SYNCED', 'PENDING', 'FAILED'] as const;
+type SyncState = (typeof SYNC_STATES)[number];
+
 export class TenantSyncView {
+  @ApiProperty({
+    enum: SYNC_STATES,
+    description:
+      'SYNCED: Logto matches the tenant. PENDING: work is pending and retried with backoff (Logto down, 5xx, timeouts, 429). ' +
+      'FAILED: Logto refused the work permanently (a 4xx, e.g. an owner who is not a Logto user); it is not retried until ' +
+      'an operator fixes the cause and calls POST /api/tenants/{id}/sync.',
+  })
+  state!: SyncState;
   @ApiProperty({ enum: LOGTO_ACTIONS, nullable: true, type: String, description: 'Logto work still to do for this tenant.' })
   pendingAction!: LogtoAction | null;
   @ApiProperty({ description: 'Attempts made at the pending work so far.' })
   attempts!: number;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the next attempt is due (null when FAILED or SYNCED).' })
   nextAttemptAt!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'Why the last attempt failed.' })
+  @ApiProperty({ type: String, nullable: true, description: "Why the last attempt failed, with Logto's status, code and message." })
   lastError!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "Logto's error code of the last failure (e.g. entity.relation_foreign_key_not_found), when Logto sent one." })
+  lastErrorCode!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the work failed permanently (state FAILED).' })
+  failedAt!: string | null;
+}
+
+function syncState(tenant: Tenant): SyncState {
+  if (tenant.syncFailedAt !== null) {
+    return 'FAILED';
+  }
+  return tenant.pendingLogtoAction === null ? 'SYNCED' : 'PENDING';
 }
 
 export class TenantView {
@@ -74,7 +96,7 @@ export class TenantView {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) deletedAt!: string | null;
-  @ApiPropertyOptional({ type: TenantSyncView, description: 'Logto sync state (operators only).' })
+  @ApiPropertyOptional({ type: TenantSyncView, description: 'Logto sync state (operators only). The provisioning marker of a tenant is never shown.' })
   sync?: TenantSyncView;
 }
 
@@ -93,10 +115,13 @@ export function toTenantView(tenant: Tenant, options: { includeSync: boolean }):
     ...(options.includeSync
       ? {
           sync: {
+            state: syncState(tenant),
             pendingAction: tenant.pendingLogtoAction,
             attempts: tenant.syncAttempts,
             nextAttemptAt: tenant.nextSyncAt?.toISOString() ?? null,
             lastError: tenant.lastSyncError,
+            lastErrorCode: tenant.lastSyncErrorCode,
+            failedAt: tenant.syncFailedAt?.toISOString() ?? null,
           },
         }
       : {}),
@@ -120,11 +145,20 @@ export class RenamedOrganizationView {
   @ApiProperty() repaired!: boolean;
 }
 
+const ORPHAN_REASONS = ['UNKNOWN_TENANT', 'TENANT_DELETED', 'DUPLICATE', 'UNMARKED'] as const;
+
 export class OrphanOrganizationView {
   @ApiProperty() organizationId!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ description: 'customData.tenantId of the organization.' }) claimedTenantId!: string;
-  @ApiProperty({ enum: ['UNKNOWN_TENANT', 'TENANT_DELETED', 'DUPLICATE'] }) reason!: 'UNKNOWN_TENANT' | 'TENANT_DELETED' | 'DUPLICATE';
+  @ApiProperty({
+    enum: ORPHAN_REASONS,
+    description:
+      'UNKNOWN_TENANT: no such tenant. TENANT_DELETED: the tenant is deleted. DUPLICATE: created for the tenant, which has ' +
+      'another organization. UNMARKED: claims the tenant without its provisioning marker, so it was not created by this API ' +
+      '(anyone able to create organizations in Logto can name a tenant id); it is never adopted.',
+  })
+  reason!: (typeof ORPHAN_REASONS)[number];
 }
 
 export class PlatformScopedRoleView {

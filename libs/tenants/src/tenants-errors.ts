@@ -12,6 +12,7 @@ export const TENANTS_ERRORS = {
   INVALID_STATUS_TRANSITION: { status: 409, title: 'Only ACTIVE ↔ SUSPENDED may be set' },
   CONFLICT: { status: 409, title: 'The tenant is being changed concurrently; retry' },
   PRECONDITION_FAILED: { status: 412, title: 'If-Match does not match the current version' },
+  OWNER_NOT_FOUND: { status: 422, title: 'The owner is not a Logto user' },
   LOGTO_NOT_CONFIGURED: { status: 503, title: 'Logto is not configured' },
   LOGTO_UNAVAILABLE: { status: 503, title: 'Logto is unavailable; retry later' },
 } as const satisfies ErrorCatalog<string>;

@@ -44,11 +44,13 @@ export class TenantsController {
     description:
       'The tenant is committed as PROVISIONING, then its Logto organization is created (with the owner, if given, in the ' +
       '`owner` organization role). 201 when that completed within the request; 202 (status PROVISIONING) when Logto was ' +
-      'unavailable or is not configured: nothing is lost, the reconciler finishes it once Logto answers.',
+      'unavailable or is not configured: nothing is lost, the reconciler finishes it once Logto answers. An `ownerUserId` ' +
+      'that is not a Logto user (GET /api/users/{id} → 404) is refused with 422 OWNER_NOT_FOUND before anything is created. ' +
+      'When Logto refuses the work itself (a 4xx) the tenant stays PROVISIONING with `sync.state` FAILED (see POST /api/tenants/{id}/sync).',
   })
   @ApiCreatedResponse({ type: TenantView, description: 'Created and provisioned (ACTIVE). Location and ETag headers are set.' })
   @ApiAcceptedResponse({ type: TenantView, description: 'Created; the Logto organization is still pending (PROVISIONING).' })
-  @ApiErrors(TENANTS_ERRORS, 'SLUG_TAKEN')
+  @ApiErrors(TENANTS_ERRORS, 'SLUG_TAKEN', 'OWNER_NOT_FOUND')
   @Idempotent()
   async create(
     @Body() body: CreateTenantDto,
@@ -161,6 +163,28 @@ export class TenantsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TenantView> {
     return this.withEtag(reply, await this.tenants.resume(id, changedBy(principal, sourceIp), ifMatch), true);
+  }
+
+  @Post(':id/sync')
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Retry the Logto sync of a tenant whose work failed permanently',
+    description:
+      'When Logto refused a tenant\'s pending work with a 4xx (e.g. 422 entity.relation_foreign_key_not_found), the tenant shows ' +
+      '`sync.state` FAILED with Logto\'s code and message, and nothing retries it. Once the cause is fixed, this makes a new ' +
+      'attempt now (audited as tenant.sync_retried) and answers with the tenant as it is afterwards. A tenant whose work has not ' +
+      'failed is answered unchanged: transient failures (Logto down, 5xx, timeouts, 429) are retried by the reconciler with backoff.',
+  })
+  @ApiOkResponse({ type: TenantView, description: 'With an ETag header.' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
+  async retrySync(
+    @Param('id') id: string,
+    @CurrentPrincipal() principal: Principal,
+    @ClientAddress() sourceIp: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TenantView> {
+    return this.withEtag(reply, await this.tenants.retrySync(id, changedBy(principal, sourceIp)), true);
   }
 
   @Delete(':id')

@@ -17,7 +17,7 @@ import { TenantsService } from './tenants.service';
  * AccessModule) TENANT_ACCESS_DIRECTORY import it.
  */
 @Module({
-  imports: [ConfigModule.forFeature(tenantsConfig), SecurityModule, LogtoClientModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
+  imports: [ConfigModule.forFeature(tenantsConfig), LogtoClientModule, SecurityModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [TenantsController],
   providers: [
     TenantsRepository,

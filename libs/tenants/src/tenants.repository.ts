@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, ILike, Not, Repository } from 'typeorm';
 import { findPage, Page, PageQuery, queryEntities } from '@app/service-core';
@@ -15,6 +16,15 @@ const inMs = (parameter: string): string => `now() + make_interval(secs => ${par
 /** A LIKE pattern matching `value` literally (backslash is PostgreSQL's default LIKE escape). */
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+/** A tenant's provisioning marker: 256 random bits, unguessable by whoever can create organizations in Logto. */
+const newProvisioningMarker = (): string => randomBytes(32).toString('base64url');
+
+/** Why an attempt failed: a message for operators and, when Logto answered, its error code. */
+export interface SyncFailure {
+  readonly message: string;
+  readonly code: string | null;
 }
 
 /**
@@ -42,10 +52,10 @@ export class TenantsRepository {
   /** A new tenant, PROVISIONING, claimed by the creating request for `leaseMs`. Throws on a taken slug (uq_tenants_slug). */
   async insert(input: { slug: string; name: string; ownerUserId?: string }, leaseMs: number, tx?: EntityManager): Promise<Tenant> {
     const tenant = await this.one(
-      `INSERT INTO tenants (slug, name, owner_user_id, status, pending_logto_action, sync_attempts, next_sync_at)
-       VALUES ($1, $2, $3, 'PROVISIONING', 'PROVISION', 1, ${inMs('$4')})
+      `INSERT INTO tenants (slug, name, owner_user_id, status, pending_logto_action, sync_attempts, next_sync_at, provisioning_marker)
+       VALUES ($1, $2, $3, 'PROVISIONING', 'PROVISION', 1, ${inMs('$4')}, $5)
        RETURNING *`,
-      [input.slug, input.name, input.ownerUserId ?? null, leaseMs],
+      [input.slug, input.name, input.ownerUserId ?? null, leaseMs, newProvisioningMarker()],
       tx,
     );
     if (tenant === undefined) {
@@ -57,11 +67,11 @@ export class TenantsRepository {
   /** The boot-time default tenant; several replicas may race here, exactly one row results. */
   async insertIfAbsent(slug: string, name: string): Promise<boolean> {
     const inserted = await this.rows(
-      `INSERT INTO tenants (slug, name, status, pending_logto_action, sync_attempts, next_sync_at)
-       VALUES ($1, $2, 'PROVISIONING', 'PROVISION', 0, now())
+      `INSERT INTO tenants (slug, name, status, pending_logto_action, sync_attempts, next_sync_at, provisioning_marker)
+       VALUES ($1, $2, 'PROVISIONING', 'PROVISION', 0, now(), $3)
        ON CONFLICT (slug) DO NOTHING
        RETURNING *`,
-      [slug, name],
+      [slug, name, newProvisioningMarker()],
     );
     return inserted.length > 0;
   }
@@ -99,8 +109,9 @@ export class TenantsRepository {
 
   /**
    * Renames the tenant if the row is still at `version` and not deleted. The new name queues a RENAME in Logto,
-   * claimed by this request for `leaseMs`, unless other Logto work is already pending (which then carries the name
-   * along). Undefined when the version no longer matches (or the tenant is gone).
+   * claimed by this request for `leaseMs` (a new request: an earlier failed RENAME is forgotten), unless other
+   * Logto work is already pending (which then carries the name along, failed or not). Undefined when the version
+   * no longer matches (or the tenant is gone).
    */
   rename(id: string, version: number, name: string, leaseMs: number, tx?: EntityManager): Promise<Tenant | undefined> {
     return this.one(
@@ -109,6 +120,7 @@ export class TenantsRepository {
          pending_logto_action = CASE WHEN coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN 'RENAME' ELSE pending_logto_action END,
          sync_attempts = CASE WHEN coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN 1 ELSE sync_attempts END,
          next_sync_at = CASE WHEN coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN ${inMs('$4')} ELSE next_sync_at END,
+         sync_failed_at = CASE WHEN coalesce(pending_logto_action, 'RENAME') = 'RENAME' THEN NULL ELSE sync_failed_at END,
          version = version + 1,
          updated_at = now()
        WHERE id = $1 AND version = $2 AND status <> 'DELETED'
@@ -129,12 +141,13 @@ export class TenantsRepository {
     );
   }
 
-  /** Soft delete, queueing the organization's deletion (claimed by this request for `leaseMs`). */
+  /** Soft delete, queueing the organization's deletion (claimed by this request for `leaseMs`; earlier failures are moot). */
   markDeleted(id: string, version: number, leaseMs: number, tx?: EntityManager): Promise<Tenant | undefined> {
     return this.one(
       `UPDATE tenants SET
          status = 'DELETED', deleted_at = now(), pending_logto_action = 'DELETE', sync_attempts = 1,
-         next_sync_at = ${inMs('$3')}, last_sync_error = NULL, version = version + 1, updated_at = now()
+         next_sync_at = ${inMs('$3')}, last_sync_error = NULL, last_sync_error_code = NULL, sync_failed_at = NULL,
+         version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $2 AND status <> 'DELETED'
        RETURNING *`,
       [id, version, leaseMs],
@@ -182,13 +195,18 @@ export class TenantsRepository {
     );
   }
 
-  /** How many tenants have Logto work pending: due now, or waiting for their next attempt (the reconciler's backlog). */
-  async backlog(): Promise<{ due: number; waiting: number }> {
-    const [row] = await this.dataSource.query<{ due: string; waiting: string }[]>(
-      `SELECT count(*) FILTER (WHERE next_sync_at <= now()) AS due, count(*) FILTER (WHERE next_sync_at > now()) AS waiting
+  /**
+   * How many tenants have Logto work pending (the reconciler's backlog): due now, waiting for their next attempt,
+   * or failed permanently (waiting for an operator's POST /api/tenants/:id/sync).
+   */
+  async backlog(): Promise<{ due: number; waiting: number; failed: number }> {
+    const [row] = await this.dataSource.query<{ due: string; waiting: string; failed: string }[]>(
+      `SELECT count(*) FILTER (WHERE sync_failed_at IS NULL AND next_sync_at <= now()) AS due,
+              count(*) FILTER (WHERE sync_failed_at IS NULL AND next_sync_at > now()) AS waiting,
+              count(*) FILTER (WHERE sync_failed_at IS NOT NULL) AS failed
          FROM tenants WHERE pending_logto_action IS NOT NULL`,
     );
-    return { due: Number(row?.due ?? 0), waiting: Number(row?.waiting ?? 0) };
+    return { due: Number(row?.due ?? 0), waiting: Number(row?.waiting ?? 0), failed: Number(row?.failed ?? 0) };
   }
 
   /** Records the organization created (or found) for a tenant; undefined if the row already holds another one. */
@@ -230,7 +248,8 @@ export class TenantsRepository {
          status = CASE WHEN $3 = 'PROVISION' AND status = 'PROVISIONING' THEN 'ACTIVE' ELSE status END,
          version = CASE WHEN $3 = 'PROVISION' AND status = 'PROVISIONING' THEN version + 1 ELSE version END,
          updated_at = CASE WHEN $3 = 'PROVISION' AND status = 'PROVISIONING' THEN now() ELSE updated_at END,
-         pending_logto_action = NULL, sync_attempts = 0, next_sync_at = NULL, last_sync_error = NULL
+         pending_logto_action = NULL, sync_attempts = 0, next_sync_at = NULL, last_sync_error = NULL,
+         last_sync_error_code = NULL, sync_failed_at = NULL
        WHERE id = $1 AND version = $2 AND pending_logto_action = $3
        RETURNING *`,
       [id, version, action],
@@ -238,12 +257,37 @@ export class TenantsRepository {
   }
 
   /** An attempt failed: keep the work pending and retry after `delayMs`. */
-  async recordFailure(id: string, error: string, delayMs: number): Promise<void> {
+  async recordFailure(id: string, failure: SyncFailure, delayMs: number): Promise<void> {
     await this.dataSource.query(
-      `UPDATE tenants SET last_sync_error = $2, next_sync_at = ${inMs('$3')}
+      `UPDATE tenants SET last_sync_error = $2, last_sync_error_code = $3, next_sync_at = ${inMs('$4')}
        WHERE id = $1 AND pending_logto_action IS NOT NULL`,
-      [id, error.slice(0, 2000), delayMs],
+      [id, failure.message.slice(0, 2000), failure.code?.slice(0, 128) ?? null, delayMs],
     );
+  }
+
+  /** Logto refused the work permanently: keep it pending, but retry only when an operator asks (retryFailed). */
+  async recordPermanentFailure(id: string, failure: SyncFailure): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE tenants SET last_sync_error = $2, last_sync_error_code = $3, sync_failed_at = now(), next_sync_at = NULL
+       WHERE id = $1 AND pending_logto_action IS NOT NULL`,
+      [id, failure.message.slice(0, 2000), failure.code?.slice(0, 128) ?? null],
+    );
+  }
+
+  /**
+   * A new attempt at work that failed permanently, claimed by the asking request for `leaseMs` (counted as an
+   * attempt, so a PROVISION looks for an organization an earlier attempt may have created). Undefined when the
+   * tenant's work has not failed (nothing pending, or the reconciler is on it).
+   */
+  retryFailed(id: string, leaseMs: number, tx: EntityManager): Promise<Tenant | undefined> {
+    return queryEntities(
+      tx,
+      Tenant,
+      `UPDATE tenants SET sync_failed_at = NULL, sync_attempts = sync_attempts + 1, next_sync_at = ${inMs('$2')}
+       WHERE id = $1 AND sync_failed_at IS NOT NULL
+       RETURNING *`,
+      [id, leaseMs],
+    ).then((rows) => rows[0]);
   }
 
   /** PGlite (one session, in tests and development) has nobody to skip locks for. */

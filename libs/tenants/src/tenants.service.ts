@@ -58,7 +58,14 @@ function stale(expected: IfMatch): typeof STALE {
 type IfMatch = ReturnType<typeof parseIfMatch>;
 
 /** The audit trail's actions on tenants (`tenant.repaired`: the reconciler's drift repairs). */
-export type TenantAuditAction = 'tenant.created' | 'tenant.renamed' | 'tenant.suspended' | 'tenant.resumed' | 'tenant.deleted' | 'tenant.repaired';
+export type TenantAuditAction =
+  | 'tenant.created'
+  | 'tenant.renamed'
+  | 'tenant.suspended'
+  | 'tenant.resumed'
+  | 'tenant.deleted'
+  | 'tenant.repaired'
+  | 'tenant.sync_retried';
 
 function requireExisting(tenant: Tenant | undefined): Tenant {
   if (tenant === undefined || tenant.status === 'DELETED') {
@@ -107,9 +114,14 @@ export class TenantsService {
 
   /**
    * Commits the tenant as PROVISIONING, then creates its organization. `provisioned` is false when Logto was
-   * unavailable or unconfigured: the tenant is kept and the reconciler provisions it later.
+   * unavailable or unconfigured, or refused the work: the tenant is kept, and the reconciler provisions it later
+   * (or, after a permanent refusal, an operator asks again). An owner Logto does not know is refused first
+   * (OWNER_NOT_FOUND): nothing is created, in the database or in Logto.
    */
   async create(input: CreateTenantInput, by: ChangedBy): Promise<{ tenant: Tenant; provisioned: boolean }> {
+    if (input.ownerUserId !== undefined && this.sync.configured) {
+      await this.sync.assertOwnerExists(input.ownerUserId);
+    }
     let tenant: Tenant;
     try {
       tenant = await this.audited('tenant.created', by, (tx) => this.repository.insert(input, this.config.leaseMs, tx));
@@ -224,6 +236,21 @@ export class TenantsService {
         await this.sync.recordNotConfigured(deleted);
       }
     }, changedConcurrently);
+  }
+
+  /**
+   * A new attempt at Logto work that failed permanently, once an operator fixed the cause: counted, audited (in
+   * the same transaction), then run like a request's own work. A tenant whose work has not failed is returned as
+   * it is (nothing pending, or the reconciler is retrying it already).
+   */
+  async retrySync(id: string, by: ChangedBy): Promise<Tenant> {
+    const tenant = await this.get(id);
+    const queued = await this.audited('tenant.sync_retried', by, (tx) => this.repository.retryFailed(tenant.id, this.config.leaseMs, tx));
+    if (queued === undefined) {
+      return tenant;
+    }
+    this.logger.log(`tenant ${queued.slug}: ${queued.pendingLogtoAction} retried on request (attempt ${queued.syncAttempts})`);
+    return this.sync.configured ? this.sync.runWithin(queued, this.config.requestBudgetMs) : this.sync.recordNotConfigured(queued);
   }
 
   /** Creates the configured default tenant unless it exists (safe across restarts and concurrent replicas). */

@@ -8,6 +8,8 @@ import { CreateTenants1795965700000 } from './migrations/1795965700000-CreateTen
 import { CreateLicenses1795965800000 } from './migrations/1795965800000-CreateLicenses';
 import { CreateAgents1795966200000 } from './migrations/1795966200000-CreateAgents';
 import { StripTokensFromIdempotencyKeys1795966300000 } from './migrations/1795966300000-StripTokensFromIdempotencyKeys';
+import { TenantSyncMarkerAndFailure1795966400000 } from './migrations/1795966400000-TenantSyncMarkerAndFailure';
+import { UniqueAgentPublicKey1795966500000 } from './migrations/1795966500000-UniqueAgentPublicKey';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
@@ -18,5 +20,7 @@ export const schema: SchemaDefinition = {
     CreateLicenses1795965800000,
     CreateAgents1795966200000,
     StripTokensFromIdempotencyKeys1795966300000,
+    TenantSyncMarkerAndFailure1795966400000,
+    UniqueAgentPublicKey1795966500000,
   ],
 };

@@ -80,8 +80,14 @@ function parseRequest(message: Envelope): ControlRequest {
       return message as ControlRequest;
     case 'setFault': {
       const fault = message.fault as Partial<Fault> | undefined;
-      if (typeof fault !== 'object' || fault === null || !FAULT_KINDS.includes(fault.kind as Fault['kind'])) {
-        fail(`{ fault: { kind: ${FAULT_KINDS.join(' | ')}, delayMs?, target?, times? } }`);
+      const status = fault?.status;
+      if (
+        typeof fault !== 'object' ||
+        fault === null ||
+        !FAULT_KINDS.includes(fault.kind as Fault['kind']) ||
+        (status !== undefined && !(Number.isInteger(status) && status >= 400 && status <= 499))
+      ) {
+        fail(`{ fault: { kind: ${FAULT_KINDS.join(' | ')}, delayMs?, target?, times?, status?: 400–499 } }`);
       }
       return message as ControlRequest;
     }

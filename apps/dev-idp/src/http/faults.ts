@@ -1,5 +1,5 @@
 /** Failure modes a test can switch on to exercise the product's Logto client (retries, timeouts, breakers). */
-export type FaultKind = 'none' | 'down' | 'slow' | 'error5xx' | 'timeoutAfterSuccess';
+export type FaultKind = 'none' | 'down' | 'slow' | 'error5xx' | 'error4xx' | 'timeoutAfterSuccess';
 
 /** What a fault applies to: the Management API (`/api/*`), the token endpoint (`/oidc/token`), or both. */
 export type FaultTarget = 'all' | 'management' | 'token';
@@ -11,15 +11,19 @@ export interface Fault {
   target?: FaultTarget;
   /** Apply to this many requests, then heal by itself (e.g. 1 = fail once and succeed on retry). */
   times?: number;
+  /** `error4xx`: the status answered (400–499, default 422), e.g. 429 for a rate limit. */
+  status?: number;
 }
 
-export const FAULT_KINDS: readonly FaultKind[] = ['none', 'down', 'slow', 'error5xx', 'timeoutAfterSuccess'];
+export const FAULT_KINDS: readonly FaultKind[] = ['none', 'down', 'slow', 'error5xx', 'error4xx', 'timeoutAfterSuccess'];
 
 const DEFAULT_DELAY_MS = 5_000;
+const DEFAULT_CLIENT_ERROR_STATUS = 422;
 
 export interface ActiveFault {
   kind: Exclude<FaultKind, 'none'>;
   delayMs: number;
+  status: number;
 }
 
 export class FaultInjector {
@@ -31,7 +35,7 @@ export class FaultInjector {
       return;
     }
     this.current = {
-      fault: { kind: fault.kind, delayMs: fault.delayMs ?? DEFAULT_DELAY_MS },
+      fault: { kind: fault.kind, delayMs: fault.delayMs ?? DEFAULT_DELAY_MS, status: fault.status ?? DEFAULT_CLIENT_ERROR_STATUS },
       target: fault.target ?? 'all',
       remaining: fault.times ?? Number.POSITIVE_INFINITY,
     };

@@ -93,13 +93,16 @@ async function applyFault(
     case 'error5xx':
       sendJson(res, { status: 503, body: errorBody });
       return true;
+    case 'error4xx':
+      sendJson(res, { status: fault.status, body: errorBody });
+      return true;
     case 'timeoutAfterSuccess':
       holdResponse(res, fault.delayMs);
       return false;
   }
 }
 
-const managementFaultBody = { code: 'dev_idp.injected_fault', message: 'Service Unavailable (injected fault).' };
+const managementFaultBody = { code: 'dev_idp.injected_fault', message: 'Injected fault.' };
 const tokenFaultBody = { error: 'temporarily_unavailable', error_description: 'injected fault' };
 
 /** Lets the request do its work (the write happens) but withholds the whole response, headers included. */

@@ -17,6 +17,7 @@ import { invalidInput, RequestError } from './request-error';
 import { addResourceRoutes } from './resources.routes';
 import { addRoleRoutes } from './roles.routes';
 import { type JsonResponse, RouteTable } from './route-table';
+import { addUserRoutes } from './users.routes';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -30,7 +31,7 @@ export interface ManagementApiOptions {
   registry?: AppRegistry;
 }
 
-/** Handles `/api/...` requests: Logto's Management API subset (organizations, resources, roles, applications), in memory. */
+/** Handles `/api/...` requests: Logto's Management API subset (organizations, users, resources, roles, applications), in memory. */
 export type ManagementApi = (request: IncomingMessage, url: URL) => Promise<JsonResponse>;
 
 export function createManagementApi({ issuer, publicJwks, catalog, state, registry }: ManagementApiOptions): ManagementApi {
@@ -38,6 +39,7 @@ export function createManagementApi({ issuer, publicJwks, catalog, state, regist
   const authenticate = createManagementAuth(issuer, publicJwks);
   const routes = new RouteTable();
   addOrganizationRoutes(routes, state);
+  addUserRoutes(routes, state);
   addOrganizationUserRoutes(routes, state);
   addOrganizationUserRoleRoutes(routes, state);
   addOrganizationRoleRoutes(routes, state);

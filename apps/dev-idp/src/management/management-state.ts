@@ -1,6 +1,9 @@
+import { randomBytes, scryptSync } from 'node:crypto';
+
+import type { UserDefinition } from '../config/config-file';
 import type { OrganizationApplications } from '../oidc/create-provider';
 import type { ResourceCatalog } from '../oidc/resource-catalog';
-import { notExistsWithId } from './request-error';
+import { notExistsWithId, notFound } from './request-error';
 
 export const TENANT_ID = 'default';
 
@@ -29,9 +32,40 @@ export interface OrganizationRole {
   type: OrganizationRoleType;
 }
 
+/** Logto's `User` entity (the fields the dev IdP keeps); the password only as a salted scrypt hash. */
+export interface User {
+  id: string;
+  username: string | null;
+  primaryEmail: string | null;
+  primaryPhone: string | null;
+  name: string | null;
+  avatar: string | null;
+  customData: Record<string, unknown>;
+  profile: Record<string, unknown>;
+  isSuspended: boolean;
+  lastSignInAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  passwordHash: { salt: string; hash: string } | null;
+}
+
+export function hashPassword(password: string): { salt: string; hash: string } {
+  const salt = randomBytes(16);
+  return { salt: salt.toString('base64url'), hash: scryptSync(password, salt, 32).toString('base64url') };
+}
+
 /**
- * The Management API's in-memory data for the process lifetime. Users are implicit: any user ID can join an
- * organization (there is no user store here; tokens are minted for whatever `sub` a test names). The token
+ * Logto's user response (core utils/user.ts `transpileUserProfileResponse`: `userInfoSelectFields` plus
+ * `hasPassword`); never the password or its hash.
+ */
+export function userView(user: User): Record<string, unknown> {
+  const { passwordHash, ...fields } = user;
+  return { ...fields, identities: {}, applicationId: null, hasPassword: passwordHash !== null };
+}
+
+/**
+ * The Management API's in-memory data for the process lifetime. Users exist only once created (POST /api/users)
+ * or seeded from the config file, as in Logto: adding an unknown user to an organization is refused. The token
  * endpoint reads the organizations' machine-to-machine members and their roles from here when it issues
  * organization-scoped M2M tokens.
  */
@@ -44,12 +78,54 @@ export class ManagementState implements OrganizationApplications {
   readonly roles = new Map<string, OrganizationRole>();
   /** roleId → resource scope IDs. */
   readonly roleResourceScopes = new Map<string, Set<string>>();
-  /** First time a user ID was seen, for the synthesized user objects' timestamps. */
-  readonly userSeenAt = new Map<string, number>();
+  readonly users = new Map<string, User>();
   /** orgId → member application ID → its organization role IDs; roles leave with the membership, as in Logto. */
   readonly applicationMembers = new Map<string, Map<string, Set<string>>>();
 
-  constructor(readonly catalog: ResourceCatalog) {}
+  constructor(
+    readonly catalog: ResourceCatalog,
+    seededUsers: readonly UserDefinition[] = [],
+  ) {
+    for (const seeded of seededUsers) {
+      const now = Date.now();
+      this.users.set(seeded.id, {
+        id: seeded.id,
+        username: seeded.username,
+        primaryEmail: null,
+        primaryPhone: null,
+        name: seeded.name ?? null,
+        avatar: null,
+        customData: {},
+        profile: {},
+        isSuspended: false,
+        lastSignInAt: null,
+        createdAt: now,
+        updatedAt: now,
+        passwordHash: hashPassword(seeded.password),
+      });
+    }
+  }
+
+  /**
+   * GET /api/users/:id of an unknown user: core's `findUserById` is a `pool.one` whose NotFoundError
+   * core middleware/koa-slonik-error-handler.ts answers with 404 `entity.not_found` (asserted by Logto's
+   * integration test api/admin-user.test.ts "should fail when get user by invalid id").
+   */
+  userOr404(id: string): User {
+    const user = this.users.get(id);
+    if (!user) {
+      throw notFound();
+    }
+    return user;
+  }
+
+  /** Deleting a user drops its memberships and organization roles (FK cascades in Logto's schema). */
+  deleteUser(userId: string): void {
+    this.users.delete(userId);
+    for (const organizationId of this.members.keys()) {
+      this.removeMember(organizationId, userId);
+    }
+  }
 
   organizationOr404(id: string): Organization {
     const organization = this.organizations.get(id);
@@ -92,9 +168,6 @@ export class ManagementState implements OrganizationApplications {
 
   addMember(organizationId: string, userId: string): void {
     this.membersOf(organizationId).add(userId);
-    if (!this.userSeenAt.has(userId)) {
-      this.userSeenAt.set(userId, Date.now());
-    }
   }
 
   /** Leaving an organization drops the member's roles in it, like Logto's FK cascade. */

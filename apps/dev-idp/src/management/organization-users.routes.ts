@@ -1,11 +1,22 @@
 import { requireBody, stringArray } from './input-guards';
-import { type ManagementState, matchesSearch } from './management-state';
+import { type ManagementState, matchesSearch, userView } from './management-state';
 import { paginate, parsePagination } from './pagination';
 import { foreignKeyNotFound, notFound } from './request-error';
 import type { RouteTable } from './route-table';
 
-/** Organization membership, as core routes/organization/user/index.ts. */
+/**
+ * Organization membership, as core routes/organization/user/index.ts. The membership insert is a relation row
+ * with foreign keys to the organization and the user: an unknown one of either is a ForeignKeyIntegrity
+ * violation that core routes/organization/utils.ts `errorHandler` answers with 422
+ * `entity.relation_foreign_key_not_found` (asserted by Logto's integration test api/organization/organization-user.test.ts).
+ */
 export function addOrganizationUserRoutes(routes: RouteTable, state: ManagementState): void {
+  const requireKnown = (organizationId: string, userIds: readonly string[]): void => {
+    if (!state.organizations.has(organizationId) || userIds.some((userId) => !state.users.has(userId))) {
+      throw foreignKeyNotFound();
+    }
+  };
+
   routes.add('GET', '/organizations/:id/users', ({ param, url }) => {
     const organizationId = param('id');
     const pageRequest = parsePagination(url.searchParams);
@@ -13,7 +24,10 @@ export function addOrganizationUserRoutes(routes: RouteTable, state: ManagementS
     const q = url.searchParams.get('q');
     const roleFilter = url.searchParams.get('organizationRoleId');
     const users = [...state.membersOf(organizationId)]
-      .filter((userId) => matchesSearch(q, [userId]))
+      .filter((userId) => {
+        const user = state.users.get(userId);
+        return matchesSearch(q, [userId, user?.username ?? null, user?.name ?? null, user?.primaryEmail ?? null]);
+      })
       .filter((userId) => !roleFilter || state.rolesOfMember(organizationId, userId).has(roleFilter))
       .map((userId) => memberView(state, organizationId, userId));
     return paginate(users, pageRequest, url);
@@ -22,10 +36,7 @@ export function addOrganizationUserRoutes(routes: RouteTable, state: ManagementS
   routes.add('POST', '/organizations/:id/users', ({ param, body }) => {
     const organizationId = param('id');
     const userIds = stringArray(requireBody(body), 'userIds');
-    // An unknown organization is a foreign-key violation in Logto's relation insert, hence 422 rather than 404.
-    if (!state.organizations.has(organizationId)) {
-      throw foreignKeyNotFound();
-    }
+    requireKnown(organizationId, userIds);
     for (const userId of userIds) {
       state.addMember(organizationId, userId);
     }
@@ -35,9 +46,7 @@ export function addOrganizationUserRoutes(routes: RouteTable, state: ManagementS
   routes.add('PUT', '/organizations/:id/users', ({ param, body }) => {
     const organizationId = param('id');
     const userIds = stringArray(requireBody(body), 'userIds', { nonEmpty: false });
-    if (!state.organizations.has(organizationId)) {
-      throw foreignKeyNotFound();
-    }
+    requireKnown(organizationId, userIds);
     for (const userId of [...state.membersOf(organizationId)]) {
       if (!userIds.includes(userId)) {
         state.removeMember(organizationId, userId);
@@ -57,28 +66,11 @@ export function addOrganizationUserRoutes(routes: RouteTable, state: ManagementS
   });
 }
 
-/** Logto's user response fields; users are implicit here, so profile fields are empty. */
+/** Logto's user response with the member's roles in this organization. */
 function memberView(state: ManagementState, organizationId: string, userId: string): Record<string, unknown> {
-  const seenAt = state.userSeenAt.get(userId) ?? Date.now();
   const organizationRoles = [...state.rolesOfMember(organizationId, userId)].flatMap((roleId) => {
     const role = state.roles.get(roleId);
     return role ? [{ id: role.id, name: role.name }] : [];
   });
-  return {
-    id: userId,
-    username: null,
-    primaryEmail: null,
-    primaryPhone: null,
-    name: null,
-    avatar: null,
-    customData: {},
-    identities: {},
-    profile: {},
-    applicationId: null,
-    isSuspended: false,
-    lastSignInAt: null,
-    createdAt: seenAt,
-    updatedAt: seenAt,
-    organizationRoles,
-  };
+  return { ...userView(state.userOr404(userId)), organizationRoles };
 }

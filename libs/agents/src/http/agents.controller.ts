@@ -39,11 +39,16 @@ export class AgentsController {
     description:
       'Bearer: a bootstrap token (agent-bootstrap+jwt). Consumes one use atomically; the tenant must be ACTIVE with a usable ' +
       'license (current, not revoked, within its end plus grace) and fewer enabled agents than its maxAgents (a refusal by ' +
-      'tenant or license does not consume the use). Rate-limited per source IP.',
+      'tenant or license does not consume the use). A public key registered before (by any agent, in any tenant) is refused ' +
+      'with 409 PUBLIC_KEY_REGISTERED, without consuming the use. Rate-limited per source IP.',
   })
   @ApiCreatedResponse({ type: RegisteredAgentDto })
-  @ApiUnauthorizedResponse({ description: '`INVALID_TOKEN`: expired, revoked, used up, tampered or not this tenant’s.' })
-  @ApiErrors(AGENTS_ERRORS, 'WEAK_PUBLIC_KEY', 'LICENSE_REQUIRED', 'LICENSE_LIMIT_REACHED')
+  @ApiUnauthorizedResponse({
+    description:
+      '`TOKEN_EXPIRED`, `BOOTSTRAP_TOKEN_REVOKED`, `BOOTSTRAP_TOKEN_USED_UP`: the genuine bootstrap token may not be used any more (ask for a new one). ' +
+      '`WRONG_TOKEN_KIND`: not a bootstrap token. `INVALID_TOKEN`: tampered, not this platform’s, or not this tenant’s.',
+  })
+  @ApiErrors(AGENTS_ERRORS, 'WEAK_PUBLIC_KEY', 'LICENSE_REQUIRED', 'LICENSE_LIMIT_REACHED', 'PUBLIC_KEY_REGISTERED')
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_NOT_ACTIVE')
   @ApiTooManyRequestsResponse({ description: 'Too many requests from this source IP.' })
   register(@Body() body: RegisterAgentRequest, @CurrentPrincipal() principal: Principal, @ClientAddress() sourceIp: string | undefined): Promise<RegisteredAgentDto> {
@@ -63,7 +68,7 @@ export class AgentsController {
       'ahead. A disabled agent, or one of a tenant that is not ACTIVE, gets 401. Rate-limited per source IP.',
   })
   @ApiOkResponse({ type: AgentAccessTokenDto })
-  @ApiErrors(AGENTS_ERRORS, 'INVALID_ASSERTION')
+  @ApiErrors(AGENTS_ERRORS, 'INVALID_ASSERTION', 'ASSERTION_EXPIRED', 'ASSERTION_WRONG_AUDIENCE')
   @ApiTooManyRequestsResponse({ description: 'Too many requests from this source IP.' })
   token(@Body() body: AgentTokenRequest, @ClientAddress() sourceIp: string | undefined): Promise<AgentAccessTokenDto> {
     return this.tokens.exchange(body.assertion, sourceIp);

@@ -69,6 +69,8 @@ export class RegisteredAgentDto {
   @ApiProperty() accessToken!: string;
   /** Seconds until the access token expires. */
   @ApiProperty({ example: 900 }) expiresIn!: number;
+  /** The `aud` every assertion must name: `${PUBLIC_URL}/api/agents/token`, whatever address the agent calls the API at. */
+  @ApiProperty({ example: 'https://cameleer.example.com/api/agents/token' }) assertionAudience!: string;
   /** The tenant's license token (license+jwt). */
   @ApiProperty() license!: string;
 }

@@ -1,7 +1,7 @@
 import { toProblem } from '@app/service-core';
-import { AccessRequirement, evaluateAccess, requirementOf } from './evaluate-access';
+import { AccessDenial, AccessRequirement, evaluateAccess, requirementOf } from './evaluate-access';
 import { LogtoPrincipal, MachinePrincipal, Principal } from './principal';
-import { securityErrorFor } from './security-errors';
+import { bearerChallenge, securityErrorFor } from './security-errors';
 import { TenantAccessFacts, TenantState } from './tenant-access';
 
 const TENANT_ID = '7c2b1b9e-0f51-4c1e-9b7e-3d1f0c0a1a01';
@@ -65,9 +65,9 @@ const TABLE: Record<string, Record<string, string>> = {
     'member without tenant scopes': '404 NOT_FOUND | 403 INSUFFICIENT_SCOPE tenant:read | 403 INSUFFICIENT_SCOPE tenant:read | 403 INSUFFICIENT_SCOPE tenant:read | 404 NOT_FOUND',
     'member claiming platform scopes': '404 NOT_FOUND | 403 INSUFFICIENT_SCOPE tenant:read | 403 INSUFFICIENT_SCOPE tenant:read | 403 INSUFFICIENT_SCOPE tenant:read | 404 NOT_FOUND',
     'member of another organization': '404 NOT_FOUND',
-    'agent token of the tenant': '401 INVALID_TOKEN',
-    'agent token of another tenant': '401 INVALID_TOKEN',
-    'bootstrap token of the tenant': '401 INVALID_TOKEN',
+    'agent token of the tenant': '401 WRONG_TOKEN_KIND',
+    'agent token of another tenant': '401 WRONG_TOKEN_KIND',
+    'bootstrap token of the tenant': '401 WRONG_TOKEN_KIND',
   },
   'Authorize platform:write | tenant:admin': {
     'user token, no organization, no platform scope': '404 NOT_FOUND',
@@ -81,9 +81,9 @@ const TABLE: Record<string, Record<string, string>> = {
     'member without tenant scopes': '404 NOT_FOUND | 403 INSUFFICIENT_SCOPE tenant:admin | 403 INSUFFICIENT_SCOPE tenant:admin | 403 INSUFFICIENT_SCOPE tenant:admin | 404 NOT_FOUND',
     'member claiming platform scopes': '404 NOT_FOUND | 403 INSUFFICIENT_SCOPE tenant:admin | 403 INSUFFICIENT_SCOPE tenant:admin | 403 INSUFFICIENT_SCOPE tenant:admin | 404 NOT_FOUND',
     'member of another organization': '404 NOT_FOUND',
-    'agent token of the tenant': '401 INVALID_TOKEN',
-    'agent token of another tenant': '401 INVALID_TOKEN',
-    'bootstrap token of the tenant': '401 INVALID_TOKEN',
+    'agent token of the tenant': '401 WRONG_TOKEN_KIND',
+    'agent token of another tenant': '401 WRONG_TOKEN_KIND',
+    'bootstrap token of the tenant': '401 WRONG_TOKEN_KIND',
   },
   'Authorize platform:write': {
     'user token, no organization, no platform scope': '403 INSUFFICIENT_SCOPE platform:write',
@@ -97,9 +97,9 @@ const TABLE: Record<string, Record<string, string>> = {
     'member without tenant scopes': '403 INSUFFICIENT_SCOPE platform:write',
     'member claiming platform scopes': '403 INSUFFICIENT_SCOPE platform:write',
     'member of another organization': '403 INSUFFICIENT_SCOPE platform:write',
-    'agent token of the tenant': '401 INVALID_TOKEN',
-    'agent token of another tenant': '401 INVALID_TOKEN',
-    'bootstrap token of the tenant': '401 INVALID_TOKEN',
+    'agent token of the tenant': '401 WRONG_TOKEN_KIND',
+    'agent token of another tenant': '401 WRONG_TOKEN_KIND',
+    'bootstrap token of the tenant': '401 WRONG_TOKEN_KIND',
   },
   Authenticated: {
     'user token, no organization, no platform scope': 'allow',
@@ -113,41 +113,41 @@ const TABLE: Record<string, Record<string, string>> = {
     'member without tenant scopes': 'allow',
     'member claiming platform scopes': 'allow',
     'member of another organization': 'allow',
-    'agent token of the tenant': '401 INVALID_TOKEN',
-    'agent token of another tenant': '401 INVALID_TOKEN',
-    'bootstrap token of the tenant': '401 INVALID_TOKEN',
+    'agent token of the tenant': '401 WRONG_TOKEN_KIND',
+    'agent token of another tenant': '401 WRONG_TOKEN_KIND',
+    'bootstrap token of the tenant': '401 WRONG_TOKEN_KIND',
   },
   'MachineAuth agent': {
-    'user token, no organization, no platform scope': '401 INVALID_TOKEN',
-    'operator platform:read': '401 INVALID_TOKEN',
-    'operator platform:write': '401 INVALID_TOKEN',
-    'operator platform:read + platform:write': '401 INVALID_TOKEN',
-    'M2M app platform:read': '401 INVALID_TOKEN',
-    'member tenant:read': '401 INVALID_TOKEN',
-    'member tenant:admin': '401 INVALID_TOKEN',
-    'member tenant:read + tenant:admin': '401 INVALID_TOKEN',
-    'member without tenant scopes': '401 INVALID_TOKEN',
-    'member claiming platform scopes': '401 INVALID_TOKEN',
-    'member of another organization': '401 INVALID_TOKEN',
+    'user token, no organization, no platform scope': '401 WRONG_TOKEN_KIND',
+    'operator platform:read': '401 WRONG_TOKEN_KIND',
+    'operator platform:write': '401 WRONG_TOKEN_KIND',
+    'operator platform:read + platform:write': '401 WRONG_TOKEN_KIND',
+    'M2M app platform:read': '401 WRONG_TOKEN_KIND',
+    'member tenant:read': '401 WRONG_TOKEN_KIND',
+    'member tenant:admin': '401 WRONG_TOKEN_KIND',
+    'member tenant:read + tenant:admin': '401 WRONG_TOKEN_KIND',
+    'member without tenant scopes': '401 WRONG_TOKEN_KIND',
+    'member claiming platform scopes': '401 WRONG_TOKEN_KIND',
+    'member of another organization': '401 WRONG_TOKEN_KIND',
     // Not about a tenant: the agents service answers for the agent's own tenant.
     'agent token of the tenant': 'allow',
     'agent token of another tenant': 'allow',
-    'bootstrap token of the tenant': '401 INVALID_TOKEN',
+    'bootstrap token of the tenant': '401 WRONG_TOKEN_KIND',
   },
   'MachineAuth agent-bootstrap': {
-    'user token, no organization, no platform scope': '401 INVALID_TOKEN',
-    'operator platform:read': '401 INVALID_TOKEN',
-    'operator platform:write': '401 INVALID_TOKEN',
-    'operator platform:read + platform:write': '401 INVALID_TOKEN',
-    'M2M app platform:read': '401 INVALID_TOKEN',
-    'member tenant:read': '401 INVALID_TOKEN',
-    'member tenant:admin': '401 INVALID_TOKEN',
-    'member tenant:read + tenant:admin': '401 INVALID_TOKEN',
-    'member without tenant scopes': '401 INVALID_TOKEN',
-    'member claiming platform scopes': '401 INVALID_TOKEN',
-    'member of another organization': '401 INVALID_TOKEN',
-    'agent token of the tenant': '401 INVALID_TOKEN',
-    'agent token of another tenant': '401 INVALID_TOKEN',
+    'user token, no organization, no platform scope': '401 WRONG_TOKEN_KIND',
+    'operator platform:read': '401 WRONG_TOKEN_KIND',
+    'operator platform:write': '401 WRONG_TOKEN_KIND',
+    'operator platform:read + platform:write': '401 WRONG_TOKEN_KIND',
+    'M2M app platform:read': '401 WRONG_TOKEN_KIND',
+    'member tenant:read': '401 WRONG_TOKEN_KIND',
+    'member tenant:admin': '401 WRONG_TOKEN_KIND',
+    'member tenant:read + tenant:admin': '401 WRONG_TOKEN_KIND',
+    'member without tenant scopes': '401 WRONG_TOKEN_KIND',
+    'member claiming platform scopes': '401 WRONG_TOKEN_KIND',
+    'member of another organization': '401 WRONG_TOKEN_KIND',
+    'agent token of the tenant': '401 WRONG_TOKEN_KIND',
+    'agent token of another tenant': '401 WRONG_TOKEN_KIND',
     'bootstrap token of the tenant': 'allow',
   },
   'forward-auth': {
@@ -165,7 +165,7 @@ const TABLE: Record<string, Record<string, string>> = {
     'member of another organization': '404 NOT_FOUND',
     'agent token of the tenant': '404 NOT_FOUND | 403 TENANT_PROVISIONING | allow | 403 TENANT_SUSPENDED | 404 NOT_FOUND',
     'agent token of another tenant': '404 NOT_FOUND',
-    'bootstrap token of the tenant': '401 INVALID_TOKEN',
+    'bootstrap token of the tenant': '401 WRONG_TOKEN_KIND',
   },
 };
 
@@ -219,21 +219,43 @@ describe('evaluateAccess: the decision table', () => {
 });
 
 describe('securityErrorFor', () => {
-  it('answers 401 with the RFC 6750 challenges and 403 with the missing scope', () => {
+  const description = (header: string | undefined) => /error_description="([^"]*)"$/.exec(header ?? '')?.[1];
+
+  it('answers 401 with the RFC 6750 challenges and 403 with the missing scope, the detail as error_description', () => {
     expect(toProblem(securityErrorFor({ allow: false, reason: 'no_token' }))).toMatchObject({ status: 401, code: 'UNAUTHORIZED', headers: { 'www-authenticate': 'Bearer' } });
-    for (const reason of ['malformed_header', 'invalid_token', 'token_not_accepted'] as const) {
-      expect(toProblem(securityErrorFor({ allow: false, reason }))).toMatchObject({
-        status: 401,
-        code: 'INVALID_TOKEN',
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      });
+    const cases: [AccessDenial, number, string, RegExp][] = [
+      [{ allow: false, reason: 'malformed_header' }, 401, 'INVALID_TOKEN', /^Bearer error="invalid_token", error_description=/],
+      [{ allow: false, reason: 'invalid_token' }, 401, 'INVALID_TOKEN', /^Bearer error="invalid_token", error_description="The bearer token is not valid here\."$/],
+      [{ allow: false, reason: 'token_not_accepted' }, 401, 'WRONG_TOKEN_KIND', /^Bearer error="invalid_token", error_description=/],
+      [{ allow: false, reason: 'token_expired', kind: 'logto' }, 401, 'TOKEN_EXPIRED', /Logto access token.*has expired: request a new one from Logto/],
+      [{ allow: false, reason: 'token_expired', kind: 'agent' }, 401, 'TOKEN_EXPIRED', /agent access token.*POST \/api\/agents\/token/],
+      [{ allow: false, reason: 'organization_token', audience: 'https://api.example' }, 401, 'ORGANIZATION_TOKEN', /resource=https:\/\/api\.example and organization_id=/],
+      [{ allow: false, reason: 'wrong_audience', audience: 'https://api.example' }, 401, 'WRONG_AUDIENCE', /one for https:\/\/api\.example\./],
+      [{ allow: false, reason: 'insufficient_scope', scope: 'tenant:admin' }, 403, 'INSUFFICIENT_SCOPE', /^Bearer error="insufficient_scope", scope="tenant:admin", error_description="This call needs the tenant:admin scope\."$/],
+    ];
+    for (const [denial, status, code, challenge] of cases) {
+      const problem = toProblem(securityErrorFor(denial));
+      const header = problem.headers['www-authenticate'];
+      expect({ reason: denial.reason, status: problem.status, code: problem.code }).toEqual({ reason: denial.reason, status, code });
+      expect(header).toMatch(challenge);
+      // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E; here it is the detail itself.
+      expect(description(header)).toBe(problem.detail);
+      expect(problem.detail).toMatch(/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/);
     }
-    expect(toProblem(securityErrorFor({ allow: false, reason: 'insufficient_scope', scope: 'tenant:admin' }))).toMatchObject({
-      status: 403,
-      code: 'INSUFFICIENT_SCOPE',
-      headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="tenant:admin"' },
-    });
     expect(toProblem(securityErrorFor({ allow: false, reason: 'not_declared' }))).toMatchObject({ status: 403, code: 'ACCESS_NOT_DECLARED' });
     expect(toProblem(securityErrorFor({ allow: false, reason: 'not_found' }))).toMatchObject({ status: 404, code: 'NOT_FOUND', headers: {} });
+  });
+
+  it('names the kind a call takes and the kind that was sent', () => {
+    expect(securityErrorFor({ allow: false, reason: 'token_not_accepted', sent: 'agent-bootstrap', accepted: ['logto', 'agent'] }).detail).toBe(
+      'This call takes a Logto access token for this API or an agent access token; an agent bootstrap token was sent.',
+    );
+    expect(securityErrorFor({ allow: false, reason: 'token_not_accepted', accepted: ['logto'] }).detail).toMatch(/^This call takes a Logto access token for this API; a token of none of these kinds/);
+  });
+});
+
+describe('bearerChallenge', () => {
+  it('keeps the description inside the characters RFC 6750 allows', () => {
+    expect(bearerChallenge('invalid_token', 'say "hi" \\ to the café\n')).toBe('Bearer error="invalid_token", error_description="say  hi    to the caf  "');
   });
 });

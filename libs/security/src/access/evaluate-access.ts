@@ -25,9 +25,18 @@ export interface AccessRequirement {
   readonly tenant?: { readonly mustBeActive: boolean };
 }
 
+/** The kinds of bearer token: Logto access tokens and this platform's machine tokens. */
+export type TokenKind = 'logto' | MachineTokenKind;
+
 /** Why a caller is not let in; securityErrorFor turns it into the answer. */
 export type AccessDenial =
-  | { readonly allow: false; readonly reason: 'no_token' | 'malformed_header' | 'invalid_token' | 'token_not_accepted' | 'not_declared' | 'not_found' }
+  | { readonly allow: false; readonly reason: 'no_token' | 'malformed_header' | 'invalid_token' | 'not_declared' | 'not_found' }
+  /** `sent` is read from the unverified header (undefined: no kind we know); `accepted` what the call takes. */
+  | { readonly allow: false; readonly reason: 'token_not_accepted'; readonly sent?: TokenKind; readonly accepted?: readonly TokenKind[] }
+  /** Only for a token whose signature, issuer and audience verified. */
+  | { readonly allow: false; readonly reason: 'token_expired'; readonly kind: TokenKind }
+  /** Only for a token whose signature and issuer verified; `audience` is the one expected. */
+  | { readonly allow: false; readonly reason: 'organization_token' | 'wrong_audience'; readonly audience: string }
   | { readonly allow: false; readonly reason: 'insufficient_scope'; readonly scope: string }
   | { readonly allow: false; readonly reason: 'tenant_not_active'; readonly status: Exclude<TenantState, 'ACTIVE'> };
 

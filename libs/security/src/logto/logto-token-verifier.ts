@@ -23,6 +23,11 @@ export class LogtoTokenVerifier {
     private readonly jwks: LogtoJwks,
   ) {}
 
+  /** The audience this API's tokens carry (LOGTO_API_RESOURCE); undefined when Logto is not configured. */
+  get audience(): string | undefined {
+    return this.config.audience;
+  }
+
   async verify(token: string): Promise<LogtoPrincipal> {
     const { issuer, audience } = this.config;
     if (issuer === undefined || audience === undefined) {

@@ -1,4 +1,8 @@
-/** Why a bearer token was refused: for logs and tests only; the caller is told 401 invalid_token. */
+/**
+ * Why a bearer token was refused: for logs and tests. The caller is told 401 invalid_token, and only `expired`,
+ * `wrong_audience` and `organization_token` specifically: jose reports them after the signature and the issuer
+ * verified, so they are facts about a genuine token.
+ */
 export type TokenRejection =
   | 'not_configured'
   | 'malformed'
@@ -9,7 +13,11 @@ export type TokenRejection =
   | 'not_yet_valid'
   | 'wrong_issuer'
   | 'wrong_audience'
+  | 'organization_token'
   | 'missing_claim';
+
+/** The audience of a Logto organization token (`urn:logto:organization:<id>`), which is never this API's. */
+const LOGTO_ORGANIZATION_AUDIENCE = /^urn:logto:organization:/;
 
 /**
  * Every verification failure, of a Logto or a machine token. The message is the reason code only: no
@@ -50,8 +58,10 @@ export function rejectionOf(error: unknown): TokenRejected {
           return new TokenRejected('wrong_type');
         case 'iss':
           return new TokenRejected('wrong_issuer');
-        case 'aud':
-          return new TokenRejected('wrong_audience');
+        case 'aud': {
+          const { payload } = error as { payload?: { aud?: unknown } };
+          return new TokenRejected(typeof payload?.aud === 'string' && LOGTO_ORGANIZATION_AUDIENCE.test(payload.aud) ? 'organization_token' : 'wrong_audience');
+        }
         case 'nbf':
         case 'iat':
           return new TokenRejected('not_yet_valid');

@@ -1,15 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Metrics } from '@app/service-core';
-import type { AccessRequirement } from '../access/evaluate-access';
+import type { AccessDenial, AccessRequirement, TokenKind } from '../access/evaluate-access';
 import { Principal } from '../access/principal';
-import { securityErrorFor, SecurityError } from '../access/security-errors';
+import { securityErrorFor } from '../access/security-errors';
 import { LOGTO_ACCESS_TOKEN_TYP, LogtoTokenVerifier } from '../logto/logto-token-verifier';
 import { machineTokenKindOfTyp, MachineTokenService } from '../machine';
-import type { MachineTokenKind } from '../machine/machine-token-kinds';
 import { peekJwtHeader, readBearerToken } from './bearer-token';
 import { TokenRejected } from './token-rejected';
 
-type VerifiedKind = 'logto' | MachineTokenKind | 'unknown';
+type VerifiedKind = TokenKind | 'unknown';
 type VerificationResult = 'valid' | 'invalid' | 'not_accepted';
 
 /** The series of cameleer_token_verifications_total, one per kind and result, named so that counting allocates nothing. */
@@ -68,39 +67,56 @@ export class TokenVerifier {
     throw securityErrorFor({ allow: false, reason: bearer.kind === 'none' ? 'no_token' : 'malformed_header' });
   }
 
-  /** The verified caller; every refusal is a SecurityError (401 invalid_token). */
+  /**
+   * The verified caller; every refusal is a SecurityError (401). A token that does not verify gets one answer;
+   * a genuine one that expired or is for another audience, or a kind the call does not take, gets its own.
+   */
   async verify(token: string, accepted: AcceptedTokens): Promise<Principal> {
     const typ = peekJwtHeader(token)?.typ;
-    const kind: VerifiedKind = typ === LOGTO_ACCESS_TOKEN_TYP ? 'logto' : (machineTokenKindOfTyp(typeof typ === 'string' ? typ : undefined) ?? 'unknown');
+    const sent: TokenKind | undefined = typ === LOGTO_ACCESS_TOKEN_TYP ? 'logto' : machineTokenKindOfTyp(typeof typ === 'string' ? typ : undefined);
+    const series = SERIES[sent ?? 'unknown'];
+    if (sent === undefined || !(sent === 'logto' ? accepted.logto !== undefined : accepted.machine?.includes(sent) === true)) {
+      this.verifications[series.not_accepted]++;
+      throw securityErrorFor({ allow: false, reason: 'token_not_accepted', sent, accepted: acceptedKinds(accepted) });
+    }
     try {
       let principal: Principal;
-      if (kind === 'logto') {
-        if (accepted.logto === undefined) {
-          this.verifications[SERIES.logto.not_accepted]++;
-          throw notAccepted();
-        }
+      if (sent === 'logto') {
         principal = await this.logto.verify(token);
       } else {
-        if (kind === 'unknown' || accepted.machine?.includes(kind) !== true) {
-          this.verifications[SERIES[kind].not_accepted]++;
-          throw notAccepted();
-        }
-        const { subject, tenantId, tokenId, expiresAt } = await this.machine.verify(kind, token);
-        principal = { scheme: 'machine', kind, subject, tenantId, tokenId, expiresAt };
+        const { subject, tenantId, tokenId, expiresAt } = await this.machine.verify(sent, token);
+        principal = { scheme: 'machine', kind: sent, subject, tenantId, tokenId, expiresAt };
       }
-      this.verifications[SERIES[kind].valid]++;
+      this.verifications[series.valid]++;
       return principal;
     } catch (error) {
       if (error instanceof TokenRejected) {
-        this.verifications[SERIES[kind].invalid]++;
+        this.verifications[series.invalid]++;
         this.logger.debug(error.message);
-        throw securityErrorFor({ allow: false, reason: 'invalid_token' });
+        throw securityErrorFor(this.denialOf(error, sent));
       }
       throw error;
     }
   }
+
+  private denialOf(rejection: TokenRejected, kind: TokenKind): AccessDenial {
+    switch (rejection.reason) {
+      case 'expired':
+        return { allow: false, reason: 'token_expired', kind };
+      case 'organization_token':
+      case 'wrong_audience': {
+        const audience = kind === 'logto' ? this.logto.audience : this.machine.audienceOf(kind);
+        return audience === undefined ? INVALID_TOKEN : { allow: false, reason: rejection.reason, audience };
+      }
+      default:
+        return INVALID_TOKEN;
+    }
+  }
 }
 
-function notAccepted(): SecurityError {
-  return securityErrorFor({ allow: false, reason: 'token_not_accepted' });
+const INVALID_TOKEN: AccessDenial = Object.freeze({ allow: false, reason: 'invalid_token' });
+
+/** The kinds a caller accepts, Logto first: for telling a caller what it should have sent. */
+function acceptedKinds(accepted: AcceptedTokens): readonly TokenKind[] {
+  return accepted.logto === undefined ? (accepted.machine ?? []) : ['logto', ...(accepted.machine ?? [])];
 }

@@ -35,18 +35,36 @@ export function createHttpAdapter(config: Pick<ServiceConfig, 'bodyLimitBytes'> 
 }
 
 // The API serves JSON; the only HTML is the OpenAPI UI, which needs its own scripts and styles.
-const SECURITY_HEADERS = computeSecurityHeaders({
-  contentSecurityPolicy: {
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:'],
-      frameAncestors: ["'none'"],
-    },
-  },
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  frameAncestors: ["'none'"],
+};
+// Both variants are computed once at boot; a request only picks one.
+const SECURITY_HEADERS = computeSecurityHeaders({ contentSecurityPolicy: { directives: CSP_DIRECTIVES }, crossOriginResourcePolicy: { policy: 'same-site' } });
+/**
+ * Without helmet's `upgrade-insecure-requests`: a browser on plain HTTP would otherwise fetch the API docs' scripts
+ * and styles over HTTPS from a development host that serves none, and render a blank page.
+ */
+const PLAIN_HTTP_SECURITY_HEADERS = computeSecurityHeaders({
+  contentSecurityPolicy: { directives: { ...CSP_DIRECTIVES, upgradeInsecureRequests: null } },
   crossOriginResourcePolicy: { policy: 'same-site' },
 });
+
+/**
+ * Whether the client reached this service over HTTPS: a TLS socket, or a proxy in front that says so. Only read
+ * outside production (production always upgrades), so a forged X-Forwarded-Proto can at most drop the directive
+ * from a development answer.
+ */
+function reachedOverHttps(request: FastifyRequest): boolean {
+  if ((request.raw.socket as { encrypted?: boolean }).encrypted === true) {
+    return true;
+  }
+  const proto = request.headers['x-forwarded-proto'];
+  return typeof proto === 'string' && proto.split(',')[0]?.trim().toLowerCase() === 'https';
+}
 
 /**
  * Errors Fastify raises while routing, before any hook runs (a path that is not valid percent-encoded
@@ -115,15 +133,19 @@ export function nodeServerTimeouts(timeouts: ServiceConfig['httpTimeouts']): Pic
  * HTTP behaviour every endpoint inherits (Nest routes Fastify's own errors through the global
  * ProblemFilter): JSON-only bodies (anything else is 415), request id echo, security headers and CORS.
  */
-export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<ServiceConfig, 'corsOrigins' | 'trustedProxies'>): void {
+export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<ServiceConfig, 'corsOrigins' | 'trustedProxies' | 'production'>): void {
   const fastify = app.getHttpAdapter().getInstance();
 
   // Only JSON is parsed. Fastify's default text/plain parser would hand a string to a JSON route.
   fastify.removeContentTypeParser('text/plain');
   installStrictJsonParser(fastify);
 
+  // Production always asks browsers to upgrade; elsewhere only a client that came over HTTPS is asked to.
+  const securityHeadersFor = config.production
+    ? () => SECURITY_HEADERS
+    : (request: FastifyRequest) => (reachedOverHttps(request) ? SECURITY_HEADERS : PLAIN_HTTP_SECURITY_HEADERS);
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id);
+    void reply.headers(securityHeadersFor(request)).header(REQUEST_ID_HEADER, request.id);
     done();
   });
   // After the headers above (a refusal ends the hook chain). Path params and query values reach

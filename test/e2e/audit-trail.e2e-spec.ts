@@ -22,6 +22,7 @@ describe('audit trail: tenants, licenses, and the operators’ cross-tenant view
   let logto: TenantsIdp;
   let testApp: TestApp;
   let operator: string;
+  let owner: string;
   const OPERATOR = `operator:user:${OPERATOR_SUB}`;
 
   const api = () => request(testApp.server);
@@ -32,13 +33,14 @@ describe('audit trail: tenants, licenses, and the operators’ cross-tenant view
   };
   const createTenant = async () => {
     const slug = `audit-${randomUUID().slice(0, 8)}`;
-    const created = await api().post('/api/tenants').set(bearer(operator)).send({ slug, name: `Tenant ${slug}`, ownerUserId: 'hana' }).expect(201);
+    const created = await api().post('/api/tenants').set(bearer(operator)).send({ slug, name: `Tenant ${slug}`, ownerUserId: owner }).expect(201);
     return created.body as { id: string; slug: string; logtoOrganizationId: string };
   };
 
   beforeAll(async () => {
     logto = await startTenantsIdp();
     await logto.ensureOwnerRole();
+    owner = await logto.createUser('hana');
     testApp = await startTestApp(logto.env());
     operator = await logto.idp.mintUserToken({ sub: OPERATOR_SUB, scopes: ['platform:read', 'platform:write'] });
   });

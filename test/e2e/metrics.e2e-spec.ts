@@ -24,6 +24,7 @@ describe('metrics', () => {
   let logto: TenantsIdp;
   let testApp: TestApp;
   let operator: string;
+  let owner: string;
   let metricsUrl: string;
   let verifyUrl: string;
 
@@ -40,6 +41,7 @@ describe('metrics', () => {
   beforeAll(async () => {
     logto = await startTenantsIdp();
     await logto.ensureOwnerRole();
+    owner = await logto.createUser('hana');
     testApp = await startTestApp(
       logto.env({ TENANT_BASE_DOMAIN: BASE, FORWARD_AUTH_PORT: '0', FORWARD_AUTH_HOST: '127.0.0.1', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' }),
     );
@@ -55,7 +57,7 @@ describe('metrics', () => {
   it('counts requests by route template, forward-auth decisions and cache lookups, token verifications and Logto calls', async () => {
     const before = await scrape();
     const slug = `met-${randomUUID().slice(0, 8)}`;
-    const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug, name: 'Metered', ownerUserId: 'hana' }).expect(201);
+    const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug, name: 'Metered', ownerUserId: owner }).expect(201);
     const id = created.body.id as string;
     await api().get(`/api/tenants/${id}`).set('authorization', `Bearer ${operator}`).expect(200);
     await api().get(`/api/tenants/${randomUUID()}`).set('authorization', `Bearer ${operator}`).expect(404);
@@ -92,7 +94,7 @@ describe('metrics', () => {
 
   it('shows license expiries ahead', async () => {
     const slug = `exp-${randomUUID().slice(0, 8)}`;
-    const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug, name: 'Expiring', ownerUserId: 'hana' }).expect(201);
+    const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug, name: 'Expiring', ownerUserId: owner }).expect(201);
     const before = await scrape();
     await api().post(`/api/tenants/${created.body.id as string}/license`).set('authorization', `Bearer ${operator}`).send({ tier: 'pro', validDays: 5 }).expect(201);
     const after = await scrape();

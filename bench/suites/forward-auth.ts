@@ -83,6 +83,9 @@ export default defineSuite({
         // Traefik calls the dedicated forward-auth port in production; measure that.
         FORWARD_AUTH_PORT: String(forwardAuthPort),
         FORWARD_AUTH_HOST: '127.0.0.1',
+        // As in the stack: metrics served, so the warm path is measured with its counters being scraped-ready.
+        METRICS_PORT: String(await freePort()),
+        METRICS_HOST: '127.0.0.1',
       });
       ensureBuild(config.repoRoot, launch.entry, log);
       log(`app: ${launch.entry} (database: ${launch.database}), dev IdP ${idp.endpoint}`);

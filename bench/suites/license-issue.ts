@@ -132,6 +132,10 @@ async function rawIssueLoop(pool: Pool, tenantId: string, durationS: number, wor
            VALUES ($1, 'pro', $2::jsonb, $3::jsonb, $4, $5, 14, 'CURRENT', 'bench:raw', clock_timestamp()) RETURNING *`,
           [tenantId, JSON.stringify(TIER.features), JSON.stringify(TIER.limits), new Date(), new Date(Date.now() + 365 * 86_400_000)],
         );
+        await client.query(`INSERT INTO audit_events (tenant_id, actor, action, target_id, source_ip) VALUES ($1, 'bench:raw', 'license.issued', $2, '127.0.0.1')`, [
+          tenantId,
+          tenantId,
+        ]);
         await client.query('COMMIT');
         done += 1;
       } catch (error) {

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { IDENTITY_HEADER_NAMES } from '@app/forward-auth';
 import {
   type ComposeService,
   type Environment,
@@ -230,6 +231,15 @@ describe('docker-compose.prod.yml', () => {
       expect(re.test('X-Not-Cameleer-Tenant')).toBe(false);
     });
 
+    it('serves metrics on METRICS_PORT, unpublished and behind no router', () => {
+      const saas = service('cameleer-saas');
+      const metricsPort = (saas.environment as Record<string, string> | undefined)?.METRICS_PORT;
+      expect(metricsPort).toBe('9464');
+      expect(saas.ports ?? []).toEqual([]);
+      const routed = Object.entries(labels).filter(([k, v]) => k.endsWith('.loadbalancer.server.port') && v === metricsPort);
+      expect(routed).toEqual([]);
+    });
+
     it('strips client identity headers and then runs forwardAuth on the tenant router', () => {
       const middlewares = (labels['traefik.http.routers.cameleer-tenant.middlewares'] ?? '').split(',');
       const strip = middlewares.indexOf('strip-cameleer-identity@docker');
@@ -244,6 +254,9 @@ describe('docker-compose.prod.yml', () => {
         expect(v).toBe('');
         expect(goRegexToJs(HEADER_REGEX).test(k.split('.').pop() ?? '')).toBe(true);
       }
+      // Exactly the headers the service emits (its one list), no stale names and none missing.
+      const strippedNames = stripped.map(([k]) => (k.split('.').pop() ?? '').toLowerCase()).sort();
+      expect(strippedNames).toEqual([...IDENTITY_HEADER_NAMES].sort());
     });
 
     it('routes tenant subdomains of TENANT_BASE_DOMAIN to cameleer3-server, but not the platform hosts', () => {

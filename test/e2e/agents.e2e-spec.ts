@@ -172,7 +172,8 @@ describe('agents API', () => {
       await api().post(`/api/tenants/${tenant.id}/agents/${agentId}/disable`).set(bearer(operator)).expect(200);
 
       const trail = await api().get(`/api/tenants/${tenant.id}/audit-events?pageSize=100`).set(bearer(tenant.admin)).expect(200);
-      const actions = (trail.body.items as { action: string; reason: string | null }[]).map((event) => event.action);
+      // The tenant's own records (tenant.created, license.issued) come before the agents'.
+      const actions = (trail.body.items as { action: string; reason: string | null }[]).map((event) => event.action).slice(0, -2);
       expect(actions).toEqual([
         'agent.token_refused',
         'agent.disabled',
@@ -183,7 +184,8 @@ describe('agents API', () => {
         'bootstrap_token.minted',
       ]);
       expect(trail.body.items[0]).toMatchObject({ reason: 'agent_disabled', actor: `agent:${agentId}`, targetId: agentId });
-      expect((trail.body.items as unknown[]).at(-1)).toMatchObject({ actor: `user:admin-of-${tenant.slug}`, targetId: minted.id, sourceIp: '127.0.0.1' });
+      expect((trail.body.items as unknown[]).at(-3)).toMatchObject({ actor: `user:admin-of-${tenant.slug}`, targetId: minted.id, sourceIp: '127.0.0.1' });
+      expect((trail.body.items as { action: string }[]).slice(-2).map((event) => event.action)).toEqual(['license.issued', 'tenant.created']);
     });
 
     it('replays a mint with the same Idempotency-Key as the same row, with a token that still works', async () => {

@@ -51,7 +51,14 @@ describe('hardening: operator identities are not shown to customers', () => {
     expect(adminView).not.toContain(OPERATOR_SUB);
     expect(adminView).not.toContain('operator:');
     const byPlatform = (asAdmin.body.items as { actor: string; action: string; sourceIp: string | null }[]).filter((event) => event.actor === 'platform');
-    expect(byPlatform.map((event) => event.action).sort()).toEqual(['agent.disabled', 'bootstrap_token.minted', 'bootstrap_token.minted', 'bootstrap_token.revoked']);
+    expect(byPlatform.map((event) => event.action).sort()).toEqual([
+      'agent.disabled',
+      'bootstrap_token.minted',
+      'bootstrap_token.minted',
+      'bootstrap_token.revoked',
+      'license.issued',
+      'tenant.created',
+    ]);
     expect(byPlatform.every((event) => event.sourceIp === null)).toBe(true);
     expect(asAdmin.body.items).toContainEqual(expect.objectContaining({ actor: `user:admin-of-${slug}`, action: 'bootstrap_token.minted', sourceIp: '127.0.0.1' }));
     expect(asAdmin.body.items).toContainEqual(expect.objectContaining({ actor: `bootstrap_token:${minted.body.id as string}`, action: 'agent.registered', sourceIp: '127.0.0.1' }));
@@ -72,7 +79,7 @@ describe('hardening: operator identities are not shown to customers', () => {
     // Operators see everything.
     const asOperator = await api().get(`/api/tenants/${id}/audit-events?pageSize=100`).set(bearer(operator)).expect(200);
     const byOperator = (asOperator.body.items as { actor: string; sourceIp: string | null }[]).filter((event) => event.actor === `operator:user:${OPERATOR_SUB}`);
-    expect(byOperator).toHaveLength(4);
+    expect(byOperator).toHaveLength(6);
     expect(byOperator.every((event) => event.sourceIp === '127.0.0.1')).toBe(true);
     const operatorTokens = await api().get(`/api/tenants/${id}/bootstrap-tokens?pageSize=100`).set(bearer(operator)).expect(200);
     expect(operatorTokens.body.items).toContainEqual(expect.objectContaining({ id: second.body.id, createdBy: `operator:user:${OPERATOR_SUB}` }));

@@ -8,6 +8,7 @@ import {
   databaseConfig,
   HealthModule,
   LoggingModule,
+  MetricsModule,
   ProblemFilter,
   serviceConfig,
   ServiceConfig,
@@ -24,6 +25,7 @@ import { schema } from './database/schema';
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [serviceConfig, databaseConfig] }),
     LoggingModule,
+    MetricsModule,
     DatabaseModule.forRoot(schema),
     HealthModule.forRoot({ imports: [LogtoClientModule], checks: [LogtoReadinessCheck] }),
     SecurityModule,

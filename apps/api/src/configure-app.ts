@@ -10,6 +10,8 @@ import {
   databaseConfigSchema,
   loadConfig,
   OpenApiClientCredentials,
+  Metrics,
+  observeHttpRequests,
   serveOpenApi,
   serviceConfigSchema,
   withConfigEnv,
@@ -72,6 +74,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   app.flushLogs();
   app.setGlobalPrefix('api', { exclude: ['.well-known/{*path}'] });
   applyHttpDefaults(app, service);
+  observeHttpRequests(app.getHttpAdapter().getInstance(), app.get(Metrics));
   serveOpenApi(app, buildOpenApiDocument(app, openApiInfo), clientCredentialsLogin(loadConfig(logtoAuthConfigSchema, env)));
   return app;
 }

@@ -1,8 +1,26 @@
 import { AccessRequirement, evaluateAccess, Principal, securityErrorFor } from '@app/security';
 import type { TenantSnapshot } from './forward-auth.caches';
 
-/** What a 200 tells the upstream about the caller (Traefik copies only these, by authResponseHeadersRegex). */
-export type IdentityHeaders = Readonly<Record<string, string>>;
+/**
+ * The identity headers a 200 may carry, the one list of them: decide() writes exactly these (its literal is typed
+ * by it), and the stack's header-stripping middleware (docker-compose.prod.yml) must name each of them (checked by
+ * test/deploy/compose-stack.spec.ts).
+ */
+export const IDENTITY_HEADER_NAMES = [
+  'x-cameleer-tenant-id',
+  'x-cameleer-tenant-slug',
+  'x-cameleer-subject',
+  'x-cameleer-principal',
+  'x-cameleer-scopes',
+  'x-cameleer-license-tier',
+] as const;
+
+type IdentityHeaderName = (typeof IDENTITY_HEADER_NAMES)[number];
+/** Sent only when the tenant has a usable license. */
+type OptionalIdentityHeader = 'x-cameleer-license-tier';
+
+/** What a 200 tells the upstream about the caller (Traefik copies only these, by authResponseHeadersRegex); none on a preflight. */
+export type IdentityHeaders = Readonly<Partial<Record<IdentityHeaderName, string>>>;
 
 /**
  * Who may enter a tenant's own services: operators with platform:read, members of the tenant with
@@ -26,7 +44,7 @@ export function decide(principal: Principal, tenant: TenantSnapshot | undefined,
   }
   // Let in: an agent, an operator (its platform scopes) or a member (its tenant scopes).
   const scopePrefix = principal.scheme === 'logto' && principal.organizationId === undefined ? 'platform:' : 'tenant:';
-  const headers: Record<string, string> = {
+  const headers: Record<Exclude<IdentityHeaderName, OptionalIdentityHeader>, string> & Partial<Record<OptionalIdentityHeader, string>> = {
     'x-cameleer-tenant-id': tenant.id,
     'x-cameleer-tenant-slug': tenant.slug,
     'x-cameleer-subject': principal.subject,

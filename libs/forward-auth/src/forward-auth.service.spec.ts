@@ -1,11 +1,13 @@
 import type { License, LicensingService, UsableLicense } from '@app/licensing';
 import { Principal, SecurityError, TokenVerifier } from '@app/security';
+import { Metrics } from '@app/service-core';
 import type { Tenant, TenantsService } from '@app/tenants';
 import type { AgentStatus } from './agent-status';
 import { ForwardAuthCaches } from './forward-auth.caches';
 import type { ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
 import { ForwardAuthService } from './forward-auth.service';
+import { IDENTITY_HEADER_NAMES } from './decision';
 import { AGENT_DISABLED, applyChange, LICENSE_CHANGED, TENANT_CHANGED } from './invalidation';
 
 const BASE = 'tenants.test';
@@ -31,8 +33,9 @@ function tenantRow(status: Tenant['status'] = 'ACTIVE'): Tenant {
 }
 
 function setup() {
+  const metrics = new Metrics();
   const caches = new ForwardAuthCaches(config);
-  const verifier = new TokenVerifier(undefined as never, undefined as never);
+  const verifier = new TokenVerifier(undefined as never, undefined as never, new Metrics());
   const verify = jest.spyOn(verifier, 'verify').mockImplementation((token) => {
     const principal = principals[nameOf(token)];
     return principal === undefined ? Promise.reject(new SecurityError('INVALID_TOKEN', 'bad')) : Promise.resolve(principal);
@@ -43,7 +46,7 @@ function setup() {
   const usableLicense = jest.fn(() => Promise.resolve(usable));
   const isActive = jest.fn(() => Promise.resolve(true));
   const agentStatus: AgentStatus = { isActive, onDisabled: () => () => undefined };
-  const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus);
+  const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus, metrics);
   const answer = (token: string | undefined, host = `acme.${BASE}`) => service.answer({ authorization: token === undefined ? undefined : `Bearer ${tokenNamed(token)}`, forwardedHost: host });
   return {
     caches,
@@ -83,6 +86,8 @@ describe('ForwardAuthService', () => {
         'x-cameleer-scopes': 'tenant:read tenant:admin',
         'x-cameleer-license-tier': 'enterprise',
       });
+      // Every header of the one list the stack strips (IDENTITY_HEADER_NAMES), and no other.
+      expect(Object.keys(await answer('member')).sort()).toEqual([...IDENTITY_HEADER_NAMES].sort());
     });
 
     it('drops the tier header once the license is past its grace, even from a cached snapshot', async () => {
@@ -128,7 +133,7 @@ describe('ForwardAuthService', () => {
 
     it('passes CORS preflights without a token', async () => {
       const { caches } = setup();
-      const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never);
+      const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never, new Metrics());
       await expect(service.answer({ forwardedMethod: 'OPTIONS', origin: 'https://ui.test', accessControlRequestMethod: 'POST' })).resolves.toEqual({});
     });
   });

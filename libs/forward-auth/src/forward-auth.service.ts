@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { LicensingService } from '@app/licensing';
+import { CodedError, Metrics } from '@app/service-core';
 import { Principal, SecurityError, securityErrorFor, TokenVerifier } from '@app/security';
 import { TenantsService } from '@app/tenants';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
@@ -21,6 +22,28 @@ export interface ForwardedRequest {
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const PREFLIGHT: IdentityHeaders = {};
 
+/** cameleer_forward_auth_decisions_total{outcome}: the answer's kind, by its status (refusals are problems). */
+const DECISIONS = {
+  allow: { outcome: 'allow' },
+  preflight: { outcome: 'preflight' },
+  unauthenticated: { outcome: 'unauthenticated' },
+  forbidden: { outcome: 'forbidden' },
+  not_found: { outcome: 'not_found' },
+  rate_limited: { outcome: 'rate_limited' },
+  unavailable: { outcome: 'unavailable' },
+  error: { outcome: 'error' },
+} as const;
+
+const OUTCOME_BY_STATUS: Readonly<Record<number, keyof typeof DECISIONS>> = { 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 429: 'rate_limited', 503: 'unavailable' };
+
+/** cameleer_forward_auth_cache_lookups_total{cache,result}: the hit ratio is hit / (hit + miss) per cache. */
+const CACHE_LOOKUPS = {
+  tokenHit: { cache: 'token', result: 'hit' },
+  tokenMiss: { cache: 'token', result: 'miss' },
+  tenantHit: { cache: 'tenant', result: 'hit' },
+  tenantMiss: { cache: 'tenant', result: 'miss' },
+} as const;
+
 /**
  * For every request entering the platform: who is calling (the token, verified or cached) and for
  * which tenant (the forwarded host's, read or cached), then decide(). Warm path: two cache hits, no I/O.
@@ -34,20 +57,56 @@ export class ForwardAuthService {
     private readonly tenantsService: TenantsService,
     private readonly licensing: LicensingService,
     @Inject(AGENT_STATUS) private readonly agentStatus: AgentStatus,
-  ) {}
+    metrics: Metrics,
+  ) {
+    // Plain counters (Metrics.tally): the warm path only increments numbers.
+    this.decisions = metrics.tally('cameleer_forward_auth_decisions_total', 'Forward-auth answers by outcome (both ports).', DECISIONS);
+    this.lookups = metrics.tally('cameleer_forward_auth_cache_lookups_total', 'Forward-auth cache lookups by cache (token, tenant) and result (hit, miss).', CACHE_LOOKUPS);
+  }
+
+  private readonly decisions: Record<keyof typeof DECISIONS, number>;
+  private readonly lookups: Record<keyof typeof CACHE_LOOKUPS, number>;
 
   /** The identity headers for an allowed request; a thrown problem (401, 403, 404, 429, 503) otherwise. */
   async answer(request: ForwardedRequest): Promise<IdentityHeaders> {
     if (isPreflight(request)) {
+      this.decisions.preflight++;
       return PREFLIGHT;
     }
+    try {
+      const identity = await this.decideFor(request);
+      this.decisions.allow++;
+      return identity;
+    } catch (error) {
+      this.decisions[error instanceof CodedError ? (OUTCOME_BY_STATUS[error.spec.status] ?? 'error') : 'error']++;
+      throw error;
+    }
+  }
+
+  private async decideFor(request: ForwardedRequest): Promise<IdentityHeaders> {
     // Warm path: both answers come from the caches, and nothing below awaits.
     const token = this.tokens.bearerOf(request.authorization);
     const key = hash('sha256', token, 'base64url');
-    const principal = this.caches.token(key) ?? (await this.caches.shared(`token:${key}`, () => this.verify(token, key)));
+    let principal = this.caches.token(key);
+    if (principal === undefined) {
+      this.lookups.tokenMiss++;
+      principal = await this.caches.shared(`token:${key}`, () => this.verify(token, key));
+    } else {
+      this.lookups.tokenHit++;
+    }
     const host = normalizedHost(single(request.forwardedHost));
     const slug = this.slugOf(host);
-    const tenant = slug === undefined ? NO_SUCH_TENANT : (this.caches.tenant(slug) ?? (await this.caches.shared(`tenant:${slug}`, () => this.load(slug, principal))));
+    let tenant: TenantAnswer | undefined = NO_SUCH_TENANT;
+    if (slug !== undefined) {
+      tenant = this.caches.tenant(slug);
+      if (tenant === undefined) {
+        this.lookups.tenantMiss++;
+        const caller = principal;
+        tenant = await this.caches.shared(`tenant:${slug}`, () => this.load(slug, caller));
+      } else {
+        this.lookups.tenantHit++;
+      }
+    }
     try {
       return decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
     } catch (error) {

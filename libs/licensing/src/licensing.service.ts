@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { FieldError, findPage, isUniqueViolation, isUuid, Page, PageQuery, queryEntities } from '@app/service-core';
-import { Keyring, LICENSE_KEYRING } from '@app/security';
+import { FieldError, findPage, isUniqueViolation, isUuid, Metrics, Page, PageQuery, queryEntities } from '@app/service-core';
+import { AuditTrail, ChangedBy, Keyring, LICENSE_KEYRING } from '@app/security';
 import { Tenant, TenantsError, TenantsService } from '@app/tenants';
 import { License } from './license.entity';
 import { LicenseEvents } from './license-events';
@@ -24,8 +24,6 @@ export interface IssueLicenseInput {
   readonly validDays?: number;
   readonly endsAt?: Date;
   readonly graceDays?: number;
-  /** Who issues it (principal subject). */
-  readonly issuedBy: string;
 }
 
 /** A license as the API shows it: the row plus its computed status, and a freshly signed token where asked. */
@@ -82,13 +80,38 @@ export class LicensingService {
     @Inject(licensingConfig.KEY) private readonly config: LicensingConfig,
     private readonly events: LicenseEvents,
     private readonly tenants: TenantsService,
+    private readonly audit: AuditTrail,
+    metrics: Metrics,
   ) {
     if (keyring.purpose !== 'license') {
       throw new TypeError(`LicensingService needs the license keyring, got the ${keyring.purpose} keyring`);
     }
+    metrics.gauge(
+      'cameleer_license_expiries',
+      'Current licenses whose contract ends within the next 7, 30 or 90 days (cumulative), and those past their end but in their grace.',
+      ['within'],
+      () => this.expiriesAhead(),
+    );
   }
 
-  async issue(tenantId: string, input: IssueLicenseInput, now: Date = new Date()): Promise<LicenseView> {
+  private async expiriesAhead(): Promise<readonly (readonly [{ within: string }, number])[]> {
+    const [row] = await this.dataSource.query<{ d7: string; d30: string; d90: string; grace: string }[]>(
+      `SELECT count(*) FILTER (WHERE ends_at > now() AND ends_at <= now() + interval '7 days') AS d7,
+              count(*) FILTER (WHERE ends_at > now() AND ends_at <= now() + interval '30 days') AS d30,
+              count(*) FILTER (WHERE ends_at > now() AND ends_at <= now() + interval '90 days') AS d90,
+              count(*) FILTER (WHERE ends_at <= now() AND ends_at + make_interval(days => grace_days) > now()) AS grace
+         FROM licenses WHERE state = 'CURRENT'`,
+    );
+    return [
+      [{ within: '7d' }, Number(row?.d7 ?? 0)],
+      [{ within: '30d' }, Number(row?.d30 ?? 0)],
+      [{ within: '90d' }, Number(row?.d90 ?? 0)],
+      [{ within: 'grace' }, Number(row?.grace ?? 0)],
+    ];
+  }
+
+  /** Issues a license (audited as `license.issued`, in the same transaction) by `by`. */
+  async issue(tenantId: string, input: IssueLicenseInput, by: ChangedBy, now: Date = new Date()): Promise<LicenseView> {
     const terms = this.terms(input, now);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -105,14 +128,15 @@ export class LicensingService {
             `INSERT INTO licenses (tenant_id, tier, features, limits, starts_at, ends_at, grace_days, state, issued_by, created_at)
              VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, 'CURRENT', $8, clock_timestamp())
              RETURNING *`,
-            [tenantId, terms.tier, JSON.stringify(terms.features), JSON.stringify(terms.limits), now, terms.endsAt, terms.graceDays, input.issuedBy],
+            [tenantId, terms.tier, JSON.stringify(terms.features), JSON.stringify(terms.limits), now, terms.endsAt, terms.graceDays, by.actor],
           );
           if (license === undefined) {
             throw new Error('INSERT … RETURNING returned no row');
           }
+          await this.audit.record({ tenantId, actor: by.actor, action: 'license.issued', targetId: license.id, sourceIp: by.sourceIp }, manager);
           return { license, tenant, superseded: supersededRows[0][0]?.id ?? null };
         });
-        this.logger.log(`license ${license.id} (${license.tier}, until ${license.endsAt.toISOString()}) issued to tenant ${tenant.slug} by ${input.issuedBy}`);
+        this.logger.log(`license ${license.id} (${license.tier}, until ${license.endsAt.toISOString()}) issued to tenant ${tenant.slug} by ${by.actor}`);
         this.events.emit({ type: 'issued', tenantId, licenseId: license.id, supersededLicenseId: superseded });
         return this.view(license, now, await this.sign(license, tenant, now));
       } catch (error) {
@@ -172,8 +196,12 @@ export class LicensingService {
     return { ...page, items: page.items.map((license) => this.view(license, now)) };
   }
 
-  /** Revokes the CURRENT license: afterwards the tenant has none (GET → 404) until a new one is issued. */
-  async revoke(tenantId: string, reason: string, revokedBy: string, now: Date = new Date()): Promise<LicenseView> {
+  /**
+   * Revokes the CURRENT license (audited as `license.revoked`, in the same transaction): afterwards the tenant has
+   * none (GET → 404) until a new one is issued. The audit record does not repeat the free-text reason (it is kept
+   * with the license); its `reason` column holds short codes only.
+   */
+  async revoke(tenantId: string, reason: string, by: ChangedBy, now: Date = new Date()): Promise<LicenseView> {
     const license = await this.dataSource.transaction(async (manager) => {
       await this.tenants.lockExisting(tenantId, manager);
       const [license] = await queryEntities(
@@ -181,14 +209,15 @@ export class LicensingService {
         License,
         `UPDATE licenses SET state = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
           WHERE tenant_id = $1 AND state = 'CURRENT' RETURNING *`,
-        [tenantId, now, revokedBy, reason],
+        [tenantId, now, by.actor, reason],
       );
       if (license === undefined) {
         throw noCurrentLicense();
       }
+      await this.audit.record({ tenantId, actor: by.actor, action: 'license.revoked', targetId: license.id, sourceIp: by.sourceIp }, manager);
       return license;
     });
-    this.logger.warn(`license ${license.id} of tenant ${tenantId} revoked by ${revokedBy}: ${reason}`);
+    this.logger.warn(`license ${license.id} of tenant ${tenantId} revoked by ${by.actor}: ${reason}`);
     this.events.emit({ type: 'revoked', tenantId, licenseId: license.id });
     return this.view(license, now);
   }

@@ -62,6 +62,12 @@ interface AttemptFailure {
   readonly cause?: unknown;
 }
 
+/** How one call (all its attempts) ended: an answer below 400, a 4xx, or none (LogtoUnavailableError). */
+export type LogtoCallOutcome = 'ok' | 'client_error' | 'unavailable';
+
+/** Told of every call's outcome and duration in seconds (the app's metrics). */
+export type LogtoCallObserver = (outcome: LogtoCallOutcome, seconds: number) => void;
+
 /** One Logto HTTP exchange with per-attempt timeout and retries (exponential backoff with jitter). */
 export class LogtoHttp {
   private readonly fetchFn: typeof fetch;
@@ -71,6 +77,7 @@ export class LogtoHttp {
   constructor(
     private readonly logger: LogtoLogger,
     options: LogtoClientOptions = {},
+    private readonly observe: LogtoCallObserver = () => undefined,
   ) {
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
     this.baseDelayMs = options.retryBaseDelayMs ?? 200;
@@ -82,6 +89,18 @@ export class LogtoHttp {
    * spent, or at once when a retry could repeat a write that may already have happened.
    */
   async send(request: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    try {
+      const response = await this.sendWithRetries(request);
+      this.observe(response.status < 400 ? 'ok' : 'client_error', (performance.now() - started) / 1000);
+      return response;
+    } catch (error) {
+      this.observe('unavailable', (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
+
+  private async sendWithRetries(request: HttpRequest): Promise<HttpResponse> {
     let afterAmbiguousAttempt = false;
     for (let attempt = 1; ; attempt++) {
       const failure = await this.attempt(request, attempt, afterAmbiguousAttempt);

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Metrics } from '@app/service-core';
 import {
   DEFAULT_LOGTO_RETRIES,
   DEFAULT_LOGTO_TIMEOUT_MS,
@@ -69,11 +70,14 @@ export class LogtoManagementClient {
   constructor(
     @Inject(logtoConfig.KEY) config: LogtoClientConfig,
     @Optional() @Inject(LOGTO_CLIENT_OPTIONS) options: LogtoClientOptions = {},
+    // The app's metrics (MetricsModule is global); absent where a test builds the client alone.
+    @Optional() metrics?: Metrics,
   ) {
     this.baseUrl = (config.internalUrl ?? config.endpoint)?.replace(/\/+$/, '');
     this.timeoutMs = config.timeoutMs ?? DEFAULT_LOGTO_TIMEOUT_MS;
     this.retries = config.retries ?? DEFAULT_LOGTO_RETRIES;
-    this.http = new LogtoHttp(options.logger ?? new Logger(LogtoManagementClient.name), options);
+    const calls = metrics?.histogram('cameleer_logto_management_request_duration_seconds', 'Calls to the Logto Management API (token requests included), with retries, by outcome.', ['outcome']);
+    this.http = new LogtoHttp(options.logger ?? new Logger(LogtoManagementClient.name), options, (outcome, seconds) => calls?.observe({ outcome }, seconds));
     this.missing = [
       ...(this.baseUrl === undefined ? ['LOGTO_ENDPOINT'] : []),
       ...(config.m2mAppId === undefined ? ['LOGTO_M2M_APP_ID'] : []),

@@ -4,7 +4,8 @@
 export { ACCESS_POLICY, type AccessPolicy, Authorize, MachineAuth } from './access/access-policy';
 export { AccessModule } from './access/access.module';
 export { AuditEvent } from './audit/audit-event.entity';
-export { actorOf, actorShownTo, type AuditEntry, AuditTrail } from './audit/audit-trail';
+export { AuditEventDto, AuditEventPage } from './audit/audit-events.controller';
+export { actorOf, actorShownTo, type AuditEntry, AuditTrail, type ChangedBy } from './audit/audit-trail';
 export { type AccessDenial, type AccessRequirement, type AccessVerdict, evaluateAccess, hasPlatformScope, type TokenKind } from './access/evaluate-access';
 export type { LogtoPrincipal, MachinePrincipal, Principal } from './access/principal';
 export { callerKeyOf, CurrentPrincipal } from './access/request-principal';

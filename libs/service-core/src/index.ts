@@ -44,3 +44,6 @@ export * from './idempotency/idempotency.interceptor';
 export * from './idempotency/idempotent.decorator';
 export * from './idempotency/idempotent-secrets';
 export * from './idempotency/idempotency.module';
+export * from './metrics/metrics';
+export * from './metrics/metrics.server';
+export * from './metrics/metrics.module';

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Metrics } from '@app/service-core';
 import { isPermanentLogtoFailure, LogtoError, LogtoManagementClient, LogtoNotFoundError, Organization } from '@app/logto-client';
 import { TenantEvents } from './tenant-events';
 import { Tenant } from './tenant.entity';
@@ -77,7 +78,29 @@ export class TenantLogtoSync implements OnApplicationShutdown {
     private readonly logto: LogtoManagementClient,
     private readonly events: TenantEvents,
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.failures = metrics.tally('cameleer_tenant_sync_failures_total', "Failed attempts at a tenant's pending Logto work: transient (retried with backoff), permanent (until an operator asks), unexpected.", {
+      transient: { kind: 'transient' },
+      permanent: { kind: 'permanent' },
+      unexpected: { kind: 'unexpected' },
+    });
+    metrics.gauge(
+      'cameleer_tenant_sync_backlog',
+      "Tenants with Logto work pending: due now, waiting for the next attempt, or failed until an operator asks.",
+      ['state'],
+      async () => {
+        const { due, waiting, failed } = await this.repository.backlog();
+        return [
+          [{ state: 'due' }, due],
+          [{ state: 'waiting' }, waiting],
+          [{ state: 'failed' }, failed],
+        ];
+      },
+    );
+  }
+
+  private readonly failures: { transient: number; permanent: number; unexpected: number };
 
   get configured(): boolean {
     return this.logto.configured;
@@ -306,10 +329,13 @@ export class TenantLogtoSync implements OnApplicationShutdown {
     const delayMs = this.backoffMs(tenant.syncAttempts);
     const what = `tenant ${tenant.slug}: ${tenant.pendingLogtoAction} failed (attempt ${tenant.syncAttempts})`;
     if (permanent) {
+      this.failures.permanent++;
       this.logger.warn(`${what} permanently, not retried until an operator asks (POST /api/tenants/${tenant.id}/sync): ${failure.message}`);
     } else if (expected) {
+      this.failures.transient++;
       this.logger.warn(`${what}, retrying in ${delayMs} ms: ${failure.message}`);
     } else {
+      this.failures.unexpected++;
       this.logger.error({ err: error }, `${what} unexpectedly`);
     }
     try {

@@ -16,6 +16,11 @@ import { TenantsError } from './tenants-errors';
 
 const CLAIM_BATCH = 20;
 
+/** Who repairs drift in the audit trail: the platform itself, whether on its timer or on POST /api/tenants/reconcile. */
+const RECONCILER = { actor: 'system:reconciler' } as const;
+
+const REPAIR_REASONS = { PROVISION: 'organization_missing', RENAME: 'organization_renamed' } as const;
+
 /**
  * Finishes Logto work that requests could not (Logto down, slow, failing, or this process restarted): every
  * TENANT_RECONCILE_INTERVAL_MS, and once at boot, it claims due tenants and runs their pending action. Every
@@ -191,9 +196,14 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
     };
   }
 
-  /** Queues the repair in the row (so only one replica does it) and runs it now. */
+  /** Queues the repair in the row (so only one replica does it, and audits it once) and runs it now. */
   private async repair(tenant: Tenant, action: 'PROVISION' | 'RENAME'): Promise<Tenant | undefined> {
-    const queued = await this.repository.requeue(tenant.id, tenant.version, action, this.config.leaseMs);
+    const queued = await this.tenants.audited(
+      'tenant.repaired',
+      RECONCILER,
+      (tx) => this.repository.requeue(tenant.id, tenant.version, action, this.config.leaseMs, tx),
+      REPAIR_REASONS[action],
+    );
     return queued === undefined ? undefined : this.sync.run(queued);
   }
 

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Q
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors, ClientAddress, Idempotent, Page, PageOf } from '@app/service-core';
-import { actorOf, Authorize, CurrentPrincipal, hasPlatformScope, LogtoPrincipal, Principal } from '@app/security';
+import { actorOf, Authorize, ChangedBy, CurrentPrincipal, hasPlatformScope, LogtoPrincipal, Principal } from '@app/security';
 import { CreateTenantDto, ListTenantsQuery, ReconcileReportView, TenantView, toTenantView, UpdateTenantDto } from './tenant.dto';
 import { TenantReconciler } from './tenant-reconciler';
 import { Tenant } from './tenant.entity';
@@ -16,6 +16,10 @@ const IF_MATCH = {
   required: false,
   description: 'The ETag (W/"<version>") the change is based on; another current version → 412 PRECONDITION_FAILED, nothing written.',
 };
+
+function changedBy(principal: Principal, sourceIp: string | undefined): ChangedBy {
+  return { actor: actorOf(principal), sourceIp };
+}
 
 function logtoPrincipal(principal: Principal): LogtoPrincipal {
   if (principal.scheme !== 'logto') {
@@ -48,8 +52,13 @@ export class TenantsController {
   @ApiAcceptedResponse({ type: TenantView, description: 'Created; the Logto organization is still pending (PROVISIONING).' })
   @ApiErrors(TENANTS_ERRORS, 'SLUG_TAKEN', 'OWNER_NOT_FOUND')
   @Idempotent()
-  async create(@Body() body: CreateTenantDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
-    const { tenant, provisioned } = await this.tenants.create(body);
+  async create(
+    @Body() body: CreateTenantDto,
+    @CurrentPrincipal() principal: Principal,
+    @ClientAddress() sourceIp: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TenantView> {
+    const { tenant, provisioned } = await this.tenants.create(body, changedBy(principal, sourceIp));
     void reply.status(provisioned ? 201 : 202).header('location', `/api/tenants/${tenant.id}`).header('etag', tenantEtag(tenant));
     return toTenantView(tenant, { includeSync: true });
   }
@@ -108,10 +117,11 @@ export class TenantsController {
     @Body() body: UpdateTenantDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentPrincipal() principal: Principal,
+    @ClientAddress() sourceIp: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TenantView> {
     const caller = logtoPrincipal(principal);
-    const tenant = await this.tenants.rename(id, body.name, ifMatch);
+    const tenant = await this.tenants.rename(id, body.name, changedBy(principal, sourceIp), ifMatch);
     return this.withEtag(reply, tenant, hasPlatformScope(caller, 'platform:read') || hasPlatformScope(caller, 'platform:write'));
   }
 
@@ -125,8 +135,14 @@ export class TenantsController {
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TenantView, description: 'With an ETag header.' })
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'INVALID_STATUS_TRANSITION', 'CONFLICT', 'PRECONDITION_FAILED')
-  async suspend(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
-    return this.withEtag(reply, await this.tenants.suspend(id, ifMatch), true);
+  async suspend(
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @ClientAddress() sourceIp: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TenantView> {
+    return this.withEtag(reply, await this.tenants.suspend(id, changedBy(principal, sourceIp), ifMatch), true);
   }
 
   @Post(':id/resume')
@@ -139,8 +155,14 @@ export class TenantsController {
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TenantView, description: 'With an ETag header.' })
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'INVALID_STATUS_TRANSITION', 'CONFLICT', 'PRECONDITION_FAILED')
-  async resume(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
-    return this.withEtag(reply, await this.tenants.resume(id, ifMatch), true);
+  async resume(
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @ClientAddress() sourceIp: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TenantView> {
+    return this.withEtag(reply, await this.tenants.resume(id, changedBy(principal, sourceIp), ifMatch), true);
   }
 
   @Post(':id/sync')
@@ -162,7 +184,7 @@ export class TenantsController {
     @ClientAddress() sourceIp: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TenantView> {
-    return this.withEtag(reply, await this.tenants.retrySync(id, { actor: actorOf(principal), sourceIp }), true);
+    return this.withEtag(reply, await this.tenants.retrySync(id, changedBy(principal, sourceIp)), true);
   }
 
   @Delete(':id')
@@ -172,8 +194,13 @@ export class TenantsController {
   @ApiHeader(IF_MATCH)
   @ApiNoContentResponse({ description: 'Deleted (or already deleted).' })
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'CONFLICT', 'PRECONDITION_FAILED')
-  async delete(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.tenants.delete(id, ifMatch);
+  async delete(
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @ClientAddress() sourceIp: string | undefined,
+  ): Promise<void> {
+    await this.tenants.delete(id, changedBy(principal, sourceIp), ifMatch);
   }
 
   private withEtag(reply: FastifyReply, tenant: Tenant, operator: boolean): TenantView {

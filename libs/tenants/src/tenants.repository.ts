@@ -40,21 +40,23 @@ export class TenantsRepository {
     this.tenants = dataSource.getRepository(Tenant);
   }
 
-  private rows(sql: string, parameters: unknown[] = []): Promise<Tenant[]> {
-    return queryEntities(this.dataSource, Tenant, sql, parameters);
+  /** Runs in `tx` when given (a write audited in the same transaction), else on the pool. */
+  private rows(sql: string, parameters: unknown[] = [], tx?: EntityManager): Promise<Tenant[]> {
+    return queryEntities(tx ?? this.dataSource, Tenant, sql, parameters);
   }
 
-  private async one(sql: string, parameters: unknown[] = []): Promise<Tenant | undefined> {
-    return (await this.rows(sql, parameters))[0];
+  private async one(sql: string, parameters: unknown[] = [], tx?: EntityManager): Promise<Tenant | undefined> {
+    return (await this.rows(sql, parameters, tx))[0];
   }
 
   /** A new tenant, PROVISIONING, claimed by the creating request for `leaseMs`. Throws on a taken slug (uq_tenants_slug). */
-  async insert(input: { slug: string; name: string; ownerUserId?: string }, leaseMs: number): Promise<Tenant> {
+  async insert(input: { slug: string; name: string; ownerUserId?: string }, leaseMs: number, tx?: EntityManager): Promise<Tenant> {
     const tenant = await this.one(
       `INSERT INTO tenants (slug, name, owner_user_id, status, pending_logto_action, sync_attempts, next_sync_at, provisioning_marker)
        VALUES ($1, $2, $3, 'PROVISIONING', 'PROVISION', 1, ${inMs('$4')}, $5)
        RETURNING *`,
       [input.slug, input.name, input.ownerUserId ?? null, leaseMs, newProvisioningMarker()],
+      tx,
     );
     if (tenant === undefined) {
       throw new Error('INSERT … RETURNING returned no row');
@@ -111,7 +113,7 @@ export class TenantsRepository {
    * Logto work is already pending (which then carries the name along, failed or not). Undefined when the version
    * no longer matches (or the tenant is gone).
    */
-  rename(id: string, version: number, name: string, leaseMs: number): Promise<Tenant | undefined> {
+  rename(id: string, version: number, name: string, leaseMs: number, tx?: EntityManager): Promise<Tenant | undefined> {
     return this.one(
       `UPDATE tenants SET
          name = $3,
@@ -124,21 +126,23 @@ export class TenantsRepository {
        WHERE id = $1 AND version = $2 AND status <> 'DELETED'
        RETURNING *`,
       [id, version, name, leaseMs],
+      tx,
     );
   }
 
   /** Sets the status if the row is still at `version` and `from` status; undefined otherwise. */
-  setStatus(id: string, version: number, from: TenantStatus, to: TenantStatus): Promise<Tenant | undefined> {
+  setStatus(id: string, version: number, from: TenantStatus, to: TenantStatus, tx?: EntityManager): Promise<Tenant | undefined> {
     return this.one(
       `UPDATE tenants SET status = $4, version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $2 AND status = $3
        RETURNING *`,
       [id, version, from, to],
+      tx,
     );
   }
 
   /** Soft delete, queueing the organization's deletion (claimed by this request for `leaseMs`; earlier failures are moot). */
-  markDeleted(id: string, version: number, leaseMs: number): Promise<Tenant | undefined> {
+  markDeleted(id: string, version: number, leaseMs: number, tx?: EntityManager): Promise<Tenant | undefined> {
     return this.one(
       `UPDATE tenants SET
          status = 'DELETED', deleted_at = now(), pending_logto_action = 'DELETE', sync_attempts = 1,
@@ -147,6 +151,7 @@ export class TenantsRepository {
        WHERE id = $1 AND version = $2 AND status <> 'DELETED'
        RETURNING *`,
       [id, version, leaseMs],
+      tx,
     );
   }
 
@@ -173,7 +178,7 @@ export class TenantsRepository {
    * Queues `action` for a tenant with nothing pending, if it is still at `version` (drift repair). For a
    * missing organization the stale id is dropped and the next attempt searches Logto before creating.
    */
-  requeue(id: string, version: number, action: 'PROVISION' | 'RENAME', leaseMs: number): Promise<Tenant | undefined> {
+  requeue(id: string, version: number, action: 'PROVISION' | 'RENAME', leaseMs: number, tx?: EntityManager): Promise<Tenant | undefined> {
     const dropOrganization = action === 'PROVISION';
     return this.one(
       `UPDATE tenants SET
@@ -186,7 +191,22 @@ export class TenantsRepository {
        WHERE id = $1 AND version = $2 AND pending_logto_action IS NULL AND status <> 'DELETED'
        RETURNING *`,
       [id, version, action, dropOrganization, leaseMs],
+      tx,
     );
+  }
+
+  /**
+   * How many tenants have Logto work pending (the reconciler's backlog): due now, waiting for their next attempt,
+   * or failed permanently (waiting for an operator's POST /api/tenants/:id/sync).
+   */
+  async backlog(): Promise<{ due: number; waiting: number; failed: number }> {
+    const [row] = await this.dataSource.query<{ due: string; waiting: string; failed: string }[]>(
+      `SELECT count(*) FILTER (WHERE sync_failed_at IS NULL AND next_sync_at <= now()) AS due,
+              count(*) FILTER (WHERE sync_failed_at IS NULL AND next_sync_at > now()) AS waiting,
+              count(*) FILTER (WHERE sync_failed_at IS NOT NULL) AS failed
+         FROM tenants WHERE pending_logto_action IS NOT NULL`,
+    );
+    return { due: Number(row?.due ?? 0), waiting: Number(row?.waiting ?? 0), failed: Number(row?.failed ?? 0) };
   }
 
   /** Records the organization created (or found) for a tenant; undefined if the row already holds another one. */

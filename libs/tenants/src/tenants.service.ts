@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditTrail } from '@app/security';
 import { isUniqueViolation, isUuid, Page, PageQuery, retryOptimistically, STALE } from '@app/service-core';
+import { AuditTrail, ChangedBy } from '@app/security';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
 import { Tenant, TenantStatus } from './tenant.entity';
@@ -57,6 +57,16 @@ function stale(expected: IfMatch): typeof STALE {
 
 type IfMatch = ReturnType<typeof parseIfMatch>;
 
+/** The audit trail's actions on tenants (`tenant.repaired`: the reconciler's drift repairs). */
+export type TenantAuditAction =
+  | 'tenant.created'
+  | 'tenant.renamed'
+  | 'tenant.suspended'
+  | 'tenant.resumed'
+  | 'tenant.deleted'
+  | 'tenant.repaired'
+  | 'tenant.sync_retried';
+
 function requireExisting(tenant: Tenant | undefined): Tenant {
   if (tenant === undefined || tenant.status === 'DELETED') {
     throw tenantNotFound();
@@ -83,10 +93,24 @@ export class TenantsService {
     private readonly repository: TenantsRepository,
     private readonly sync: TenantLogtoSync,
     private readonly events: TenantEvents,
-    private readonly audit: AuditTrail,
     private readonly dataSource: DataSource,
+    private readonly audit: AuditTrail,
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
   ) {}
+
+  /**
+   * Runs `write` and, when it changed a row, records `action` in the same transaction: a tenant change is never
+   * committed without its audit record, nor recorded without the change.
+   */
+  async audited<T extends Tenant | undefined>(action: TenantAuditAction, by: ChangedBy, write: (tx: EntityManager) => Promise<T>, reason?: string): Promise<T> {
+    return this.dataSource.transaction(async (tx) => {
+      const tenant = await write(tx);
+      if (tenant !== undefined) {
+        await this.audit.record({ tenantId: tenant.id, actor: by.actor, action, targetId: tenant.id, sourceIp: by.sourceIp, reason }, tx);
+      }
+      return tenant;
+    });
+  }
 
   /**
    * Commits the tenant as PROVISIONING, then creates its organization. `provisioned` is false when Logto was
@@ -94,13 +118,13 @@ export class TenantsService {
    * (or, after a permanent refusal, an operator asks again). An owner Logto does not know is refused first
    * (OWNER_NOT_FOUND): nothing is created, in the database or in Logto.
    */
-  async create(input: CreateTenantInput): Promise<{ tenant: Tenant; provisioned: boolean }> {
+  async create(input: CreateTenantInput, by: ChangedBy): Promise<{ tenant: Tenant; provisioned: boolean }> {
     if (input.ownerUserId !== undefined && this.sync.configured) {
       await this.sync.assertOwnerExists(input.ownerUserId);
     }
     let tenant: Tenant;
     try {
-      tenant = await this.repository.insert(input, this.config.leaseMs);
+      tenant = await this.audited('tenant.created', by, (tx) => this.repository.insert(input, this.config.leaseMs, tx));
     } catch (error) {
       if (isUniqueViolation(error, 'uq_tenants_slug')) {
         throw new TenantsError('SLUG_TAKEN', `The slug "${input.slug}" is taken (slugs are never reused, even after deletion).`);
@@ -164,7 +188,7 @@ export class TenantsService {
    * With If-Match, a tenant at another version is PRECONDITION_FAILED and nothing is written (the version is in
    * the UPDATE's WHERE); the same name changes nothing.
    */
-  rename(id: string, name: string, ifMatch?: string): Promise<Tenant> {
+  rename(id: string, name: string, by: ChangedBy, ifMatch?: string): Promise<Tenant> {
     const expected = parseIfMatch(ifMatch);
     return retryOptimistically(async () => {
       const tenant = await this.getMatching(id, expected);
@@ -174,7 +198,7 @@ export class TenantsService {
       if (name === tenant.name) {
         return tenant;
       }
-      const renamed = await this.repository.rename(id, tenant.version, name, this.config.leaseMs);
+      const renamed = await this.audited('tenant.renamed', by, (tx) => this.repository.rename(id, tenant.version, name, this.config.leaseMs, tx));
       if (renamed === undefined) {
         return stale(expected);
       }
@@ -183,24 +207,24 @@ export class TenantsService {
   }
 
   /** ACTIVE → SUSPENDED (a suspended tenant stays so); anything else is INVALID_STATUS_TRANSITION. */
-  suspend(id: string, ifMatch?: string): Promise<Tenant> {
-    return this.changeStatus(id, 'ACTIVE', 'SUSPENDED', ifMatch);
+  suspend(id: string, by: ChangedBy, ifMatch?: string): Promise<Tenant> {
+    return this.changeStatus(id, 'ACTIVE', 'SUSPENDED', by, ifMatch);
   }
 
   /** SUSPENDED → ACTIVE (an active tenant stays so); anything else is INVALID_STATUS_TRANSITION. */
-  resume(id: string, ifMatch?: string): Promise<Tenant> {
-    return this.changeStatus(id, 'SUSPENDED', 'ACTIVE', ifMatch);
+  resume(id: string, by: ChangedBy, ifMatch?: string): Promise<Tenant> {
+    return this.changeStatus(id, 'SUSPENDED', 'ACTIVE', by, ifMatch);
   }
 
   /** Soft delete: DELETED with deletedAt; the Logto organization goes too (now, or via the reconciler). */
-  async delete(id: string, ifMatch?: string): Promise<void> {
+  async delete(id: string, by: ChangedBy, ifMatch?: string): Promise<void> {
     const expected = parseIfMatch(ifMatch);
     await retryOptimistically(async () => {
       const tenant = await this.getMatching(id, expected);
       if (tenant.status === 'DELETED') {
         return;
       }
-      const deleted = await this.repository.markDeleted(id, tenant.version, this.config.leaseMs);
+      const deleted = await this.audited('tenant.deleted', by, (tx) => this.repository.markDeleted(id, tenant.version, this.config.leaseMs, tx));
       if (deleted === undefined) {
         return stale(expected);
       }
@@ -219,15 +243,9 @@ export class TenantsService {
    * the same transaction), then run like a request's own work. A tenant whose work has not failed is returned as
    * it is (nothing pending, or the reconciler is retrying it already).
    */
-  async retrySync(id: string, by: { actor: string; sourceIp?: string }): Promise<Tenant> {
+  async retrySync(id: string, by: ChangedBy): Promise<Tenant> {
     const tenant = await this.get(id);
-    const queued = await this.dataSource.transaction(async (tx) => {
-      const row = await this.repository.retryFailed(tenant.id, this.config.leaseMs, tx);
-      if (row !== undefined) {
-        await this.audit.record({ tenantId: row.id, actor: by.actor, action: 'tenant.sync_retried', targetId: row.id, sourceIp: by.sourceIp ?? null }, tx);
-      }
-      return row;
-    });
+    const queued = await this.audited('tenant.sync_retried', by, (tx) => this.repository.retryFailed(tenant.id, this.config.leaseMs, tx));
     if (queued === undefined) {
       return tenant;
     }
@@ -246,7 +264,7 @@ export class TenantsService {
     }
   }
 
-  private changeStatus(id: string, from: 'ACTIVE' | 'SUSPENDED', to: 'ACTIVE' | 'SUSPENDED', ifMatch: string | undefined): Promise<Tenant> {
+  private changeStatus(id: string, from: 'ACTIVE' | 'SUSPENDED', to: 'ACTIVE' | 'SUSPENDED', by: ChangedBy, ifMatch: string | undefined): Promise<Tenant> {
     const expected = parseIfMatch(ifMatch);
     return retryOptimistically(async () => {
       const tenant = await this.getMatching(id, expected);
@@ -256,7 +274,7 @@ export class TenantsService {
       if (tenant.status !== from) {
         throw invalidTransition(tenant.status, to);
       }
-      const updated = await this.repository.setStatus(id, tenant.version, from, to);
+      const updated = await this.audited(to === 'SUSPENDED' ? 'tenant.suspended' : 'tenant.resumed', by, (tx) => this.repository.setStatus(id, tenant.version, from, to, tx));
       if (updated === undefined) {
         return stale(expected);
       }

@@ -115,15 +115,3 @@ export class AgentSelfDto {
   /** A freshly signed license token, or null when the tenant has no current license. */
   @ApiProperty({ nullable: true, type: String }) license!: string | null;
 }
-
-export class AuditEventDto {
-  @ApiProperty() id!: string;
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) tenantId!: string | null;
-  /** Who: `user:<sub>`, `app:<sub>`, `agent:<id>`, `bootstrap_token:<id>`; an operator's `operator:<kind>:<sub>` is `platform` to tenant callers. */
-  @ApiProperty({ description: "Who acted. To tenant callers an operator's action is shown as `platform` (and its sourceIp as null)." }) actor!: string;
-  @ApiProperty({ example: 'agent.registered' }) action!: string;
-  @ApiProperty({ nullable: true, type: String }) targetId!: string | null;
-  @ApiProperty({ nullable: true, type: String }) sourceIp!: string | null;
-  @ApiProperty({ nullable: true, type: String, example: 'expired' }) reason!: string | null;
-  @ApiProperty() createdAt!: Date;
-}

@@ -1,17 +1,16 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ClientAddress, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
-import { actorOf, actorShownTo, AuditEvent, AuditTrail, Authorize, CurrentPrincipal, Principal } from '@app/security';
+import { actorOf, actorShownTo, AuditEvent, AuditEventPage, AuditTrail, Authorize, CurrentPrincipal, Principal } from '@app/security';
 import { TENANTS_ERRORS, TenantsService } from '@app/tenants';
 import { AgentAdminService } from '../agent-admin.service';
 import { AGENTS_ERRORS } from '../agents.errors';
 import { BootstrapTokensService, BootstrapTokenView } from '../bootstrap-tokens.service';
-import { AgentDto, AuditEventDto, BootstrapTokenDto, CreateBootstrapTokenRequest, MintedBootstrapTokenDto } from './agents.dto';
+import { AgentDto, BootstrapTokenDto, CreateBootstrapTokenRequest, MintedBootstrapTokenDto } from './agents.dto';
 import { BootstrapTokenRestorer } from './bootstrap-token.restorer';
 
 class BootstrapTokenPage extends PageOf(BootstrapTokenDto) {}
 class AgentPage extends PageOf(AgentDto) {}
-class AuditEventPage extends PageOf(AuditEventDto) {}
 
 /** A bootstrap token as `reader` may see it: an operator who minted or revoked it is shown as the platform. */
 function tokenShownTo(token: BootstrapTokenDto, reader: Principal): BootstrapTokenDto {
@@ -113,7 +112,7 @@ export class TenantAgentsController {
 
   @Get(':id/audit-events')
   @Authorize({ platform: 'platform:read', tenant: 'tenant:admin' })
-  @ApiOperation({ summary: "A tenant's audit trail of agent credentials, newest first" })
+  @ApiOperation({ summary: "A tenant's audit trail (tenant changes, licenses, agent credentials), newest first" })
   @ApiOkResponse({ type: AuditEventPage })
   @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
   async listAudit(@Param('id') id: string, @Query() query: PageQuery, @CurrentPrincipal() principal: Principal): Promise<Page<AuditEvent>> {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
+import { ApiErrors, ClientAddress, Idempotent, Page, PageOf, PageQuery } from '@app/service-core';
 import { actorOf, actorShownTo, Authorize, CurrentPrincipal, Principal } from '@app/security';
 import { TENANTS_ERRORS } from '@app/tenants';
 import { LICENSING_ERRORS } from '../licensing-errors';
@@ -39,16 +39,21 @@ export class LicensingController {
   @ApiCreatedResponse({ type: LicenseWithTokenDto })
   @ApiErrors(ERRORS, 'VALIDATION_FAILED', 'NOT_FOUND', 'TENANT_NOT_ACTIVE', 'LICENSE_NO_LONGER_USABLE')
   @Idempotent({ fields: ['token'], restoredBy: LicenseTokenRestorer })
-  issue(@Param('id') id: string, @Body() body: IssueLicenseRequest, @CurrentPrincipal() principal: Principal): Promise<LicenseWithTokenDto> {
-    return this.licensing.issue(id, {
+  issue(
+    @Param('id') id: string,
+    @Body() body: IssueLicenseRequest,
+    @CurrentPrincipal() principal: Principal,
+    @ClientAddress() sourceIp: string | undefined,
+  ): Promise<LicenseWithTokenDto> {
+    const terms = {
       tier: body.tier,
       features: body.features,
       limits: body.limits,
       validDays: body.validDays,
       endsAt: body.endsAt === undefined ? undefined : new Date(body.endsAt),
       graceDays: body.graceDays,
-      issuedBy: actorOf(principal),
-    }) as Promise<LicenseWithTokenDto>;
+    };
+    return this.licensing.issue(id, terms, { actor: actorOf(principal), sourceIp }) as Promise<LicenseWithTokenDto>;
   }
 
   @Get(':id/license')
@@ -86,7 +91,12 @@ export class LicensingController {
   })
   @ApiOkResponse({ type: LicenseDto })
   @ApiErrors(ERRORS, 'NOT_FOUND', 'NO_CURRENT_LICENSE')
-  revoke(@Param('id') id: string, @Body() body: RevokeLicenseRequest, @CurrentPrincipal() principal: Principal): Promise<LicenseDto> {
-    return this.licensing.revoke(id, body.reason, actorOf(principal)) as Promise<LicenseDto>;
+  revoke(
+    @Param('id') id: string,
+    @Body() body: RevokeLicenseRequest,
+    @CurrentPrincipal() principal: Principal,
+    @ClientAddress() sourceIp: string | undefined,
+  ): Promise<LicenseDto> {
+    return this.licensing.revoke(id, body.reason, { actor: actorOf(principal), sourceIp }) as Promise<LicenseDto>;
   }
 }

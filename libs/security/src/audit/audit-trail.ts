@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere } from 'typeorm';
 import { findPage, Page, PageQuery } from '@app/service-core';
 import { isOperator } from '../access/evaluate-access';
 import { Principal } from '../access/principal';
@@ -46,6 +46,19 @@ export interface AuditEntry {
   readonly reason?: string | null;
 }
 
+/** Which records to list: each given field must match exactly. */
+export interface AuditFilter {
+  readonly tenantId?: string;
+  readonly actor?: string;
+  readonly action?: string;
+}
+
+/** Who made a change, as a service hands it to the audit trail: actorOf(principal) and the client's address. */
+export interface ChangedBy {
+  readonly actor: string;
+  readonly sourceIp?: string | null;
+}
+
 /** The platform's audit trail (`audit_events`): every lib records here, so one tenant's trail is one list. */
 @Injectable()
 export class AuditTrail {
@@ -75,12 +88,28 @@ export class AuditTrail {
     }
   }
 
+  /** A tenant's trail, newest first, as `reader` may see it (see search). */
+  list(tenantId: string, query: PageQuery, reader: Principal): Promise<Page<AuditEvent>> {
+    return this.search({ tenantId }, query, reader);
+  }
+
   /**
-   * A tenant's trail, newest first, as `reader` may see it: to anyone but an operator, an operator's action is
-   * the platform's, without subject or source address (customers do not learn who at the platform acted, or from where).
+   * The records matching every given filter (exact values), newest first, as `reader` may see it: to anyone but an
+   * operator, an operator's action is the platform's, without subject or source address (customers do not learn
+   * who at the platform acted, or from where).
    */
-  async list(tenantId: string, query: PageQuery, reader: Principal): Promise<Page<AuditEvent>> {
-    const page = await findPage(this.dataSource.getRepository(AuditEvent), query, { where: { tenantId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  async search(filter: AuditFilter, query: PageQuery, reader: Principal): Promise<Page<AuditEvent>> {
+    const where: FindOptionsWhere<AuditEvent> = {};
+    if (filter.tenantId !== undefined) {
+      where.tenantId = filter.tenantId;
+    }
+    if (filter.actor !== undefined) {
+      where.actor = filter.actor;
+    }
+    if (filter.action !== undefined) {
+      where.action = filter.action;
+    }
+    const page = await findPage(this.dataSource.getRepository(AuditEvent), query, { where, order: { createdAt: 'DESC', id: 'DESC' } });
     if (seesOperators(reader)) {
       return page;
     }

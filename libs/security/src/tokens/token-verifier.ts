@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Metrics } from '@app/service-core';
 import type { AccessDenial, AccessRequirement, TokenKind } from '../access/evaluate-access';
 import { Principal } from '../access/principal';
 import { securityErrorFor } from '../access/security-errors';
@@ -6,6 +7,29 @@ import { LOGTO_ACCESS_TOKEN_TYP, LogtoTokenVerifier } from '../logto/logto-token
 import { machineTokenKindOfTyp, MachineTokenService } from '../machine';
 import { peekJwtHeader, readBearerToken } from './bearer-token';
 import { TokenRejected } from './token-rejected';
+
+type VerifiedKind = TokenKind | 'unknown';
+type VerificationResult = 'valid' | 'invalid' | 'not_accepted';
+
+/** The series of cameleer_token_verifications_total, one per kind and result, named so that counting allocates nothing. */
+const SERIES = {
+  logto: { valid: 'logto_valid', invalid: 'logto_invalid', not_accepted: 'logto_not_accepted' },
+  agent: { valid: 'agent_valid', invalid: 'agent_invalid', not_accepted: 'agent_not_accepted' },
+  'agent-bootstrap': { valid: 'agent_bootstrap_valid', invalid: 'agent_bootstrap_invalid', not_accepted: 'agent_bootstrap_not_accepted' },
+  unknown: { valid: 'unknown_valid', invalid: 'unknown_invalid', not_accepted: 'unknown_not_accepted' },
+} as const satisfies Record<VerifiedKind, Record<VerificationResult, string>>;
+
+type Series = (typeof SERIES)[VerifiedKind][VerificationResult];
+
+function verificationSeries(): Record<Series, { kind: string; result: string }> {
+  const series = {} as Record<Series, { kind: string; result: string }>;
+  for (const [kind, results] of Object.entries(SERIES)) {
+    for (const [result, name] of Object.entries(results)) {
+      series[name] = { kind, result };
+    }
+  }
+  return series;
+}
 
 /** Which bearer tokens a caller accepts: the token half of an AccessRequirement. */
 export type AcceptedTokens = Pick<AccessRequirement, 'logto' | 'machine'>;
@@ -20,10 +44,19 @@ export type AcceptedTokens = Pick<AccessRequirement, 'logto' | 'machine'>;
 export class TokenVerifier {
   private readonly logger = new Logger(TokenVerifier.name);
 
+  private readonly verifications: Record<Series, number>;
+
   constructor(
     private readonly logto: LogtoTokenVerifier,
     private readonly machine: MachineTokenService,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.verifications = metrics.tally(
+      'cameleer_token_verifications_total',
+      'Bearer token verifications by kind (logto, agent, agent-bootstrap, unknown typ) and result (valid, invalid, not_accepted where it was sent).',
+      verificationSeries(),
+    );
+  }
 
   /** The token of exactly `Bearer <token>` in one Authorization header; a SecurityError (401) otherwise. */
   bearerOf(authorization: string | string[] | undefined): string {
@@ -41,17 +74,24 @@ export class TokenVerifier {
   async verify(token: string, accepted: AcceptedTokens): Promise<Principal> {
     const typ = peekJwtHeader(token)?.typ;
     const sent: TokenKind | undefined = typ === LOGTO_ACCESS_TOKEN_TYP ? 'logto' : machineTokenKindOfTyp(typeof typ === 'string' ? typ : undefined);
+    const series = SERIES[sent ?? 'unknown'];
     if (sent === undefined || !(sent === 'logto' ? accepted.logto !== undefined : accepted.machine?.includes(sent) === true)) {
+      this.verifications[series.not_accepted]++;
       throw securityErrorFor({ allow: false, reason: 'token_not_accepted', sent, accepted: acceptedKinds(accepted) });
     }
     try {
+      let principal: Principal;
       if (sent === 'logto') {
-        return await this.logto.verify(token);
+        principal = await this.logto.verify(token);
+      } else {
+        const { subject, tenantId, tokenId, expiresAt } = await this.machine.verify(sent, token);
+        principal = { scheme: 'machine', kind: sent, subject, tenantId, tokenId, expiresAt };
       }
-      const { subject, tenantId, tokenId, expiresAt } = await this.machine.verify(sent, token);
-      return { scheme: 'machine', kind: sent, subject, tenantId, tokenId, expiresAt };
+      this.verifications[series.valid]++;
+      return principal;
     } catch (error) {
       if (error instanceof TokenRejected) {
+        this.verifications[series.invalid]++;
         this.logger.debug(error.message);
         throw securityErrorFor(this.denialOf(error, sent));
       }

@@ -61,6 +61,13 @@ class ServiceEnv {
   @Type(() => Number) @IsInt() @Min(1000)
   HTTP_KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
+  /** Prometheus metrics (GET /metrics) on this internal port; never route it publicly. Unset: no metrics server. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  METRICS_PORT?: number;
+
+  @IsString()
+  METRICS_HOST = '0.0.0.0';
+
   /** How long SIGTERM waits for in-flight requests before giving up. */
   @Type(() => Number) @IsInt() @Min(0)
   SHUTDOWN_TIMEOUT_MS = 25_000;
@@ -78,6 +85,8 @@ export interface ServiceConfig {
   /** Whose X-Forwarded-For is believed: the client address of every rate limit and audit record. */
   readonly trustedProxies: TrustedProxies;
   readonly shutdownTimeoutMs: number;
+  /** GET /metrics on its own port; port undefined: off. */
+  readonly metrics: { readonly port?: number; readonly host: string };
   readonly httpTimeouts: { readonly headersMs: number; readonly requestMs: number; readonly idleMs: number; readonly keepAliveMs: number };
 }
 
@@ -103,6 +112,9 @@ export const serviceConfigSchema: ConfigSchema<ServiceEnv, ServiceConfig> = {
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
       throw new ConfigValidationError(['HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)']);
     }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      throw new ConfigValidationError(['METRICS_PORT: must not be PORT (metrics are served on an internal port of their own)']);
+    }
     return {
       production: context.production,
       development: context.development,
@@ -114,6 +126,7 @@ export const serviceConfigSchema: ConfigSchema<ServiceEnv, ServiceConfig> = {
       rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
       trustedProxies: trusted.proxies,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST },
       httpTimeouts: {
         headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
         requestMs: env.HTTP_REQUEST_TIMEOUT_MS,

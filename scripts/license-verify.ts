@@ -72,7 +72,7 @@ void runCli(
       tolerance: { type: 'string', default: '30' },
       json: { type: 'boolean', default: false },
     },
-    positionals: { min: 1, max: 1 },
+    positionals: { min: 1, max: 1, label: '<token-or-file>' },
     exitCodes: {
       0: 'the license is valid: ACTIVE, EXPIRING or IN_GRACE',
       1: 'the license is invalid or EXPIRED (the reason is printed)',

@@ -20,8 +20,8 @@ export interface CliDefinition<O extends OptionsConfig> {
   readonly details?: string;
   /** The flags (`--help`/`-h` is added); anything else is refused. */
   readonly options: O;
-  /** How many positional arguments the command takes (default none). */
-  readonly positionals?: { readonly min: number; readonly max: number };
+  /** How many positional arguments the command takes (default none), and what the usage calls them. */
+  readonly positionals?: { readonly min: number; readonly max: number; readonly label: string };
   /** Exit codes beyond 0, 1 and 2, with their meaning. */
   readonly exitCodes?: Readonly<Record<number, string>>;
   /** Errors that are expected failures: reported as their message alone, exit 1. */
@@ -87,12 +87,12 @@ export function parseCliArgs<O extends OptionsConfig>(definition: CliDefinition<
   if ((parsed.values as { help?: boolean }).help === true) {
     return 'help';
   }
-  const { min, max } = definition.positionals ?? { min: 0, max: 0 };
+  const { min, max, label } = definition.positionals ?? { min: 0, max: 0, label: '' };
   if (parsed.positionals.length > max) {
     throw new UsageError(`unexpected argument "${parsed.positionals[max] ?? ''}"`);
   }
   if (parsed.positionals.length < min) {
-    throw new UsageError(`missing argument (${min} expected)`);
+    throw new UsageError(`missing ${label}`);
   }
   return parsed;
 }

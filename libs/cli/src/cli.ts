@@ -28,7 +28,7 @@ export interface CliDefinition<O extends OptionsConfig> {
   readonly expected?: ReadonlyArray<abstract new (...args: never[]) => Error>;
 }
 
-export type ParsedArgs<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>;
+export type ParsedArgs<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
 
 /** A bad flag value or a missing argument: reported with the usage, exit 2. */
 export class UsageError extends Error {
@@ -73,13 +73,9 @@ export function helpText<O extends OptionsConfig>(definition: CliDefinition<O>):
 /** Parses strictly: unknown flags, a missing flag value and too many or too few positionals throw UsageError. */
 export function parseCliArgs<O extends OptionsConfig>(definition: CliDefinition<O>, argv: readonly string[]): ParsedArgs<O> | 'help' {
   let parsed: ParsedArgs<O>;
+  const options: O = { ...definition.options, help: { type: 'boolean', short: 'h' } };
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { ...definition.options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    }) as ParsedArgs<O>;
+    parsed = parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
     // Node adds a hint on `--` to its unknown-option message; the usage line says more.
     throw new UsageError((error instanceof Error ? error.message : String(error)).split('. To specify a positional')[0]);

@@ -77,8 +77,10 @@ export function parseCliArgs<O extends OptionsConfig>(definition: CliDefinition<
   try {
     parsed = parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    // Node adds a hint on `--` to its unknown-option message; the usage line says more.
-    throw new UsageError((error instanceof Error ? error.message : String(error)).split('. To specify a positional')[0]);
+    // Duck-typed: under Jest node's errors come from another realm. Node adds a hint on `--` to its unknown-option
+    // message; the usage line says more.
+    const message = String((error as { message?: unknown }).message ?? error);
+    throw new UsageError(message.split('. To specify a positional')[0]);
   }
   if ((parsed.values as { help?: boolean }).help === true) {
     return 'help';

@@ -1,1 +1,1 @@
-export { CliFailure, type CliDefinition, EXIT_FAILED, EXIT_OK, EXIT_USAGE, integerValue, type ParsedArgs, runCli, UsageError } from './cli';
+export { CliFailure, type CliDefinition, EXIT_FAILED, EXIT_OK, EXIT_USAGE, integerValue, runCli, UsageError } from './cli';

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { CliFailure, EXIT_FAILED, EXIT_USAGE } from '@app/cli';
 import { ConfigValidationError, type DatabaseConfig, databaseConfigSchema, loadConfig } from '@app/service-core';
 
@@ -15,5 +16,9 @@ export function databaseConfigOrFail(): DatabaseConfig {
  * message says why; the cause stays attached so a permission error is reported as such.
  */
 export function databaseFailure(error: unknown): CliFailure {
-  return error instanceof CliFailure ? error : new CliFailure(error instanceof Error ? error.message : String(error), EXIT_FAILED, { cause: error });
+  if (error instanceof CliFailure) {
+    return error;
+  }
+  const message = error instanceof Error ? error.message : inspect(error, { breakLength: Infinity, depth: 2 });
+  return new CliFailure(message, EXIT_FAILED, { cause: error });
 }

@@ -147,7 +147,7 @@ function ownerOf(path: string): { uid: number; path: string } | undefined {
 }
 
 /** One line: which file, which operation was refused, who this is and whom to run as. */
-export function permissionMessage(error: { code: string; path: string }): string {
+function permissionMessage(error: { code: string; path: string }): string {
   const uid = process.getuid?.();
   const me = uid === undefined ? 'this user' : userName(uid);
   const owner = ownerOf(error.path);

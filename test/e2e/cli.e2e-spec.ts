@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { generateKeyPair as generateJoseKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair as generateJoseKeyPair, SignJWT } from 'jose';
 import { Client } from 'pg';
 import { generateKeyPair } from '@app/security';
 import { createTestDatabase, itOnServer, type TestDatabase } from '../support/test-database';
@@ -204,7 +204,8 @@ describe('command-line tools', () => {
 
     it('license:verify (a token file of mode 000: exit 1; a key file of mode 000: exit 3, the keys are unavailable)', async () => {
       const jwks = join(openFolder('license-verify'), 'jwks.json');
-      writeFileSync(jwks, '{"keys":[]}');
+      const { publicKey } = await generateJoseKeyPair('EdDSA', { crv: 'Ed25519' });
+      writeFileSync(jwks, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' }] }));
       const token = unreadable('token.txt', 'x.y.z');
       const tokenResult = await run('license:verify', [token, '--jwks', jwks], runAs);
       expect(tokenResult.code).toBe(1);

@@ -37,8 +37,12 @@ export interface DevIdpOptions {
   config: DevIdpConfigFile;
 }
 
-/** Flags win over environment variables, which win over defaults. A bad value is a usage error naming its source. */
-export function resolveOptions(flags: DevIdpFlags, env: NodeJS.ProcessEnv = process.env): DevIdpOptions {
+/**
+ * Flags win over environment variables, which win over defaults; an empty variable counts as unset (as everywhere in
+ * cameleer-saas). A bad value is a usage error naming its source.
+ */
+export function resolveOptions(flags: DevIdpFlags, environment: NodeJS.ProcessEnv = process.env): DevIdpOptions {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
   const port =
     flags.port !== undefined
       ? integerValue('port', flags.port, { min: 0, max: 65535 })

@@ -70,4 +70,10 @@ void runCli(
     },
   },
   ({ values }) => main(values),
-);
+).then(() => {
+  // A failure after the port opened (an unusable data dir) must not leave the server or the IPC channel holding
+  // the process open.
+  if (process.exitCode !== undefined && process.exitCode !== 0) {
+    process.exit();
+  }
+});

@@ -22,7 +22,10 @@ function readToken(argument: string): string {
 }
 
 function verifierFor(jwks: string, options: { issuer: string; audience: string; clockToleranceSeconds: number }): LicenseVerifier {
-  if (/^https?:\/\//.test(jwks)) {
+  if (/^https?:\/\//i.test(jwks)) {
+    if (!URL.canParse(jwks)) {
+      throw new UsageError(`--jwks is not a valid URL: "${jwks}"`);
+    }
     return LicenseVerifier.fromJwksUrl(jwks, options);
   }
   let text: string;
@@ -82,6 +85,9 @@ void runCli(
   async ({ values, positionals }) => {
     if (values.jwks === undefined) {
       throw new UsageError('--jwks is required');
+    }
+    if (values.issuer.trim() === '' || values.audience.trim() === '') {
+      throw new UsageError('--issuer and --audience must not be empty');
     }
     const clockToleranceSeconds = integerValue('tolerance', values.tolerance, { min: 0, max: 60 });
     const verifier = verifierFor(values.jwks, { issuer: values.issuer, audience: values.audience, clockToleranceSeconds });

@@ -22,7 +22,7 @@ export interface CliDefinition<O extends OptionsConfig> {
   readonly options: O;
   /** How many positional arguments the command takes (default none), and what the usage calls them. */
   readonly positionals?: { readonly min: number; readonly max: number; readonly label: string };
-  /** Exit codes beyond 0, 1 and 2, with their meaning. */
+  /** Exit codes beyond 0, 1 and 2 (or the command's own wording of those), with their meaning. */
   readonly exitCodes?: Readonly<Record<number, string>>;
   /** Errors that are expected failures: reported as their message alone, exit 1. */
   readonly expected?: ReadonlyArray<abstract new (...args: never[]) => Error>;
@@ -35,7 +35,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** An expected failure: its message alone (one line, no stack) and the given exit code. */
+/** An expected failure: its message alone (no stack) and the given exit code. */
 export class CliFailure extends Error {
   override readonly name = 'CliFailure';
 

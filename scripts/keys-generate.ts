@@ -1,39 +1,39 @@
-// npm run keys:generate -- --purpose license|machine [--dir <KEYS_DIR>] [--force]
+// npm run keys:generate -- --purpose license|machine [--dir <KEYS_DIR>] [--force]      (--help: flags and exit codes)
 // Writes a new Ed25519 key pair (<kid>.key.pem 0600, <kid>.pub.pem 0644) and makes it the current signing key.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { EXIT_OK, runCli, UsageError } from '@app/cli';
 import { generateKeyPair, isKeyPurpose, KeyringError } from '@app/security';
 
-function main(): number {
-  const { values } = parseArgs({
+void runCli(
+  {
+    name: 'keys:generate',
+    summary: 'Writes a new Ed25519 signing key pair and makes it the current key of its purpose.',
+    usage: 'npm run keys:generate -- --purpose license|machine [--dir <KEYS_DIR>] [--force]',
+    details: [
+      '  --purpose license|machine  which keys: license tokens, or machine tokens (agents)',
+      '  --dir <dir>                the keys folder (default: $KEYS_DIR or ./keys)',
+      '  --force                    rotate: a new current key even though one exists (older public keys keep verifying)',
+    ].join('\n'),
     options: {
       purpose: { type: 'string' },
-      dir: { type: 'string', default: process.env.KEYS_DIR ?? './keys' },
+      dir: { type: 'string', default: process.env.KEYS_DIR || './keys' },
       force: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-  });
-  if (values.help || !isKeyPurpose(values.purpose)) {
-    console.error('usage: npm run keys:generate -- --purpose license|machine [--dir <KEYS_DIR>] [--force]');
-    return values.help ? 0 : 2;
-  }
-  const dir = resolve(values.dir);
-  try {
-    const generated = generateKeyPair({ dir, purpose: values.purpose, force: values.force });
-    console.log(`${values.purpose} signing key ${generated.kid} is now current`);
+    exitCodes: { 1: 'failed: a current key exists (use --force), or a key file cannot be written' },
+    expected: [KeyringError],
+  },
+  ({ values }) => {
+    const { purpose } = values;
+    if (!isKeyPurpose(purpose)) {
+      throw new UsageError(purpose === undefined ? '--purpose is required' : `--purpose must be license or machine, got "${purpose}"`);
+    }
+    const generated = generateKeyPair({ dir: resolve(values.dir), purpose, force: values.force });
+    console.log(`${purpose} signing key ${generated.kid} is now current`);
     console.log(`  private: ${generated.privatePath} (mode 0600, never commit it)`);
     console.log(`  public:  ${generated.publicPath}`);
-    if (values.purpose === 'license') {
+    if (purpose === 'license') {
       console.log('  publish: npm run keys:jwks');
     }
-    return 0;
-  } catch (error) {
-    if (error instanceof KeyringError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
-  }
-}
-
-process.exitCode = main();
+    return EXIT_OK;
+  },
+);

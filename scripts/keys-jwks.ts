@@ -1,24 +1,28 @@
-// npm run keys:jwks -- [--dir <KEYS_DIR>] [--out keys/license-jwks.json | -]
+// npm run keys:jwks -- [--dir <KEYS_DIR>] [--out keys/license-jwks.json | -]      (--help: flags and exit codes)
 // Writes the license verification keys as a JWKS: the same set /.well-known/jwks.json serves, for offline verifiers.
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { EXIT_OK, runCli } from '@app/cli';
 import { KeyringError, loadKeyring } from '@app/security';
 
-function main(): number {
-  const { values } = parseArgs({
+void runCli(
+  {
+    name: 'keys:jwks',
+    summary: 'Writes the license verification keys as a JWKS (the set /.well-known/jwks.json serves), for offline verifiers.',
+    usage: 'npm run keys:jwks -- [--dir <KEYS_DIR>] [--out <file> | --out -]',
+    details: [
+      '  --dir <dir>   the keys folder (default: $KEYS_DIR or ./keys); its license keys are checked as in production',
+      '  --out <file>  where to write (default: <dir>/license-jwks.json); - writes to stdout',
+    ].join('\n'),
     options: {
-      dir: { type: 'string', default: process.env.KEYS_DIR ?? './keys' },
+      dir: { type: 'string', default: process.env.KEYS_DIR || './keys' },
       out: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-  });
-  if (values.help) {
-    console.error('usage: npm run keys:jwks -- [--dir <KEYS_DIR>] [--out <file> | --out -]');
-    return 0;
-  }
-  const dir = resolve(values.dir);
-  try {
+    exitCodes: { 1: 'failed: a license key is missing, unreadable or refused (the message names the file and the fix)' },
+    expected: [KeyringError],
+  },
+  ({ values }) => {
+    const dir = resolve(values.dir);
     // Production rules: never generate a key here, and refuse the same files the service would refuse.
     const keyring = loadKeyring({ dir, purpose: 'license', development: false, currentKid: process.env.LICENSE_SIGNING_KID || undefined });
     const json = `${JSON.stringify({ keys: keyring.publicJwks() }, null, 2)}\n`;
@@ -29,14 +33,6 @@ function main(): number {
       writeFileSync(out, json, { mode: 0o644 });
       console.error(`wrote ${keyring.kids().length} license verification key(s) to ${resolve(out)} (current kid ${keyring.current.kid})`);
     }
-    return 0;
-  } catch (error) {
-    if (error instanceof KeyringError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
-  }
-}
-
-process.exitCode = main();
+    return EXIT_OK;
+  },
+);

@@ -15,7 +15,7 @@
 //   LOGTO_MANAGEMENT_API_RESOURCE               default https://default.logto.app/api
 //   CAMELEER_UI_REDIRECT_URIS                   comma-separated redirect URIs of the UI (optional)
 //   CAMELEER_UI_POST_LOGOUT_REDIRECT_URIS       comma-separated; default: the redirect URIs' origins + "/"
-import { parseArgs } from 'node:util';
+import { CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '@app/cli';
 
 import {
   type BootstrapOptions,
@@ -35,12 +35,8 @@ export {
   run,
 } from './logto-bootstrap/bootstrap';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_REFUSED = 3;
-
-const USAGE = 'usage: npm run logto:bootstrap [-- --dry-run]   (or: node dist/scripts/logto-bootstrap.js [--dry-run])';
+/** Refused: an organization role holds a platform:* scope (see BootstrapRefusedError). */
+const EXIT_REFUSED = 3;
 
 export class BootstrapConfigError extends Error {}
 
@@ -127,50 +123,49 @@ export function formatResult(result: BootstrapResult, baseUrl: string): string {
   return lines.join('\n');
 }
 
-export async function main(argv: readonly string[], env: Env): Promise<number> {
-  let dryRun: boolean;
-  try {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: { 'dry-run': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-    });
-    if (values.help) {
-      console.log(USAGE);
+/** Runs the bootstrap; its exit codes are listed by --help (and the README). */
+export function main(argv: readonly string[], env: Env): Promise<void> {
+  return runCli(
+    {
+      name: 'logto:bootstrap',
+      summary: 'Registers in Logto what cameleer-saas needs (API resource, scopes, roles, apps); idempotent. Configured by the environment (see the README).',
+      usage: 'npm run logto:bootstrap [-- --dry-run]   (or: node dist/scripts/logto-bootstrap.js [--dry-run])',
+      details: '  --dry-run  report what would change and change nothing',
+      options: { 'dry-run': { type: 'boolean', default: false } },
+      exitCodes: {
+        [EXIT_FAILED]: 'Logto failed or refused a call (nothing is rolled back; run it again once fixed)',
+        [EXIT_USAGE]: 'usage error, or the environment is incomplete or invalid (every problem is listed)',
+        [EXIT_REFUSED]: 'refused: an organization role holds a platform:* scope',
+      },
+    },
+    async ({ values }) => {
+      let options: BootstrapOptions;
+      try {
+        options = optionsFromEnv(env, values['dry-run']);
+      } catch (error) {
+        throw error instanceof BootstrapConfigError ? new CliFailure(error.message, EXIT_USAGE) : error;
+      }
+      let result: BootstrapResult;
+      try {
+        result = await run(options);
+      } catch (error) {
+        if (error instanceof BootstrapRefusedError) {
+          throw new CliFailure(error.message, EXIT_REFUSED);
+        }
+        // Logto errors name method, path, status and code; never tokens or secrets.
+        throw new CliFailure(
+          `Logto bootstrap failed: ${error instanceof Error ? error.message : String(error)}\n` +
+            'Nothing is rolled back; fix the cause and run it again (it continues where it stopped).',
+          EXIT_FAILED,
+        );
+      }
+      console.log(formatResult(result, options.baseUrl));
       return EXIT_OK;
-    }
-    dryRun = values['dry-run'];
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  let options: BootstrapOptions;
-  try {
-    options = optionsFromEnv(env, dryRun);
-  } catch (error) {
-    if (error instanceof BootstrapConfigError) {
-      console.error(error.message);
-      return EXIT_USAGE;
-    }
-    throw error;
-  }
-  try {
-    const result = await run(options);
-    console.log(formatResult(result, options.baseUrl));
-    return EXIT_OK;
-  } catch (error) {
-    if (error instanceof BootstrapRefusedError) {
-      console.error(error.message);
-      return EXIT_REFUSED;
-    }
-    // Logto errors name method, path, status and code; never tokens or secrets.
-    console.error(`Logto bootstrap failed: ${error instanceof Error ? error.message : String(error)}`);
-    console.error('Nothing is rolled back; fix the cause and run it again (it continues where it stopped).');
-    return EXIT_FAILED;
-  }
+    },
+    argv,
+  );
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2), process.env).then((code) => {
-    process.exitCode = code;
-  });
+  void main(process.argv.slice(2), process.env);
 }

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
  * libs/agents on fixture sources. The table below is the contract (issue 11), written independently of the config.
  */
 const allowed: Record<string, string[]> = {
+  cli: [],
   'service-core': [],
   'logto-client': ['service-core'],
   security: ['service-core'],
@@ -53,6 +54,8 @@ describe('dependency direction (dependency-cruiser, .dependency-cruiser.js)', ()
       edge(`test/e2e/uses-${lib}.e2e-spec.ts`, `@app/${lib}`, `libs/${lib}/src/index.ts`, false);
     }
     edge('apps/dev-idp/src/uses-lib.ts', '@app/service-core', 'libs/service-core/src/index.ts', true);
+    // The command-line helper is the one lib the dev IdP may use: it needs node built-ins only.
+    edge('apps/dev-idp/src/uses-cli.ts', '@app/cli', 'libs/cli/src/index.ts', false);
     edge('apps/dev-idp/src/uses-api.ts', '../../api/src/main', 'apps/api/src/main.ts', true);
     edge('libs/service-core/src/uses-app.ts', '../../../apps/api/src/main', 'apps/api/src/main.ts', true);
     edge('libs/tenants/src/uses-test-support.ts', '../../../test/support/helper', 'test/support/helper.ts', true);

@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
 
-// oidc-provider 9 is ESM-only. This file compiles to a plain require(), which Node >= 20.19 serves natively
+// oidc-provider 9 is ESM-only. loadOidcProvider() require()s it, which Node >= 20.19 serves natively
 // (require(esm)); only Jest's module VM cannot, which is why the dev IdP always runs as its own process.
-import { errors, Provider, type Client, type KoaContextWithOidc, type ResourceServerInfo } from 'oidc-provider';
+import type { Client, KoaContextWithOidc, Provider as OidcProvider, ResourceServerInfo } from 'oidc-provider';
 
 import { buildOrganizationUrn, DEFAULT_ACCESS_TOKEN_TTL_SECONDS } from '../constants';
 import type { SigningKey } from '../keys/signing-key-store';
 import type { AppRegistry } from './app-registry';
 import { acceptApplicationSecrets, type ApplicationSecretLookup } from './app-secrets';
 import { organizationIdClaim, requestedOrganizationId, scopeClaimAsLogto, scopeInTokenResponseAsLogto } from './logto-token-shape';
+import { loadOidcProvider } from './oidc-provider-module';
 import { createRegistryAdapterFactory } from './registry-adapter';
 import type { ResourceCatalog } from './resource-catalog';
+
+const { errors, Provider } = loadOidcProvider();
+type Provider = OidcProvider;
 
 /**
  * What the token endpoint asks about machine-to-machine applications in organizations (Logto's

@@ -6,8 +6,10 @@ export class KeyringError extends Error {
   constructor(
     message: string,
     readonly file?: string,
+    /** `cause`: the node:fs error behind it, so a command line can say whom to run as. */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'KeyringError';
   }
 }

@@ -1,5 +1,5 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { generateKeyPair } from './generate-key-pair';
 import { ed25519Thumbprint } from './jwk-thumbprint';
 import { generateHint, isKid, PUBLIC_KEY_SUFFIX, purposeFiles, PurposeFiles } from './key-files';
@@ -33,9 +33,7 @@ export function loadKeyring(options: LoadKeyringOptions): Keyring {
   if (development && currentKid === undefined && !hasUsableCurrentKey(files)) {
     generateKeyPair({ dir, purpose, force: true });
   }
-  if (!existsSync(files.folder)) {
-    throw new KeyringError(`key folder ${files.folder} is missing; ${hint}`, files.folder);
-  }
+  assertFolderExists(files.folder, hint);
   if (checkAccess) {
     assertKeyFolderAccess(dir);
     assertKeyFolderAccess(files.folder);
@@ -70,6 +68,18 @@ export function loadKeyring(options: LoadKeyringOptions): Keyring {
   }
 
   return new Keyring(purpose, { kid, privateKey, publicKey }, loadOlderPublicKeys(files, kid, checkAccess));
+}
+
+/** A folder this user may not examine is reported as such (with the fs error as cause), not as missing. */
+function assertFolderExists(folder: string, hint: string): void {
+  try {
+    statSync(folder);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') {
+      throw new KeyringError(`key folder ${folder} is missing; ${hint}`, folder);
+    }
+    throw new KeyringError(`key folder ${folder} cannot be examined (${String((error as { code?: unknown }).code)})`, folder, { cause: error });
+  }
 }
 
 /** Development only: is there a current file naming a key whose private file exists? */

@@ -21,7 +21,7 @@ function statKeyFile(path: string, whatFor: string, missingHint: string): Stats 
     if (errorCode(error) === 'ENOENT') {
       throw new KeyringError(`${whatFor} ${path} is missing (or is a dangling symlink); ${missingHint}`, path);
     }
-    throw new KeyringError(`${whatFor} ${path} cannot be examined (${errorCode(error) ?? String(error)}); check that the service user may read it`, path);
+    throw new KeyringError(`${whatFor} ${path} cannot be examined (${errorCode(error) ?? String(error)}); check that the service user may read it`, path, { cause: error });
   }
   if (!stats.isFile()) {
     throw new KeyringError(`${whatFor} ${path} is not a regular file`, path);
@@ -36,6 +36,7 @@ function readKeyText(path: string, whatFor: string): string {
     throw new KeyringError(
       `${whatFor} ${path} is not readable (${errorCode(error) ?? String(error)}); the service user must own it: chown 10001:10001 ${path}`,
       path,
+      { cause: error },
     );
   }
 }

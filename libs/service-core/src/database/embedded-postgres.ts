@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 
@@ -15,6 +15,8 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string, logger = new Logger('EmbeddedPostgres')): Promise<EmbeddedPostgres> {
   const directory = resolve(dataDir);
   mkdirSync(directory, { recursive: true });
+  // PGlite reports a folder it may not use as a bare emscripten errno; this names the folder (EACCES, with its path).
+  accessSync(directory, constants.R_OK | constants.W_OK | constants.X_OK);
   // Loaded lazily: PGlite is only ever needed in development mode.
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');

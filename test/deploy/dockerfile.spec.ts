@@ -3,53 +3,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDockerfile, parseDockerignore, type Stage } from '../../scripts/image-build/dockerfile';
 import { repoRoot } from './compose-support';
-
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-
-interface Stage {
-  base: string;
-  name?: string;
-  instructions: Instruction[];
-}
-
-/** Joins continuation lines, drops comments, splits into stages at each FROM. */
-function parseDockerfile(text: string): Stage[] {
-  const logical: string[] = [];
-  let current = '';
-  for (const line of text.split('\n')) {
-    if (/^\s*#/.test(line)) {
-      continue;
-    }
-    if (line.endsWith('\\')) {
-      current += `${line.slice(0, -1)} `;
-      continue;
-    }
-    current += line;
-    if (current.trim() !== '') {
-      logical.push(current.trim());
-    }
-    current = '';
-  }
-  const stages: Stage[] = [];
-  for (const entry of logical) {
-    const m = /^(\S+)\s*(.*)$/s.exec(entry);
-    const keyword = (m?.[1] ?? '').toUpperCase();
-    const args = (m?.[2] ?? '').replace(/\s+/g, ' ').trim();
-    if (keyword === 'FROM') {
-      const from = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      stages.push({ base: from?.[1] ?? '', name: from?.[2], instructions: [] });
-    } else if (stages.length > 0) {
-      stages[stages.length - 1]?.instructions.push({ keyword, args });
-    } else if (keyword !== 'ARG') {
-      throw new Error(`Instruction before FROM: ${entry}`);
-    }
-  }
-  return stages;
-}
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
 const stages = parseDockerfile(dockerfile);
@@ -122,10 +77,7 @@ describe('Dockerfile', () => {
   });
 
   it('keeps keys, env files and local artefacts out of the build context', () => {
-    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'));
+    const ignored = parseDockerignore(readFileSync(join(repoRoot, '.dockerignore'), 'utf8'));
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', 'keys', '.git', '.env', '**/*.pem']));
   });
 });

@@ -278,7 +278,7 @@ async function bootAndStop(runtime: StageState, cwd: string, env: Record<string,
   const exited = new Promise<number | null>((done) => app.once('exit', (code) => done(code)));
   let healthy = false;
   for (let i = 0; i < 60 && app.exitCode === null && !healthy; i++) {
-    healthy = await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false);
+    healthy = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
     if (!healthy) {
       await new Promise((done) => setTimeout(done, 1000));
     }

@@ -2,7 +2,8 @@
  * Essentials of the root Dockerfile (no Docker engine here, so the file is parsed, not built).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import * as ts from 'typescript';
 import { parseDockerfile, parseDockerignore, type Stage } from '../../scripts/image-build/dockerfile';
 import { repoRoot } from './compose-support';
 
@@ -79,5 +80,20 @@ describe('Dockerfile', () => {
   it('keeps keys, env files and local artefacts out of the build context', () => {
     const ignored = parseDockerignore(readFileSync(join(repoRoot, '.dockerignore'), 'utf8'));
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', 'keys', '.git', '.env', '**/*.pem']));
+  });
+
+  it('compiles, in the production build, only the API, the libs and the bootstrap script the image runs', () => {
+    const configFile = join(repoRoot, 'tsconfig.build.json');
+    const { config } = ts.readConfigFile(configFile, (path) => ts.sys.readFile(path));
+    const parsed = ts.parseJsonConfigFileContent(config, ts.sys, repoRoot, undefined, configFile);
+    // Every file the compiler would emit: the included roots and everything they import.
+    const compiled = ts
+      .createProgram(parsed.fileNames, parsed.options)
+      .getSourceFiles()
+      .map((file) => relative(repoRoot, file.fileName))
+      .filter((file) => !file.startsWith('node_modules/'));
+    expect(compiled).toContain('apps/api/src/main.ts');
+    expect(compiled).toContain('scripts/logto-bootstrap.ts');
+    expect(compiled.filter((file) => !/^(apps\/api\/|libs\/|scripts\/logto-bootstrap)/.test(file) || /\.[a-z-]*spec\.ts$/.test(file))).toEqual([]);
   });
 });

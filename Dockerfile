@@ -8,7 +8,7 @@ WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
 RUN npm ci
-# The context is filtered by .dockerignore (no node_modules, dist, keys, env files, tests).
+# The context is filtered by .dockerignore (no node_modules, dist, keys, env files, tests, bench or dev IdP).
 COPY . .
 RUN npm run build && test -f dist/apps/api/src/main.js
 

@@ -2,54 +2,10 @@
  * Essentials of the root Dockerfile (no Docker engine here, so the file is parsed, not built).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import * as ts from 'typescript';
+import { parseDockerfile, parseDockerignore, type Stage } from '../../scripts/image-build/dockerfile';
 import { repoRoot } from './compose-support';
-
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-
-interface Stage {
-  base: string;
-  name?: string;
-  instructions: Instruction[];
-}
-
-/** Joins continuation lines, drops comments, splits into stages at each FROM. */
-function parseDockerfile(text: string): Stage[] {
-  const logical: string[] = [];
-  let current = '';
-  for (const line of text.split('\n')) {
-    if (/^\s*#/.test(line)) {
-      continue;
-    }
-    if (line.endsWith('\\')) {
-      current += `${line.slice(0, -1)} `;
-      continue;
-    }
-    current += line;
-    if (current.trim() !== '') {
-      logical.push(current.trim());
-    }
-    current = '';
-  }
-  const stages: Stage[] = [];
-  for (const entry of logical) {
-    const m = /^(\S+)\s*(.*)$/s.exec(entry);
-    const keyword = (m?.[1] ?? '').toUpperCase();
-    const args = (m?.[2] ?? '').replace(/\s+/g, ' ').trim();
-    if (keyword === 'FROM') {
-      const from = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      stages.push({ base: from?.[1] ?? '', name: from?.[2], instructions: [] });
-    } else if (stages.length > 0) {
-      stages[stages.length - 1]?.instructions.push({ keyword, args });
-    } else if (keyword !== 'ARG') {
-      throw new Error(`Instruction before FROM: ${entry}`);
-    }
-  }
-  return stages;
-}
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
 const stages = parseDockerfile(dockerfile);
@@ -122,10 +78,22 @@ describe('Dockerfile', () => {
   });
 
   it('keeps keys, env files and local artefacts out of the build context', () => {
-    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'));
+    const ignored = parseDockerignore(readFileSync(join(repoRoot, '.dockerignore'), 'utf8'));
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', 'keys', '.git', '.env', '**/*.pem']));
+  });
+
+  it('compiles, in the production build, only the API, the libs and the bootstrap script the image runs', () => {
+    const configFile = join(repoRoot, 'tsconfig.build.json');
+    const { config } = ts.readConfigFile(configFile, (path) => ts.sys.readFile(path));
+    const parsed = ts.parseJsonConfigFileContent(config, ts.sys, repoRoot, undefined, configFile);
+    // Every file the compiler would emit: the included roots and everything they import.
+    const compiled = ts
+      .createProgram(parsed.fileNames, parsed.options)
+      .getSourceFiles()
+      .filter((file) => !file.isDeclarationFile && !file.fileName.includes('/node_modules/'))
+      .map((file) => relative(repoRoot, file.fileName));
+    expect(compiled).toContain('apps/api/src/main.ts');
+    expect(compiled).toContain('scripts/logto-bootstrap.ts');
+    expect(compiled.filter((file) => !/^(apps\/api\/|libs\/|scripts\/logto-bootstrap)/.test(file) || /\.[a-z-]*spec\.ts$/.test(file))).toEqual([]);
   });
 });

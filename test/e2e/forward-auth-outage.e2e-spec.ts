@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ForwardAuthServer } from '@app/forward-auth';
-import { agentKeys } from '../support/agent-fixtures';
+import { licensedTenantWithAgent } from '../support/agent-fixtures';
 import { eventually } from '../support/eventually';
 import { startTcpProxy, TcpProxy } from '../support/tcp-proxy';
 import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
@@ -33,7 +33,6 @@ describe('issue 12 #12: forward-auth during a database outage answers 503 with R
   let operator: string;
   let acme: Callers;
 
-  const api = () => request(testApp.server);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const ports = () =>
     [
@@ -44,18 +43,8 @@ describe('issue 12 #12: forward-auth during a database outage answers 503 with R
 
   /** New callers, never seen by forward-auth: nothing about them can be in its caches. */
   async function callers(): Promise<Callers> {
-    const slug = `out-${randomUUID().slice(0, 8)}`;
-    const created = await api().post('/api/tenants').set(bearer(operator)).send({ slug, name: 'Outage' }).expect(201);
-    const id = created.body.id as string;
-    await api().post(`/api/tenants/${id}/license`).set(bearer(operator)).send({ tier: 'pro', limits: { maxAgents: 5 } }).expect(201);
-    const minted = await api().post(`/api/tenants/${id}/bootstrap-tokens`).set(bearer(operator)).send({}).expect(201);
-    const registered = await api()
-      .post('/api/agents/register')
-      .set(bearer(minted.body.token as string))
-      .send({ name: 'outage', publicKey: agentKeys().publicPem })
-      .expect(201);
-    const member = await logto.idp.mintUserToken({ sub: `member-${slug}`, organizationId: created.body.logtoOrganizationId as string, scopes: ['tenant:read'] });
-    return { slug, tokens: { member, operator: await logto.idp.mintUserToken({ sub: `operator-${slug}`, scopes: ['platform:read'] }), agent: registered.body.accessToken as string } };
+    const { slug, tokens } = await licensedTenantWithAgent(testApp.server, logto.idp, operator, 'out');
+    return { slug, tokens: { ...tokens, operator: await logto.idp.mintUserToken({ sub: `operator-${slug}`, scopes: ['platform:read'] }) } };
   }
 
   /** Every (port, token) of `of` answers 503 DATABASE_UNAVAILABLE with Retry-After, in the problem shape, with no verdict. */

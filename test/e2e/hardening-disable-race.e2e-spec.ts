@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ForwardAuthServer } from '@app/forward-auth';
-import { agentKeys } from '../support/agent-fixtures';
+import { licensedTenantWithAgent, type LicensedTenantWithAgent } from '../support/agent-fixtures';
 import { eventually } from '../support/eventually';
 import { RunningApp, startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { itOnServer } from '../support/test-database';
@@ -113,20 +112,7 @@ describe('issue 12 #6: a disable, a suspend or a revoke wins over forward-auth u
   });
 
   /** A new licensed tenant with a registered agent (its access token) and a member (a Logto token). */
-  async function tenantWithAgent(): Promise<{ id: string; slug: string; agentId: string; tokens: Record<string, string> }> {
-    const slug = `race-${randomUUID().slice(0, 8)}`;
-    const created = await api().post('/api/tenants').set(bearer(operator)).send({ slug, name: 'Race' }).expect(201);
-    const id = created.body.id as string;
-    await api().post(`/api/tenants/${id}/license`).set(bearer(operator)).send({ tier: 'pro', limits: { maxAgents: 5 } }).expect(201);
-    const minted = await api().post(`/api/tenants/${id}/bootstrap-tokens`).set(bearer(operator)).send({}).expect(201);
-    const registered = await api()
-      .post('/api/agents/register')
-      .set(bearer(minted.body.token as string))
-      .send({ name: 'racer', publicKey: agentKeys().publicPem })
-      .expect(201);
-    const member = await logto.idp.mintUserToken({ sub: `member-of-${slug}`, organizationId: created.body.logtoOrganizationId as string, scopes: ['tenant:read'] });
-    return { id, slug, agentId: registered.body.agentId as string, tokens: { agent: registered.body.accessToken as string, member } };
-  }
+  const tenantWithAgent = (): Promise<LicensedTenantWithAgent> => licensedTenantWithAgent(testApp.server, logto.idp, operator, 'race');
 
   /**
    * Hammers verify with `tokens` on every target until each answers with the old verdict (200 with the tier: the

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ForwardAuthServer } from '@app/forward-auth';
 import { TenantsService } from '@app/tenants';
-import { agentKeys } from '../support/agent-fixtures';
+import { licensedTenantWithAgent } from '../support/agent-fixtures';
 import { eventually } from '../support/eventually';
 import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -55,18 +55,8 @@ describe('issue 12 #13: forward-auth bounds the lookups of hosts that are no ten
 
   /** A licensed tenant with a member (Logto token) and a registered agent (its access token). */
   async function tenantCallers(): Promise<{ slug: string; member: string; agent: string }> {
-    const slug = `home-${randomUUID().slice(0, 8)}`;
-    const created = await api().post('/api/tenants').set(bearer(operator)).send({ slug, name: 'Home' }).expect(201);
-    const id = created.body.id as string;
-    await api().post(`/api/tenants/${id}/license`).set(bearer(operator)).send({ tier: 'pro', limits: { maxAgents: 5 } }).expect(201);
-    const minted = await api().post(`/api/tenants/${id}/bootstrap-tokens`).set(bearer(operator)).send({}).expect(201);
-    const registered = await api()
-      .post('/api/agents/register')
-      .set(bearer(minted.body.token as string))
-      .send({ name: 'wanderer', publicKey: agentKeys().publicPem })
-      .expect(201);
-    const member = await logto.idp.mintUserToken({ sub: `member-${slug}`, organizationId: created.body.logtoOrganizationId as string, scopes: ['tenant:read'] });
-    return { slug, member, agent: registered.body.accessToken as string };
+    const { slug, tokens } = await licensedTenantWithAgent(testApp.server, logto.idp, operator, 'home');
+    return { slug, ...tokens };
   }
 
   for (const kind of ['member', 'agent'] as const) {

@@ -4,6 +4,8 @@
  */
 import { generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import request from 'supertest';
+import type { DevIdp } from './dev-idp';
 import { sql } from './tenant-rows';
 
 export interface AgentKeys {
@@ -105,4 +107,36 @@ export function captureStdoutLogs(): { text(): string; restore(): void } {
     text: () => chunks.join(''),
     restore: () => spy.mockRestore(),
   };
+}
+
+/** A new tenant (slug `<prefix>-…`) with a pro license, an agent registered through a bootstrap token, and a member. */
+export interface LicensedTenantWithAgent {
+  readonly id: string;
+  readonly slug: string;
+  readonly agentId: string;
+  /** The agent's access token and a member's organization-scoped Logto token (tenant:read). */
+  readonly tokens: { readonly agent: string; readonly member: string };
+}
+
+/** Creates a {@link LicensedTenantWithAgent} through the API as `operator` (platform:write). */
+export async function licensedTenantWithAgent(
+  server: Parameters<typeof request>[0],
+  idp: Pick<DevIdp, 'mintUserToken'>,
+  operator: string,
+  prefix: string,
+): Promise<LicensedTenantWithAgent> {
+  const api = () => request(server);
+  const asOperator = { authorization: `Bearer ${operator}` };
+  const slug = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const created = await api().post('/api/tenants').set(asOperator).send({ slug, name: `Tenant ${slug}` }).expect(201);
+  const id = created.body.id as string;
+  await api().post(`/api/tenants/${id}/license`).set(asOperator).send({ tier: 'pro', limits: { maxAgents: 5 } }).expect(201);
+  const minted = await api().post(`/api/tenants/${id}/bootstrap-tokens`).set(asOperator).send({}).expect(201);
+  const registered = await api()
+    .post('/api/agents/register')
+    .set({ authorization: `Bearer ${minted.body.token as string}` })
+    .send({ name: `agent of ${slug}`, publicKey: agentKeys().publicPem })
+    .expect(201);
+  const member = await idp.mintUserToken({ sub: `member-of-${slug}`, organizationId: created.body.logtoOrganizationId as string, scopes: ['tenant:read'] });
+  return { id, slug, agentId: registered.body.agentId as string, tokens: { agent: registered.body.accessToken as string, member } };
 }

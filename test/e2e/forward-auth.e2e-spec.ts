@@ -1,6 +1,6 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { SignJWT } from 'jose';
 import request from 'supertest';
 import { ForwardAuthServer } from '@app/forward-auth';
 import { MachineTokenService } from '@app/security';
+import { currentSigningJwk } from '../support/dev-idp';
 import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { eventually } from '../support/eventually';
 import { requiresTool } from '../support/requires-tool';
@@ -133,7 +134,7 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
   });
 
   it('tells the client what to do on both ports alike: an expired token, an organization token, a bootstrap token', async () => {
-    const jwk = JSON.parse(readFileSync(join(logto.idp.dataDir, 'signing-key.json'), 'utf8')) as { kid: string };
+    const jwk = currentSigningJwk(logto.idp.dataDir);
     const past = Math.floor(Date.now() / 1000) - 3600;
     const expired = await new SignJWT({ client_id: 'probe-client', scope: 'platform:read', organization_id: tenants.acme.organizationId })
       .setProtectedHeader({ alg: 'ES384', typ: 'at+jwt', kid: jwk.kid })

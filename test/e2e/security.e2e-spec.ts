@@ -1,10 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
 import { isCanonicalCompactJws, LICENSE_KEYRING, MachineTokenService, Keyring } from '@app/security';
-import { DevIdp, startDevIdp } from '../support/dev-idp';
+import { currentSigningJwk, DevIdp, startDevIdp } from '../support/dev-idp';
 import { probeWrites, SecurityProbeModule } from '../support/security-probe.module';
 import { insertTenantRow } from '../support/tenant-rows';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -34,7 +32,7 @@ describe('security: who may call what', () => {
 
   beforeAll(async () => {
     idp = await startDevIdp();
-    const jwk = JSON.parse(readFileSync(join(idp.dataDir, 'signing-key.json'), 'utf8')) as { kid: string };
+    const jwk = currentSigningJwk(idp.dataDir);
     idpKid = jwk.kid;
     idpKey = createPrivateKey({ key: jwk as never, format: 'jwk' });
     testApp = await startTestApp({ LOGTO_ENDPOINT: idp.endpoint, LOGTO_API_RESOURCE: idp.apiResource, TENANT_BASE_DOMAIN: BASE_DOMAIN }, [SecurityProbeModule]);
@@ -256,7 +254,7 @@ describe('security: who may call what', () => {
 describe('security: Logto JWKS outage', () => {
   it('keeps accepting tokens signed with keys it already fetched while the JWKS endpoint is down', async () => {
     const idp = await startDevIdp();
-    const jwk = JSON.parse(readFileSync(join(idp.dataDir, 'signing-key.json'), 'utf8')) as { kid: string };
+    const jwk = currentSigningJwk(idp.dataDir);
     const key = createPrivateKey({ key: jwk as never, format: 'jwk' });
     const testApp = await startTestApp({ LOGTO_ENDPOINT: idp.endpoint, LOGTO_API_RESOURCE: idp.apiResource, LOGTO_JWKS_REFRESH_MS: '1000' });
     const sign = () =>

@@ -9,6 +9,7 @@
  *   await idp.stop();
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -292,3 +293,16 @@ const isListeningEvent = (message: unknown): message is ListeningEvent =>
 
 const isControlReply = (message: unknown): message is ControlReply =>
   typeof message === 'object' && message !== null && typeof (message as { id?: unknown }).id === 'number' && 'ok' in message;
+
+/**
+ * The dev IdP's current signing key (a private JWK with its kid), read from its data dir (`signing-keys.json`,
+ * written by apps/dev-idp/src/keys/signing-key-store.ts): for tests that sign what only the key holder could.
+ */
+export function currentSigningJwk(dataDir: string): { kid: string } & Record<string, unknown> {
+  const keys = JSON.parse(readFileSync(join(dataDir, 'signing-keys.json'), 'utf8')) as { status: string; jwk: { kid: string } & Record<string, unknown> }[];
+  const current = keys.find((key) => key.status === 'Current');
+  if (current === undefined) {
+    throw new Error(`no Current signing key in ${dataDir}/signing-keys.json`);
+  }
+  return current.jwk;
+}

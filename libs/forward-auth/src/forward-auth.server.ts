@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { nodeServerTimeouts, requestIdFor, serviceConfig, ServiceConfig } from '@app/service-core';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { InternalHttpServer, requestIdFor, serviceConfig, ServiceConfig } from '@app/service-core';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
 import { allowedAnswer, FORWARD_AUTH_PATH, forwardedRequestOf, isForwardAuthPath, problemAnswer, WireAnswer } from './forward-auth.http';
@@ -15,7 +15,7 @@ import { ForwardAuthService } from './forward-auth.service';
 @Injectable()
 export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ForwardAuthServer.name);
-  private server?: Server;
+  private readonly server = new InternalHttpServer();
 
   constructor(
     @Inject(forwardAuthConfig.KEY) private readonly config: ForwardAuthConfig,
@@ -25,32 +25,19 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
 
   /** The bound port (useful when FORWARD_AUTH_PORT=0), or undefined when the dedicated port is off. */
   get port(): number | undefined {
-    const address = this.server?.address();
-    return address !== null && typeof address === 'object' ? address.port : undefined;
+    return this.server.port;
   }
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.port === undefined) {
       return;
     }
-    // The main port's timeouts (HTTP_*_TIMEOUT_MS): a stalled or silent client must not hold a connection here either.
-    const timeouts = this.service.httpTimeouts;
-    const server = createServer(nodeServerTimeouts(timeouts), (request, response) => void this.handle(request, response));
-    server.setTimeout(timeouts.idleMs);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.port, this.config.host, () => resolve());
-    });
-    this.server = server;
+    await this.server.start(this.config.port, this.config.host, this.service.httpTimeouts, (request, response) => this.handle(request, response));
     this.logger.log(`forward-auth listening on ${this.config.host}:${this.port ?? this.config.port}${FORWARD_AUTH_PATH}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    const server = this.server;
-    if (server !== undefined) {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+  onApplicationShutdown(): Promise<void> {
+    return this.server.stop();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

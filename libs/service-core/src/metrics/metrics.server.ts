@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { serviceConfig, ServiceConfig } from '../config/service.config';
-import { nodeServerTimeouts } from '../http/http-platform';
+import { InternalHttpServer } from '../http/internal-http-server';
 import { Metrics } from './metrics';
 
 export const METRICS_PATH = '/metrics';
@@ -13,7 +13,7 @@ export const METRICS_PATH = '/metrics';
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MetricsServer.name);
-  private server?: Server;
+  private readonly server = new InternalHttpServer();
 
   constructor(
     @Inject(serviceConfig.KEY) private readonly service: ServiceConfig,
@@ -22,8 +22,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
 
   /** The bound port (useful when METRICS_PORT=0), or undefined when metrics are off. */
   get port(): number | undefined {
-    const address = this.server?.address();
-    return address !== null && typeof address === 'object' ? address.port : undefined;
+    return this.server.port;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -31,23 +30,12 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     if (port === undefined) {
       return;
     }
-    const timeouts = this.service.httpTimeouts;
-    const server = createServer(nodeServerTimeouts(timeouts), (request, response) => void this.handle(request, response));
-    server.setTimeout(timeouts.idleMs);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    this.server = server;
+    await this.server.start(port, host, this.service.httpTimeouts, (request, response) => this.handle(request, response));
     this.logger.log(`metrics on ${host}:${this.port ?? port}${METRICS_PATH}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    const server = this.server;
-    if (server !== undefined) {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+  onApplicationShutdown(): Promise<void> {
+    return this.server.stop();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,4 +1,8 @@
-import { errors, type Provider } from 'oidc-provider';
+import type { Provider } from 'oidc-provider';
+import { loadOidcProvider } from './oidc-provider-module';
+
+// Through loadOidcProvider, like create-provider.ts: a plain import would load the module before its runtime warning is filtered.
+const { errors } = loadOidcProvider();
 
 /** What the token endpoint asks about an application's secrets (Logto's `application_secrets` table). */
 export interface ApplicationSecretLookup {

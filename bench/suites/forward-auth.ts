@@ -9,12 +9,12 @@
  *   crypto.verify ops/s on one core, sampled in the harness between the load rounds.
  */
 import { createPublicKey, randomUUID, verify as cryptoVerify, type JsonWebKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { MANAGEMENT_API_RESOURCE, startDevIdp, type DevIdp } from '../../test/support/dev-idp';
+import { currentSigningJwk, MANAGEMENT_API_RESOURCE, startDevIdp, type DevIdp } from '../../test/support/dev-idp';
 import { createTestKeysDir } from '../../test/support/test-keys';
 import {
   compareLoad,
@@ -97,7 +97,7 @@ export default defineSuite({
       await expectAllowed(forwardAuthUrl, operator, 'the warm (operator) token');
 
       // Cold tokens are signed before any load so signing never competes with a measured run.
-      const signingKey = JSON.parse(readFileSync(join(idp.dataDir, 'signing-key.json'), 'utf8')) as SigningJwk;
+      const signingKey = currentSigningJwk(idp.dataDir) as SigningJwk;
       const claims: ColdTokenClaims = { issuer: idp.issuer, audience: idp.apiResource, clientId: 'bench-cold-client', kid: signingKey.kid };
       const [probe] = await signTokens(signingKey, claims, 'probe', 1, 1);
       await expectAllowed(forwardAuthUrl, probe as string, 'a freshly signed cold token');

@@ -10,7 +10,6 @@ import { SignInController } from './http/sign-in.controller';
 import { LogtoEdgeClient } from './logto-edge-client';
 import { SignInRateLimit } from './sign-in-rate-limit';
 import { SignInService } from './sign-in.service';
-import { SessionSealer } from './TEMP-session-sealer';
 
 /**
  * Browser sign-in at the edge and the sessions it creates. Exports EdgeSessions (forward-auth's session path) and
@@ -19,7 +18,7 @@ import { SessionSealer } from './TEMP-session-sealer';
 @Module({
   imports: [ConfigModule.forFeature(edgeSessionsConfig), ConfigModule.forFeature(logtoAuthConfig), SecurityModule],
   controllers: [SignInController, SessionsController],
-  providers: [EdgeSessions, SignInService, LogtoEdgeClient, SessionSealer, SignInRateLimit, EdgeSessionsPurge, LogoutFormBody],
+  providers: [EdgeSessions, SignInService, LogtoEdgeClient, SignInRateLimit, EdgeSessionsPurge, LogoutFormBody],
   exports: [EdgeSessions, SignInRateLimit],
 })
 export class EdgeSessionsModule {}

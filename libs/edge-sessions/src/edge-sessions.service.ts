@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, MoreThan } from 'typeorm';
 import { Change, ChangeBus, queryEntities } from '@app/service-core';
+import { SessionSealer } from '@app/security';
 import { EdgeSession, EdgeSessionOrganizationToken } from './edge-session.entities';
 import { EdgeSessionsConfig, edgeSessionsConfig } from './edge-sessions.config';
 import { EdgeSessionError } from './edge-sessions.errors';
 import { LogtoEdgeClient } from './logto-edge-client';
-import { SessionSealer } from './TEMP-session-sealer';
 
 /** A signed-in browser's session as the edge sees it. */
 export interface ActiveSession {

@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { queryEntities } from '@app/service-core';
+import { SessionSealer } from '@app/security';
 import { EdgeSignInAttempt } from './edge-session.entities';
 import { EdgeSessionsConfig, edgeSessionsConfig } from './edge-sessions.config';
 import { EdgeSessionError } from './edge-sessions.errors';
 import { cookieHashOf, EdgeSessions } from './edge-sessions.service';
 import { LogtoEdgeClient, randomToken } from './logto-edge-client';
 import { redirectTarget } from './redirect-target';
-import { SessionSealer } from './TEMP-session-sealer';
 
 /** A sign-in must come back within this time (the issue: at most ten minutes). */
 export const SIGN_IN_TTL_MS = 10 * 60_000;

@@ -236,7 +236,7 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
     it('the table holds only the cookie’s hash and sealed tokens', async () => {
       const response = await signIn('carol');
       const cookie = cookieValue(response, COOKIE) ?? '';
-      const rows = (await running.app.get(DataSource).query(`SELECT * FROM edge_sessions WHERE subject = 'carol'`)) as Record<string, unknown>[];
+      const rows = await running.app.get(DataSource).query<Record<string, unknown>[]>(`SELECT * FROM edge_sessions WHERE subject = 'carol'`);
       expect(rows).toHaveLength(1);
       const text = JSON.stringify(rows);
       expect(text).not.toContain(cookie);

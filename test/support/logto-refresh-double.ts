@@ -74,7 +74,7 @@ export async function startRefreshDouble(idp: DevIdp): Promise<RefreshDouble> {
     }
     const now = Math.floor(Date.now() / 1000);
     const idToken = await new SignJWT({ nonce: code.nonce, ...code.idTokenClaims })
-      .setProtectedHeader({ alg: 'ES384', kid: jwk.kid, ...code.idTokenHeader } as never)
+      .setProtectedHeader({ alg: 'ES384', kid: jwk.kid, ...code.idTokenHeader })
       .setIssuer((code.idTokenClaims?.iss as string | undefined) ?? idp.issuer)
       .setAudience((code.idTokenClaims?.aud as string | undefined) ?? code.clientId)
       .setSubject(code.subject)

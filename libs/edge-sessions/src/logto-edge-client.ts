@@ -36,7 +36,7 @@ export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function pkceChallenge(verifier: string): string {
+function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
 

@@ -35,6 +35,8 @@ export interface StartDevIdpOptions {
   dataDir?: string;
   /** Optional dev IdP JSON config (resources, pre-registered apps). */
   configFile?: string;
+  /** Extra environment of the dev IdP process (e.g. what the config file's `${NAME}` placeholders read). */
+  env?: Record<string, string>;
 }
 
 export interface MintUserTokenInput {
@@ -154,6 +156,7 @@ export async function startDevIdp(options: StartDevIdpOptions = {}): Promise<Dev
   const child = fork(RUN_SCRIPT, args, {
     // No inherited --inspect or Jest flags; the IdP is a plain Node process.
     execArgv: [],
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const stderr = collectStderr(child);

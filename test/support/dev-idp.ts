@@ -328,7 +328,8 @@ async function signInWithPassword({ authorizeUrl, username, password }: SignInWi
   throw new Error(`signInWithPassword: no redirect to ${redirectUri} after ${MAX_REDIRECTS} steps`);
 }
 
-async function endSession(endSessionUrl: string): Promise<string> {
+/** An RP-initiated logout followed as a browser follows Logto's self-submitting page; where it redirects in the end. */
+export async function endSession(endSessionUrl: string): Promise<string> {
   const browser = new CookieBrowser(new URL(endSessionUrl).origin);
   const page = await browser.call('GET', endSessionUrl);
   const html = await page.text();

@@ -29,8 +29,10 @@ export {
   LICENSE_KEYRING,
   loadKeyring,
   MACHINE_KEYRING,
+  PLATFORM_KEYRING,
   SealedValueRejected,
   SessionSealer,
+  SIGNING_KID_ENV,
   type SigningKey,
 } from './keys';
 export { MACHINE_TOKEN_KINDS, MachineTokenService, machineTokensConfigSchema } from './machine';

@@ -35,5 +35,5 @@ export {
   SIGNING_KID_ENV,
   type SigningKey,
 } from './keys';
-export { MACHINE_TOKEN_KINDS, MachineTokenService, machineTokensConfigSchema } from './machine';
+export { MACHINE_TOKEN_KINDS, MachineTokenService, type MachineTokensConfig, machineTokensConfig, machineTokensConfigSchema } from './machine';
 export { SecurityModule } from './security.module';

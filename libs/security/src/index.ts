@@ -29,9 +29,11 @@ export {
   LICENSE_KEYRING,
   loadKeyring,
   MACHINE_KEYRING,
+  PLATFORM_KEYRING,
   SealedValueRejected,
   SessionSealer,
+  SIGNING_KID_ENV,
   type SigningKey,
 } from './keys';
-export { MACHINE_TOKEN_KINDS, MachineTokenService, machineTokensConfigSchema } from './machine';
+export { MACHINE_TOKEN_KINDS, MachineTokenService, type MachineTokensConfig, machineTokensConfig, machineTokensConfigSchema } from './machine';
 export { SecurityModule } from './security.module';

@@ -180,6 +180,18 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       expect((await callback({ code, state: started.params.get('state') ?? '' }, started.loginCookie).expect(400)).body.code).toBe('SIGN_IN_INVALID');
     });
 
+    it('a browser (Accept: text/html) gets the refusal as a small escaped HTML page with the same status', async () => {
+      const { params, loginCookie } = await startSignIn();
+      const response = await callback({ error: 'access_denied', state: params.get('state') ?? '' }, loginCookie).set('Accept', 'text/html,application/xhtml+xml').expect(403);
+      expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(response.text).toContain('<h1>Sign-in refused</h1>');
+      expect(response.text).not.toMatch(/<script|access_denied|stack/);
+      expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+      const badRd = await login('https://evil.example/<script>').set('Accept', 'text/html').expect(400);
+      expect(badRd.text).toContain('Invalid redirect target');
+      expect(badRd.text).not.toContain('evil.example');
+    });
+
     it('Logto’s error=access_denied ends the sign-in with a clear 403 problem', async () => {
       const { params, loginCookie } = await startSignIn();
       const response = await callback({ error: 'access_denied', state: params.get('state') ?? '' }, loginCookie).expect(403);

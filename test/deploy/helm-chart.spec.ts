@@ -160,6 +160,7 @@ const SCENARIOS: Record<string, { files: string[]; set: string[] }> = {
     ],
   },
   'edge-app-from-values': { files: [productionValues], set: ['logto.edgeApp.appId=edge', 'logto.edgeApp.appSecret=edge-secret'] },
+  'traefik-cert-resolver': { files: [productionValues], set: ['traefik.tls.certResolver=le', 'traefik.tls.certManager.issuerName='] },
 };
 
 describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
@@ -483,6 +484,18 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
     );
     for (const route of all(objects, 'IngressRoute')) {
       expect(route.spec.tls).toEqual({ secretName: certificate.spec.secretName });
+    }
+  });
+
+  it('asks a Traefik certificate resolver for the same hosts when one is named instead', () => {
+    const objects = rendered['traefik-cert-resolver'] as K8sObject[];
+    const config = one(objects, 'ConfigMap').data as Record<string, string>;
+    expect(all(objects, 'Certificate')).toEqual([]);
+    for (const route of all(objects, 'IngressRoute')) {
+      expect(route.spec.tls).toEqual({
+        certResolver: 'le',
+        domains: [{ main: config.TENANT_BASE_DOMAIN, sans: [`*.${config.TENANT_BASE_DOMAIN}`, new URL(String(config.PUBLIC_URL)).host, config.EDGE_AUTH_HOST] }],
+      });
     }
   });
 });

@@ -139,6 +139,9 @@ domains:
     sans:
       - {{ printf "*.%s" .Values.hosts.tenantBaseDomain | quote }}
       - {{ .Values.hosts.api | quote }}
+      {{- if .Values.sessions.enabled }}
+      - {{ include "cameleer-saas.edgeAuthHost" . | quote }}
+      {{- end }}
 {{- else }}
 secretName: {{ required "traefik.tls.secretName or traefik.tls.certResolver must be set" .Values.traefik.tls.secretName }}
 {{- end }}

@@ -26,11 +26,17 @@ const given = (name) => (process.env[name] === undefined || process.env[name] ==
 // is shown; tenants at <slug>.cameleer.localhost (*.localhost is loopback in browsers and curl); one tenant to try.
 const port = given('PORT') ?? '3000';
 const idpPort = given('DEV_IDP_PORT') ?? '3001';
+// The dev edge (apps/dev-edge, in place of Traefik): tenant hosts through forward-auth, the sign-in host to the API.
+const edgePort = given('DEV_EDGE_PORT') ?? '8080';
+const tenantBaseDomain = given('TENANT_BASE_DOMAIN') ?? 'cameleer.localhost';
 const env = {
   ...process.env,
   CAMELEER_DEV: '1',
   PORT: port,
-  TENANT_BASE_DOMAIN: given('TENANT_BASE_DOMAIN') ?? 'cameleer.localhost',
+  TENANT_BASE_DOMAIN: tenantBaseDomain,
+  EDGE_AUTH_HOST: given('EDGE_AUTH_HOST') ?? `auth.${tenantBaseDomain}`,
+  // Plain HTTP on loopback: the cookie is `cameleer_session` without Secure (allowed in development only).
+  SESSION_COOKIE_SECURE: given('SESSION_COOKIE_SECURE') ?? 'false',
   LOGTO_API_RESOURCE: given('LOGTO_API_RESOURCE') ?? 'https://api.cameleer.local',
   ...(given('DEFAULT_TENANT_SLUG') === undefined && given('DEFAULT_TENANT_NAME') === undefined
     ? { DEFAULT_TENANT_SLUG: 'demo', DEFAULT_TENANT_NAME: 'Demo' }
@@ -100,7 +106,8 @@ function startDevIdp() {
       {
         cwd: root,
         // The issuer names the host as the docs do; it still listens on 127.0.0.1 only.
-        env: { ...env, DEV_IDP_PORT: idpPort, DEV_IDP_ENDPOINT: given('DEV_IDP_ENDPOINT') ?? `http://localhost:${idpPort}` },
+        // DEV_EDGE_PORT and EDGE_AUTH_HOST place the redirect URIs of the edge sign-in app (config/dev-idp.json).
+        env: { ...env, DEV_EDGE_PORT: edgePort, DEV_IDP_PORT: idpPort, DEV_IDP_ENDPOINT: given('DEV_IDP_ENDPOINT') ?? `http://localhost:${idpPort}` },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -190,6 +197,10 @@ async function main() {
     env.LOGTO_INTERNAL_URL = given('LOGTO_INTERNAL_URL') ?? `http://127.0.0.1:${idpPort}`;
     env.LOGTO_M2M_APP_ID = given('LOGTO_M2M_APP_ID') ?? app.clientId;
     env.LOGTO_M2M_APP_SECRET = given('LOGTO_M2M_APP_SECRET') ?? app.clientSecret;
+    // The edge sign-in app (browser sign-in through the dev edge): a Traditional app the dev IdP has from the start.
+    const edgeApp = devConfig.traditionalApps[0];
+    env.LOGTO_EDGE_APP_ID = given('LOGTO_EDGE_APP_ID') ?? edgeApp.clientId;
+    env.LOGTO_EDGE_APP_SECRET = given('LOGTO_EDGE_APP_SECRET') ?? edgeApp.clientSecret;
   }
   const api = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   relay(api.stdout, process.stdout);

@@ -9,6 +9,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
+import { CookieBrowser } from './cookie-browser';
+
 /** Asked for besides the resource's scopes: the organization scope lets the refresh token reach organizations. */
 const BASE_SCOPES = ['openid', 'offline_access', 'profile', 'urn:logto:scope:organizations'];
 const MAX_REDIRECTS = 10;
@@ -53,19 +55,11 @@ export async function signInThroughExperience(input: ExperienceSignInInput): Pro
     state: base64url(randomBytes(8)),
     prompt: 'consent',
   });
-  const start = await browser.call('GET', `/oidc/auth?${authorize.toString()}`);
-  const startLocation = start.headers.get('location') ?? '';
-  if (![302, 303].includes(start.status) || startLocation.includes('error=')) {
-    throw new Error(`sign-in: GET /oidc/auth → ${start.status} ${startLocation}`);
+  const callback = await authorizeThroughExperience(browser, `/oidc/auth?${authorize.toString()}`, input.redirectUri, input.username, input.password);
+  const code = new URL(callback).searchParams.get('code');
+  if (code === null) {
+    throw new Error(`sign-in: redirected back without a code: ${callback}`);
   }
-  await browser.expect('PUT', '/api/experience', [204], { interactionEvent: 'SignIn' });
-  const verification = (await browser.expect('POST', '/api/experience/verification/password', [200], {
-    identifier: { type: 'username', value: input.username },
-    password: input.password,
-  })) as { verificationId: string };
-  await browser.expect('POST', '/api/experience/identification', [204], { verificationId: verification.verificationId });
-  const submitted = (await browser.expect('POST', '/api/experience/submit', [200])) as { redirectTo: string };
-  const code = await followToCode(browser, submitted.redirectTo, input.redirectUri);
 
   const token = async (form: Record<string, string>): Promise<Record<string, unknown>> =>
     (await browser.expect('POST', '/oidc/token', [200], undefined, new URLSearchParams({ ...form, client_id: input.appId }))) as Record<string, unknown>;
@@ -86,7 +80,35 @@ export async function signInThroughExperience(input: ExperienceSignInInput): Pro
   };
 }
 
-async function followToCode(browser: CookieBrowser, firstUrl: string, redirectUri: string): Promise<string> {
+/**
+ * Opens an authorization request and signs the user in through the Experience API; the URL Logto redirects back to
+ * (the redirect URI with `code` and `state`, or with `error`). For any app type, Traditional included.
+ */
+export async function signInAtAuthorizationEndpoint(endpoint: string, authorizeUrl: string, username: string, password: string): Promise<string> {
+  const redirectUri = new URL(authorizeUrl).searchParams.get('redirect_uri');
+  if (redirectUri === null) {
+    throw new Error('sign-in: the authorization request has no redirect_uri');
+  }
+  return authorizeThroughExperience(new CookieBrowser(endpoint.replace(/\/+$/, '')), authorizeUrl, redirectUri, username, password);
+}
+
+async function authorizeThroughExperience(browser: CookieBrowser, authorizeUrl: string, redirectUri: string, username: string, password: string): Promise<string> {
+  const start = await browser.call('GET', authorizeUrl);
+  const startLocation = start.headers.get('location') ?? '';
+  if (![302, 303].includes(start.status) || startLocation.includes('error=')) {
+    throw new Error(`sign-in: GET /oidc/auth → ${start.status} ${startLocation}`);
+  }
+  await browser.expect('PUT', '/api/experience', [204], { interactionEvent: 'SignIn' });
+  const verification = (await browser.expect('POST', '/api/experience/verification/password', [200], {
+    identifier: { type: 'username', value: username },
+    password,
+  })) as { verificationId: string };
+  await browser.expect('POST', '/api/experience/identification', [204], { verificationId: verification.verificationId });
+  const submitted = (await browser.expect('POST', '/api/experience/submit', [200])) as { redirectTo: string };
+  return followToRedirectUri(browser, submitted.redirectTo, redirectUri);
+}
+
+async function followToRedirectUri(browser: CookieBrowser, firstUrl: string, redirectUri: string): Promise<string> {
   let url = firstUrl;
   for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
     const response = await browser.call('GET', url);
@@ -96,11 +118,7 @@ async function followToCode(browser: CookieBrowser, firstUrl: string, redirectUr
     }
     const next = new URL(location, new URL(url, browser.base)).toString();
     if (next.startsWith(redirectUri)) {
-      const code = new URL(next).searchParams.get('code');
-      if (code === null) {
-        throw new Error(`sign-in: redirected back without a code: ${next}`);
-      }
-      return code;
+      return next;
     }
     url = next;
   }
@@ -117,68 +135,3 @@ function subjectOf(idToken: unknown): string {
 }
 
 const base64url = (raw: Buffer): string => raw.toString('base64url');
-
-/** fetch without following redirects, keeping Logto's cookies (name and path) across calls as a browser would. */
-class CookieBrowser {
-  private readonly cookies = new Map<string, { name: string; value: string; path: string }>();
-
-  constructor(readonly base: string) {}
-
-  async call(method: string, pathOrUrl: string, json?: unknown, form?: URLSearchParams): Promise<Response> {
-    const url = new URL(pathOrUrl, this.base);
-    const headers: Record<string, string> = {};
-    const cookie = this.cookieHeader(url.pathname);
-    if (cookie !== '') {
-      headers.cookie = cookie;
-    }
-    let body: string | undefined;
-    if (json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(json);
-    } else if (form !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = form.toString();
-    }
-    const response = await fetch(url, { method, headers, body, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) {
-      this.remember(line);
-    }
-    return response;
-  }
-
-  /** The call's parsed JSON answer (undefined when empty); any other status is an error naming the step. */
-  async expect(method: string, path: string, statuses: number[], json?: unknown, form?: URLSearchParams): Promise<unknown> {
-    const response = await this.call(method, path, json, form);
-    const text = await response.text();
-    if (!statuses.includes(response.status)) {
-      throw new Error(`sign-in: ${method} ${path} → ${response.status} ${text.slice(0, 300)}`);
-    }
-    return text === '' ? undefined : JSON.parse(text);
-  }
-
-  private remember(setCookie: string): void {
-    const [pair = '', ...attributes] = setCookie.split(';').map((part) => part.trim());
-    const separator = pair.indexOf('=');
-    const name = pair.slice(0, separator);
-    const value = pair.slice(separator + 1);
-    const attribute = (key: string): string | undefined =>
-      attributes.find((part) => part.toLowerCase().startsWith(`${key}=`))?.slice(key.length + 1);
-    const path = attribute('path') ?? '/';
-    const expires = attribute('expires');
-    const expired = attribute('max-age') === '0' || (expires !== undefined && Date.parse(expires) <= Date.now()) || value === '';
-    const key = `${name}\u0000${path}`;
-    if (expired) {
-      this.cookies.delete(key);
-    } else {
-      this.cookies.set(key, { name, value, path });
-    }
-  }
-
-  private cookieHeader(requestPath: string): string {
-    return [...this.cookies.values()]
-      .filter(({ path }) => requestPath === path || requestPath.startsWith(path.endsWith('/') ? path : `${path}/`))
-      .sort((a, b) => b.path.length - a.path.length)
-      .map(({ name, value }) => `${name}=${value}`)
-      .join('; ');
-  }
-}

@@ -1,5 +1,7 @@
 import type { License, LicensingService, UsableLicense } from '@app/licensing';
-import { Principal, SecurityError, TokenVerifier } from '@app/security';
+import { generateKeyPairSync } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import { Keyring, Principal, SecurityError, TokenVerifier } from '@app/security';
 import { Metrics } from '@app/service-core';
 import type { Tenant, TenantsService } from '@app/tenants';
 import type { AgentStatus } from './agent-status';
@@ -8,6 +10,7 @@ import type { ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
 import { ForwardAuthService } from './forward-auth.service';
 import { IDENTITY_HEADER_NAMES } from './decision';
+import { IdentityAssertionSigner } from './identity-assertion';
 import { AGENT_DISABLED, applyChange, LICENSE_CHANGED, TENANT_CHANGED } from './invalidation';
 
 const BASE = 'tenants.test';
@@ -15,6 +18,9 @@ const config: ForwardAuthConfig = { tenantBaseDomain: BASE, tokenCacheMax: 100, 
 const ACME = '11111111-1111-4111-8111-111111111111';
 const AGENT = '22222222-2222-4222-8222-222222222222';
 const hour = () => new Date(Date.now() + 3_600_000);
+const platformKeys = generateKeyPairSync('ed25519');
+const platformKeyring = new Keyring('platform', { kid: 'platform-test-kid', ...platformKeys });
+const assertions = () => new IdentityAssertionSigner(platformKeyring, { issuer: 'https://api.tenants.test', clockToleranceSeconds: 30 });
 
 const principals: Record<string, Principal> = {
   member: { scheme: 'logto', kind: 'user', subject: 'alice', clientId: 'c', scopes: new Set(['tenant:read', 'tenant:admin']), organizationId: 'org-acme', expiresAt: hour() },
@@ -46,7 +52,7 @@ function setup() {
   const usableLicense = jest.fn(() => Promise.resolve(usable));
   const isActive = jest.fn(() => Promise.resolve(true));
   const agentStatus: AgentStatus = { isActive, onDisabled: () => () => undefined };
-  const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus, metrics);
+  const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus, assertions(), metrics);
   const answer = (token: string | undefined, host = `acme.${BASE}`) => service.answer({ authorization: token === undefined ? undefined : `Bearer ${tokenNamed(token)}`, forwardedHost: host });
   return {
     caches,
@@ -85,9 +91,35 @@ describe('ForwardAuthService', () => {
         'x-cameleer-principal': 'user',
         'x-cameleer-scopes': 'tenant:read tenant:admin',
         'x-cameleer-license-tier': 'enterprise',
+        'x-cameleer-identity': expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
       });
       // Every header of the one list the stack strips (IDENTITY_HEADER_NAMES), and no other.
       expect(Object.keys(await answer('member')).sort()).toEqual([...IDENTITY_HEADER_NAMES].sort());
+    });
+
+    it('vouches for exactly those headers in X-Cameleer-Identity, for the forwarded host', async () => {
+      const { answer, license } = setup();
+      license('enterprise', hour());
+      const headers = await answer('member', `ACME.${BASE}:443`);
+      const { payload, protectedHeader } = await jwtVerify(headers['x-cameleer-identity'] ?? '', platformKeys.publicKey, {
+        algorithms: ['EdDSA'],
+        typ: 'identity+jwt',
+        issuer: 'https://api.tenants.test',
+        audience: `acme.${BASE}`,
+      });
+      expect(protectedHeader.kid).toBe('platform-test-kid');
+      expect(payload).toEqual({
+        iss: 'https://api.tenants.test',
+        aud: `acme.${BASE}`,
+        sub: 'alice',
+        iat: expect.any(Number),
+        exp: (payload.iat ?? 0) + 60,
+        principal: 'user',
+        tenant_id: ACME,
+        tenant_slug: 'acme',
+        scope: 'tenant:read tenant:admin',
+        license_tier: 'enterprise',
+      });
     });
 
     it('drops the tier header once the license is past its grace, even from a cached snapshot', async () => {
@@ -133,7 +165,7 @@ describe('ForwardAuthService', () => {
 
     it('passes CORS preflights without a token', async () => {
       const { caches } = setup();
-      const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never, new Metrics());
+      const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never, assertions(), new Metrics());
       await expect(service.answer({ forwardedMethod: 'OPTIONS', origin: 'https://ui.test', accessControlRequestMethod: 'POST' })).resolves.toEqual({});
     });
   });

@@ -9,6 +9,9 @@ import { decide, ENTER_TENANT, IdentityHeaders } from './decision';
 import { ForwardAuthCaches, NO_SUCH_TENANT, TenantAnswer, TenantSnapshot } from './forward-auth.caches';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
+import { IdentityAssertionSigner } from './identity-assertion';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The request headers forward-auth reads; everything else (including X-Cameleer-*) is ignored. */
 export interface ForwardedRequest {
@@ -57,6 +60,7 @@ export class ForwardAuthService {
     private readonly tenantsService: TenantsService,
     private readonly licensing: LicensingService,
     @Inject(AGENT_STATUS) private readonly agentStatus: AgentStatus,
+    private readonly assertions: IdentityAssertionSigner,
     metrics: Metrics,
   ) {
     // Plain counters (Metrics.tally): the warm path only increments numbers.
@@ -107,11 +111,17 @@ export class ForwardAuthService {
         this.lookups.tenantHit++;
       }
     }
+    let identity: Mutable<IdentityHeaders>;
     try {
-      return decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
+      identity = decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
     } catch (error) {
       throw error instanceof SecurityError && error.code === 'NOT_FOUND' ? noTenantAt(host) : error;
     }
+    const assertion = this.assertions.for({ principal, host, sessionId: undefined, cacheKey: key, identity });
+    if (assertion !== undefined) {
+      identity['x-cameleer-identity'] = assertion;
+    }
+    return identity;
   }
 
   /** Verifies a token not in the cache (and asks whether its agent is active) and caches the caller. */

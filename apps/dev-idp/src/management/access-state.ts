@@ -1,3 +1,4 @@
+import type { TraditionalAppDefinition } from '../config/config-file';
 import { MANAGEMENT_API_RESOURCE, MANAGEMENT_API_SCOPE } from '../constants';
 import { generateStandardId } from '../ids';
 import type { AppRegistry } from '../oidc/app-registry';
@@ -93,6 +94,40 @@ export class AccessState {
     }
   }
 
+  /**
+   * The config file's Traditional apps, as if created in Logto's console: the fixed client ID, the fixed secret as
+   * the internal one and as the listed `Default secret`. Created when missing; their URIs always follow the config
+   * (a port chosen at start may differ from the last one).
+   */
+  seedTraditionalApps(definitions: readonly TraditionalAppDefinition[]): void {
+    for (const definition of definitions) {
+      const existing = this.applications.get(definition.clientId);
+      const oidcClientMetadata = { redirectUris: [...definition.redirectUris], postLogoutRedirectUris: [...definition.postLogoutRedirectUris] };
+      if (existing !== undefined) {
+        existing.oidcClientMetadata = { ...existing.oidcClientMetadata, ...oidcClientMetadata };
+        continue;
+      }
+      const now = Date.now();
+      this.applications.set(definition.clientId, {
+        tenantId: TENANT_ID,
+        id: definition.clientId,
+        name: definition.name,
+        secret: definition.clientSecret,
+        description: null,
+        type: 'Traditional',
+        oidcClientMetadata,
+        customClientMetadata: {},
+        protectedAppMetadata: null,
+        customData: {},
+        isThirdParty: false,
+        createdAt: now,
+      });
+      this.secrets.set(definition.clientId, [
+        { tenantId: TENANT_ID, applicationId: definition.clientId, name: 'Default secret', value: definition.clientSecret, createdAt: now, expiresAt: null },
+      ]);
+    }
+  }
+
   addRole(input: Omit<Role, 'tenantId' | 'id'>): Role {
     const role: Role = { tenantId: TENANT_ID, id: generateStandardId(), ...input };
     this.roles.set(role.id, role);
@@ -131,6 +166,32 @@ export class AccessState {
    */
   findSecretByCredentials(applicationId: string, value: string): ApplicationSecret | undefined {
     return this.secrets.get(applicationId)?.find((secret) => secret.value === value);
+  }
+
+  /**
+   * oidc-provider client metadata of an interactive application (Traditional, SPA, Native), as Logto builds it
+   * (core src/oidc/adapter.ts `transpileClient` with src/oidc/utils.ts `getConstantClientMetadata`): Traditional
+   * apps are confidential (`client_secret_basic`; oidc-provider takes the secret in the form body too), SPA and
+   * Native apps public (`none`); grant types authorization_code and refresh_token; the redirect and post-logout
+   * URIs of `oidcClientMetadata`. Undefined for machine-to-machine apps (the app registry serves those) and
+   * unknown IDs.
+   */
+  interactiveClientMetadata(id: string): Record<string, unknown> | undefined {
+    const application = this.applications.get(id);
+    if (application === undefined || application.type === 'MachineToMachine') {
+      return undefined;
+    }
+    return {
+      client_id: application.id,
+      client_secret: application.secret,
+      client_name: application.name,
+      application_type: application.type === 'Native' ? 'native' : 'web',
+      token_endpoint_auth_method: application.type === 'Traditional' ? 'client_secret_basic' : 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: application.oidcClientMetadata.redirectUris,
+      post_logout_redirect_uris: application.oidcClientMetadata.postLogoutRedirectUris,
+    };
   }
 
   /** Re-registers every machine-to-machine app with the scopes its roles grant, per resource indicator. */

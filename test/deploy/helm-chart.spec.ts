@@ -13,7 +13,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { IDENTITY_HEADER_NAMES } from '@app/forward-auth';
-import { generateKeyPair, KEY_PURPOSES } from '@app/security';
+import { generateKeyPair, generateSessionKey, KEY_PURPOSES } from '@app/security';
 import { requiresTool } from '../support/requires-tool';
 import { compileRule, repoRoot, traefikRoutingPath } from './compose-support';
 
@@ -207,7 +207,7 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
       [['hosts.apii=api.example.com'], 'apii'],
       [['hosts.api=API_HOST'], 'hosts.api'],
       [['app.trustedProxies[0]=traefik'], 'trustedProxies'],
-      [['keys.purposes={session}'], 'keys.purposes'],
+      [['keys.purposes={license,machine,platform}'], 'keys.purposes'],
       [['podDisruptionBudget.minAvailable=2'], 'must be below the replica count'],
       [['hosts.edgeAuth=logto.cameleer.example.com'], "is Logto's host"],
       [['app.extraEnv.DB_MIGRATIONS_RUN=true'], 'set by the chart'],
@@ -533,13 +533,18 @@ describeAsRoot('the chart’s key mounts pass the app’s key permission rule', 
     const keysDir = join(dir, 'keys');
     mkdirSync(keysDir, { mode: 0o755 });
     for (const purpose of KEY_PURPOSES) {
-      generateKeyPair({ dir: keysDir, purpose });
+      if (purpose === 'session') {
+        generateSessionKey({ dir: keysDir });
+      } else {
+        generateKeyPair({ dir: keysDir, purpose });
+      }
       mountAsKubernetesSecret(join(keysDir, purpose), fsGroup, mode);
     }
 
-    const loader = `const { loadKeyrings } = require('./libs/security/src/keys/load-keyring.ts');
-      const k = loadKeyrings({ dir: process.argv[1], development: false, signingKids: {} });
-      process.stdout.write(JSON.stringify(Object.keys(k).sort()));`;
+    // loadKeys: what the app loads at boot, every signing purpose and the session keys.
+    const loader = `const { loadKeys } = require('./libs/security/src/keys/load-keyring.ts');
+      const { keyrings, session } = loadKeys({ dir: process.argv[1], development: false, signingKids: {} });
+      process.stdout.write(JSON.stringify([...Object.keys(keyrings), ...(session.kids().length > 0 ? ['session'] : [])].sort()));`;
     const run = (groups: { gid: number }) =>
       spawnSync(process.execPath, ['-r', './scripts/register-ts.js', '-e', loader, keysDir], { cwd: repoRoot, encoding: 'utf8', uid, gid: groups.gid });
 

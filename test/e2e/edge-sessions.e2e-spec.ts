@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '@app/security';
-import { EdgeSessions } from '@app/edge-sessions';
+import { EdgeSessions, EdgeSessionsPurge } from '@app/edge-sessions';
 import { eventually } from '../support/eventually';
 import { startRefreshDouble, RefreshDouble } from '../support/logto-refresh-double';
 import { createTestDatabase, RunningApp, startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
@@ -180,6 +180,18 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       expect((await callback({ code, state: started.params.get('state') ?? '' }, started.loginCookie).expect(400)).body.code).toBe('SIGN_IN_INVALID');
     });
 
+    it('a browser (Accept: text/html) gets the refusal as a small escaped HTML page with the same status', async () => {
+      const { params, loginCookie } = await startSignIn();
+      const response = await callback({ error: 'access_denied', state: params.get('state') ?? '' }, loginCookie).set('Accept', 'text/html,application/xhtml+xml').expect(403);
+      expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(response.text).toContain('<h1>Sign-in refused</h1>');
+      expect(response.text).not.toMatch(/<script|access_denied|stack/);
+      expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+      const badRd = await login('https://evil.example/<script>').set('Accept', 'text/html').expect(400);
+      expect(badRd.text).toContain('Invalid redirect target');
+      expect(badRd.text).not.toContain('evil.example');
+    });
+
     it('Logto’s error=access_denied ends the sign-in with a clear 403 problem', async () => {
       const { params, loginCookie } = await startSignIn();
       const response = await callback({ error: 'access_denied', state: params.get('state') ?? '' }, loginCookie).expect(403);
@@ -292,6 +304,20 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       expect(await sessions.find(stale)).toBeDefined();
       await eventually(async () => expect((await sessionRow(stale))?.idle_expires_at.getTime()).toBeGreaterThan(Date.now() + 7 * 3_600_000), { within: 5000 });
     });
+  });
+
+  it('the purge deletes expired sessions (with their organization tokens) and stale sign-in attempts, and nothing else', async () => {
+    const live = cookieValue(await signIn('gail'), COOKIE) ?? '';
+    const expired = cookieValue(await signIn('gail'), COOKIE) ?? '';
+    await startSignIn();
+    const db = running.app.get(DataSource);
+    await db.query(`UPDATE edge_sessions SET idle_expires_at = now() - interval '1 second' WHERE cookie_hash = encode(sha256($1::bytea), 'hex')`, [expired]);
+    await db.query(`UPDATE edge_sign_in_attempts SET expires_at = now() - interval '1 second'`);
+    await running.app.get(EdgeSessionsPurge).purge();
+    const left = await db.query<{ n: string }[]>(`SELECT count(*) AS n FROM edge_sessions WHERE cookie_hash IN (encode(sha256($1::bytea), 'hex'), encode(sha256($2::bytea), 'hex'))`, [live, expired]);
+    expect(Number(left[0]?.n)).toBe(1);
+    expect(await db.query(`SELECT 1 FROM edge_sign_in_attempts WHERE expires_at < now()`)).toEqual([]);
+    expect(await sessions.find(live)).toBeDefined();
   });
 
   describe('organization tokens', () => {
@@ -495,6 +521,20 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       await request(limited.server).get('/api/health').expect(200);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('Logto unreachable when a sign-in starts: 503 problem, no login cookie', async () => {
+    const cut = await startAppOn(
+      database,
+      logto.env({ TENANT_BASE_DOMAIN: BASE, LOGTO_EDGE_APP_ID: EDGE_APP_ID, LOGTO_EDGE_APP_SECRET: 's', LOGTO_INTERNAL_URL: 'http://127.0.0.1:9' }),
+    );
+    try {
+      const response = await request(cut.server).get('/api/auth/login').query({ rd: `https://acme.${BASE}/` }).expect(503);
+      expect(response.body.code).toBe('LOGTO_UNAVAILABLE');
+      expect(setCookies(response)).toEqual([]);
+    } finally {
+      await cut.close();
     }
   });
 });

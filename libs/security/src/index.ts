@@ -19,7 +19,9 @@ export { isCanonicalCompactJws, readBearerToken } from './tokens/bearer-token';
 export { TokenVerifier } from './tokens/token-verifier';
 export {
   generateKeyPair,
+  generateSessionKey,
   isKeyPurpose,
+  KEY_PURPOSES,
   Keyring,
   KeyringError,
   KeysModule,
@@ -27,6 +29,8 @@ export {
   LICENSE_KEYRING,
   loadKeyring,
   MACHINE_KEYRING,
+  SealedValueRejected,
+  SessionSealer,
   type SigningKey,
 } from './keys';
 export { MACHINE_TOKEN_KINDS, MachineTokenService, machineTokensConfigSchema } from './machine';

@@ -2,12 +2,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { ed25519Thumbprint } from './jwk-thumbprint';
 import { purposeFiles } from './key-files';
-import { KeyPurpose } from './key-purpose';
+import { SigningKeyPurpose } from './key-purpose';
 import { KeyringError } from './keyring-error';
 
 export interface GenerateKeyPairOptions {
   readonly dir: string;
-  readonly purpose: KeyPurpose;
+  readonly purpose: SigningKeyPurpose;
   /** Rotate: add a new key and make it current even though a current key exists. Older public keys stay. */
   readonly force?: boolean;
 }

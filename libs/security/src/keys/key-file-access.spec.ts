@@ -1,15 +1,17 @@
 import { Test } from '@nestjs/testing';
 import { withConfigEnv } from '@app/service-core';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from './generate-key-pair';
-import { purposeFiles } from './key-files';
-import { KEY_PURPOSES } from './key-purpose';
+import { purposeFiles, sessionKeyFiles } from './key-files';
+import { KEY_PURPOSES, KeyPurpose, SIGNING_KEY_PURPOSES } from './key-purpose';
 import { KeyringError } from './keyring-error';
 import { LICENSE_KEYRING } from './keyring.tokens';
 import { KeysModule } from './keys.module';
-import { loadKeyrings } from './load-keyring';
+import { loadKeyrings, loadKeys } from './load-keyring';
+import { generateSessionKey, sessionKeyId } from './session-keys';
 
 // These specs build real layouts (owners, groups, modes, symlinks) in temp folders; changing owners needs
 // root. Without it those cases are skipped with a printed reason, except in CI (CAMELEER_TEST_REQUIRE_ALL=1).
@@ -30,15 +32,16 @@ describe('key files: one access rule for every purpose, and purposes kept apart'
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'key-access-spec-'));
-    for (const purpose of KEY_PURPOSES) {
+    for (const purpose of SIGNING_KEY_PURPOSES) {
       generateKeyPair({ dir, purpose });
     }
+    generateSessionKey({ dir });
   });
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const production = () => loadKeyrings({ dir, development: false, signingKids: {} });
+  const production = () => loadKeys({ dir, development: false, signingKids: {} });
 
   function refusal(fn: () => unknown): KeyringError {
     try {
@@ -50,13 +53,26 @@ describe('key files: one access rule for every purpose, and purposes kept apart'
     throw new Error('expected a KeyringError');
   }
 
-  function currentKid(purpose: 'license' | 'machine'): string {
-    return production()[purpose].current.kid;
+  function currentKid(purpose: KeyPurpose): string {
+    const keys = production();
+    return purpose === 'session' ? keys.session.current.kid : keys.keyrings[purpose].current.kid;
+  }
+
+  /** The files every purpose has: a folder, a `current` file and a secret key file per kid. */
+  function layout(purpose: KeyPurpose) {
+    if (purpose === 'session') {
+      const files = sessionKeyFiles(dir);
+      return { ...files, secretKind: 'session key', secret: files.key, keptAfterRotation: files.key, rotate: () => generateSessionKey({ dir, force: true }) };
+    }
+    const files = purposeFiles(dir, purpose);
+    // A rotated-out signing key keeps its public key (it verifies); a rotated-out session key keeps itself (it opens).
+    return { ...files, secretKind: 'private key', secret: files.privateKey, keptAfterRotation: files.publicKey, rotate: () => generateKeyPair({ dir, purpose, force: true }) };
   }
 
   it('accepts the layout keys:generate writes', () => {
-    const keyrings = production();
+    const { keyrings, session } = production();
     expect(keyrings.license.current.kid).not.toBe(keyrings.machine.current.kid);
+    expect(session.kids()).toEqual([session.current.kid]);
   });
 
   describe('purposes are kept apart', () => {
@@ -84,6 +100,24 @@ describe('key files: one access rule for every purpose, and purposes kept apart'
       expect(() => loadKeyrings({ dir, development: true, signingKids: {} })).toThrow(KeyringError);
     });
 
+    it.each(['license', 'machine'] as const)('refuses a session key that is the seed of the %s private key', (purpose) => {
+      const signingKid = currentKid(purpose);
+      const sessionKid = currentKid('session');
+      const pem = readFileSync(purposeFiles(dir, purpose).privateKey(signingKid), 'utf8');
+      const seed = Buffer.from(createPrivateKey(pem).export({ format: 'jwk' }).d as string, 'base64url');
+      const session = sessionKeyFiles(dir);
+      const copied = sessionKeyId(seed);
+      writeFileSync(session.key(copied), `${seed.toString('base64url')}\n`, { mode: 0o600 });
+      // Refused as a rotated-out key as well as the current one.
+      for (const current of [sessionKid, copied]) {
+        writeFileSync(session.current, `${current}\n`);
+        const error = refusal(production);
+        expect(error.file).toBe(session.key(copied));
+        expect(error.message).toContain(purposeFiles(dir, purpose).privateKey(signingKid));
+        expect(error.message).toContain('npm run keys:generate -- --purpose session');
+      }
+    });
+
     it('refuses the mix at boot (the Nest module loads every purpose together)', async () => {
       const licenseKid = currentKid('license');
       copyFileSync(purposeFiles(dir, 'license').publicKey(licenseKid), purposeFiles(dir, 'machine').publicKey(licenseKid));
@@ -99,7 +133,7 @@ describe('key files: one access rule for every purpose, and purposes kept apart'
   });
 
   describe.each(KEY_PURPOSES)('the %s purpose', (purpose) => {
-    const files = () => purposeFiles(dir, purpose);
+    const files = () => layout(purpose);
     const kid = () => currentKid(purpose);
 
     it.each(['770', '777', '730', '703'])('refuses a key folder with mode 0%s', (mode) => {
@@ -114,19 +148,20 @@ describe('key files: one access rule for every purpose, and purposes kept apart'
       expect(refusal(production).file).toBe(dir);
     });
 
-    it.each(['664', '646', '666'])('refuses a public key file with mode 0%s', (mode) => {
-      const path = files().publicKey(kid());
+    it.each(['664', '646', '666'])('refuses a key file with mode 0%s', (mode) => {
+      const path = files().keptAfterRotation(kid());
       chmodSync(path, parseInt(mode, 8));
       const error = refusal(production);
       expect(error.file).toBe(path);
       expect(error.message).toContain('writable beyond its owner');
     });
 
-    it('refuses an older (verification-only) public key that others may write', () => {
+    it('refuses an older (rotated-out) key file that others may write', () => {
       const older = kid();
-      generateKeyPair({ dir, purpose, force: true });
-      chmodSync(files().publicKey(older), 0o666);
-      expect(refusal(production).file).toBe(files().publicKey(older));
+      files().rotate();
+      const path = files().keptAfterRotation(older);
+      chmodSync(path, 0o666);
+      expect(refusal(production).file).toBe(path);
     });
 
     it('refuses a current file others may write', () => {
@@ -134,31 +169,34 @@ describe('key files: one access rule for every purpose, and purposes kept apart'
       expect(refusal(production).file).toBe(files().current);
     });
 
-    it.each(['604', '644', '660', '620', '602'])('refuses a private key with mode 0%s', (mode) => {
-      const path = files().privateKey(kid());
+    it.each(['604', '644', '660', '620', '602'])('refuses a secret key file with mode 0%s', (mode) => {
+      const path = files().secret(kid());
       chmodSync(path, parseInt(mode, 8));
-      expect(refusal(production).file).toBe(path);
+      const error = refusal(production);
+      expect(error.file).toBe(path);
+      expect(error.message).toContain(`${files().secretKind} ${path} has mode 0${mode}`);
     });
 
-    it('accepts a private key its owner alone reads (0400, 0600)', () => {
+    it('accepts a secret key file its owner alone reads (0400, 0600)', () => {
+      const expected = kid();
       for (const mode of [0o400, 0o600]) {
-        chmodSync(files().privateKey(kid()), mode);
-        expect(production()[purpose].current.kid).toBe(kid());
+        chmodSync(files().secret(expected), mode);
+        expect(currentKid(purpose)).toBe(expected);
       }
     });
 
     (runningAsRoot ? describe : describe.skip)('owners and groups (needs root to chown)', () => {
       it('accepts a 0440/0640 private key whose group is this process’s group', () => {
-        const path = files().privateKey(kid());
+        const path = files().secret(kid());
         chownSync(path, strangerUser, processGroup);
         for (const mode of [0o440, 0o640]) {
           chmodSync(path, mode);
-          expect(production()[purpose].current.kid).toBe(kid());
+          expect(currentKid(purpose)).toBe(kid());
         }
       });
 
       it('refuses a 0440 private key whose group is not this process’s group', () => {
-        const path = files().privateKey(kid());
+        const path = files().secret(kid());
         chownSync(path, 0, strangerGroup);
         chmodSync(path, 0o440);
         const error = refusal(production);
@@ -177,12 +215,12 @@ describe('key files: one access rule for every purpose, and purposes kept apart'
         mountAsKubernetesSecret(files().folder, processGroup);
         for (const mode of [0o1777, 0o3777]) {
           chmodSync(files().folder, mode);
-          expect(production()[purpose].current.kid).toBe(expectedKid);
+          expect(currentKid(purpose)).toBe(expectedKid);
         }
       });
 
       it('refuses that mount when the private key’s group is not this process’s (no fsGroup)', () => {
-        const path = files().privateKey(kid());
+        const path = files().secret(kid());
         mountAsKubernetesSecret(files().folder, strangerGroup);
         const error = refusal(production);
         expect(error.file).toBe(path);
@@ -190,13 +228,13 @@ describe('key files: one access rule for every purpose, and purposes kept apart'
       });
 
       it('judges a symlinked key by its target: a target folder others may write is refused', () => {
-        const path = files().privateKey(kid());
+        const path = files().secret(kid());
         const elsewhere = mkdtempSync(join(tmpdir(), 'key-target-'));
         try {
           const target = join(elsewhere, 'key.pem');
           renameSync(path, target);
           symlinkSync(target, path);
-          expect(production()[purpose].current.kid).toBe(kid());
+          expect(currentKid(purpose)).toBe(kid());
           chmodSync(elsewhere, 0o777);
           expect(refusal(production).file).toBe(elsewhere);
         } finally {

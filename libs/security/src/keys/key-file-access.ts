@@ -7,13 +7,16 @@ import { KeyringError } from './keyring-error';
  *
  * - Every key file (private key, public key, `current`) is judged by the file a symlink resolves to,
  *   and no one but its owner may write it.
- * - A private key may be read by its owner and, only when the file's group is one of this process's
+ * - A secret key file (an Ed25519 private key or a session key) may be read by its owner and, only when the file's group is one of this process's
  *   groups (a Kubernetes Secret mounted with `fsGroup`), by that group; never by others.
  * - A folder holding key files (or the target of a key symlink) that group or others may write is
  *   refused, unless it is root-owned with the sticky bit: how Kubernetes mounts a Secret, whose files
  *   are `..data/…` symlinks that only root replaces.
  */
-export type KeyFileKind = 'private key' | 'public key' | 'current-key file';
+export type KeyFileKind = 'private key' | 'session key' | 'public key' | 'current-key file';
+
+/** Key files whose content is secret: their readers are restricted too. */
+const SECRET_KINDS: ReadonlySet<KeyFileKind> = new Set(['private key', 'session key']);
 
 const WRITABLE_BY_GROUP_OR_OTHERS = 0o022;
 const READABLE_BY_OTHERS = 0o004;
@@ -63,11 +66,11 @@ export function assertKeyFileAccess(path: string, stats: Stats, kind: KeyFileKin
       path,
     );
   }
-  if (kind === 'private key') {
+  if (SECRET_KINDS.has(kind)) {
     const readableByStrangers = (stats.mode & READABLE_BY_OTHERS) !== 0 || ((stats.mode & READABLE_BY_GROUP) !== 0 && !processGroups().has(stats.gid));
     if (readableByStrangers) {
       throw new KeyringError(
-        `private key ${shown(path, target)} has mode ${modeText(stats)} (group ${stats.gid}), readable beyond its owner and this process's groups; ` +
+        `${kind} ${shown(path, target)} has mode ${modeText(stats)} (group ${stats.gid}), readable beyond its owner and this process's groups; ` +
           `fix it with \`chmod 600 ${target}\` (and \`chown 10001:10001 ${target}\` in the container)`,
         path,
       );

@@ -1,6 +1,6 @@
 import { KeyObject } from 'node:crypto';
 import { Ed25519PublicJwk, toPublicJwk } from './ed25519-public-jwk';
-import { KeyPurpose } from './key-purpose';
+import { SigningKeyPurpose } from './key-purpose';
 
 export interface SigningKey {
   readonly kid: string;
@@ -16,7 +16,7 @@ export class Keyring {
   private readonly verificationKeys: ReadonlyMap<string, KeyObject>;
 
   constructor(
-    readonly purpose: KeyPurpose,
+    readonly purpose: SigningKeyPurpose,
     readonly current: SigningKey,
     olderPublicKeys: ReadonlyMap<string, KeyObject> = new Map(),
   ) {

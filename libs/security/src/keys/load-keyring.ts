@@ -1,17 +1,18 @@
-import { createPublicKey, KeyObject } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createPublicKey, KeyObject, timingSafeEqual } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { generateKeyPair } from './generate-key-pair';
 import { ed25519Thumbprint } from './jwk-thumbprint';
-import { generateHint, isKid, PUBLIC_KEY_SUFFIX, purposeFiles, PurposeFiles } from './key-files';
+import { generateHint, isKid, PUBLIC_KEY_SUFFIX, purposeFiles, PurposeFiles, sessionKeyFiles } from './key-files';
 import { assertKeyFolderAccess } from './key-file-access';
-import { KEY_PURPOSES, KeyPurpose, SIGNING_KID_ENV } from './key-purpose';
+import { SESSION_KEY_PURPOSE, SIGNING_KEY_PURPOSES, SIGNING_KID_ENV, SigningKeyPurpose } from './key-purpose';
 import { Keyring } from './keyring';
 import { KeyringError } from './keyring-error';
-import { readCurrentFile, readPrivateKey, readPublicKey } from './read-key-file';
+import { SessionKeyring, loadSessionKeyring } from './session-keys';
+import { assertFolderExists, readCurrentFile, readPrivateKey, readPublicKey } from './read-key-file';
 
 export interface LoadKeyringOptions {
   readonly dir: string;
-  readonly purpose: KeyPurpose;
+  readonly purpose: SigningKeyPurpose;
   /** Development generates missing keys once (and reuses them); otherwise every problem stops the boot. */
   readonly development: boolean;
   /** Overrides the `current` file (LICENSE_SIGNING_KID / MACHINE_SIGNING_KID). */
@@ -70,18 +71,6 @@ export function loadKeyring(options: LoadKeyringOptions): Keyring {
   return new Keyring(purpose, { kid, privateKey, publicKey }, loadOlderPublicKeys(files, kid, checkAccess));
 }
 
-/** A folder this user may not examine is reported as such (with the fs error as cause), not as missing. */
-function assertFolderExists(folder: string, hint: string): void {
-  try {
-    statSync(folder);
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') {
-      throw new KeyringError(`key folder ${folder} is missing; ${hint}`, folder);
-    }
-    throw new KeyringError(`key folder ${folder} cannot be examined (${String((error as { code?: unknown }).code)})`, folder, { cause: error });
-  }
-}
-
 /** Development only: is there a current file naming a key whose private file exists? */
 function hasUsableCurrentKey(files: PurposeFiles): boolean {
   if (!existsSync(files.current)) {
@@ -119,7 +108,7 @@ function loadOlderPublicKeys(files: PurposeFiles, currentKid: string, checkAcces
 export interface LoadKeyringsOptions {
   readonly dir: string;
   readonly development: boolean;
-  readonly signingKids: Readonly<Partial<Record<KeyPurpose, string>>>;
+  readonly signingKids: Readonly<Partial<Record<SigningKeyPurpose, string>>>;
 }
 
 /**
@@ -127,15 +116,15 @@ export interface LoadKeyringsOptions {
  * verifies for one purpose must not appear under another, or whoever holds one purpose's private key
  * could sign for the other. Throws KeyringError naming both files.
  */
-export function loadKeyrings(options: LoadKeyringsOptions): Record<KeyPurpose, Keyring> {
+export function loadKeyrings(options: LoadKeyringsOptions): Record<SigningKeyPurpose, Keyring> {
   const keyrings = Object.fromEntries(
-    KEY_PURPOSES.map((purpose) => [
+    SIGNING_KEY_PURPOSES.map((purpose) => [
       purpose,
       loadKeyring({ dir: options.dir, purpose, development: options.development, currentKid: options.signingKids[purpose] }),
     ]),
-  ) as Record<KeyPurpose, Keyring>;
-  const owner = new Map<string, KeyPurpose>();
-  for (const purpose of KEY_PURPOSES) {
+  ) as Record<SigningKeyPurpose, Keyring>;
+  const owner = new Map<string, SigningKeyPurpose>();
+  for (const purpose of SIGNING_KEY_PURPOSES) {
     for (const kid of keyrings[purpose].kids()) {
       const other = owner.get(kid);
       if (other !== undefined) {
@@ -150,4 +139,37 @@ export function loadKeyrings(options: LoadKeyringsOptions): Record<KeyPurpose, K
     }
   }
   return keyrings;
+}
+
+export interface LoadedKeys {
+  readonly keyrings: Record<SigningKeyPurpose, Keyring>;
+  readonly session: SessionKeyring;
+}
+
+/**
+ * Every purpose, loaded together so each is checked against the others: the signing purposes as in
+ * loadKeyrings, and the session keys, none of which may be the 32-byte seed of a signing private key (whoever
+ * could read the session folder could then sign as that purpose). Session key ids are digests of a labelled
+ * input, so they cannot coincide with a thumbprint; the bytes are what must differ.
+ */
+export function loadKeys(options: LoadKeyringsOptions): LoadedKeys {
+  const keyrings = loadKeyrings(options);
+  const session = loadSessionKeyring({ dir: options.dir, development: options.development });
+  const sessionFiles = sessionKeyFiles(options.dir);
+  for (const purpose of SIGNING_KEY_PURPOSES) {
+    const { kid, privateKey } = keyrings[purpose].current;
+    const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
+    for (const sessionKid of session.kids()) {
+      const sessionKey = session.key(sessionKid)!.export();
+      if (sessionKey.length === seed.length && timingSafeEqual(sessionKey, seed)) {
+        const file = sessionFiles.key(sessionKid);
+        throw new KeyringError(
+          `${file} holds the private key of ${purposeFiles(options.dir, purpose).privateKey(kid)}; each purpose needs its own key: ` +
+            `remove it and ${generateHint(SESSION_KEY_PURPOSE, options.dir)} --force`,
+          file,
+        );
+      }
+    }
+  }
+  return { keyrings, session };
 }

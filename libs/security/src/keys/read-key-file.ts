@@ -41,6 +41,18 @@ function readKeyText(path: string, whatFor: string): string {
   }
 }
 
+/** A folder this user may not examine is reported as such (with the fs error as cause), not as missing. */
+export function assertFolderExists(folder: string, hint: string): void {
+  try {
+    statSync(folder);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') {
+      throw new KeyringError(`key folder ${folder} is missing; ${hint}`, folder);
+    }
+    throw new KeyringError(`key folder ${folder} cannot be examined (${String((error as { code?: unknown }).code)})`, folder, { cause: error });
+  }
+}
+
 /** Reads a PKCS#8 PEM Ed25519 private key; refuses anything else. */
 export function readPrivateKey(path: string, options: { checkAccess: boolean; missingHint: string }): KeyObject {
   const stats = statKeyFile(path, 'private key', options.missingHint);
@@ -93,4 +105,28 @@ export function readCurrentFile(path: string, options: { checkAccess: boolean; m
     assertKeyFileAccess(path, stats, 'current-key file');
   }
   return readKeyText(path, 'current-key file').trim();
+}
+
+/** The bytes of a session key and the text they were read from (a canonical base64url line). */
+const SESSION_KEY_BYTES = 32;
+const SESSION_KEY_TEXT = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Reads a session key: one line holding the canonical base64url (no padding) of exactly 32 bytes. Any other
+ * spelling of the same bytes is refused, so one key has one file content and one id.
+ */
+export function readSessionKey(path: string, options: { checkAccess: boolean; missingHint: string }): Buffer {
+  const stats = statKeyFile(path, 'session key', options.missingHint);
+  if (options.checkAccess) {
+    assertKeyFileAccess(path, stats, 'session key');
+  }
+  const text = readKeyText(path, 'session key').replace(/\n$/, '');
+  const bytes = SESSION_KEY_TEXT.test(text) ? Buffer.from(text, 'base64url') : undefined;
+  if (bytes === undefined || bytes.length !== SESSION_KEY_BYTES || bytes.toString('base64url') !== text) {
+    throw new KeyringError(
+      `session key ${path} is not a session key (one line: the base64url, without padding, of ${SESSION_KEY_BYTES} random bytes); ${options.missingHint} --force to replace it`,
+      path,
+    );
+  }
+  return bytes;
 }

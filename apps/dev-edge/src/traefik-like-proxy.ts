@@ -29,8 +29,8 @@ export interface TraefikLikeProxyOptions {
   readonly authResponseHeadersRegex?: RegExp;
   /** Traefik's `authResponseHeaders` list (e.g. ['Cookie']). */
   readonly authResponseHeaders?: readonly string[];
-  /** Routers without forwardAuth, by exact host name (any port), like the stack's auth-host router. */
-  readonly routes?: readonly { readonly host: string; readonly upstream: string }[];
+  /** Routers without forwardAuth, by exact host name (any port) and exact paths, like the stack's auth-host router. */
+  readonly routes?: readonly { readonly host: string; readonly paths: readonly string[]; readonly upstream: string }[];
   /** Serve HTTPS with this key and certificate (PEM); X-Forwarded-Proto is then https. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
   readonly listenHost?: string;
@@ -78,14 +78,15 @@ function send(target: URL, method: string, headers: IncomingHttpHeaders, body?: 
 export async function startTraefikLikeProxy(options: TraefikLikeProxyOptions): Promise<TraefikLikeProxy> {
   const proto = options.tls === undefined ? 'http' : 'https';
   const copied = (options.authResponseHeaders ?? []).map((name) => name.toLowerCase());
-  const routeFor = (hostHeader: string | undefined) => {
+  const routeFor = (hostHeader: string | undefined, target: string | undefined) => {
     const host = hostHeader?.toLowerCase().replace(/:\d+$/, '');
-    return options.routes?.find((route) => route.host.toLowerCase() === host);
+    const path = (target ?? '/').split('?')[0];
+    return options.routes?.find((route) => route.host.toLowerCase() === host && path !== undefined && route.paths.includes(path));
   };
   const handler: RequestListener = (client: IncomingMessage, reply: ServerResponse) => {
     void (async () => {
       const body = await readBody(client);
-      const route = routeFor(client.headers.host);
+      const route = routeFor(client.headers.host, client.url);
       if (route !== undefined) {
         const headers = withoutHopByHop(client.headers);
         for (const name of Object.keys(headers)) {

@@ -21,6 +21,7 @@ import type {
   ListeningEvent,
 } from '../../apps/dev-idp/src/control/control-messages';
 import type { FaultKind, FaultTarget } from '../../apps/dev-idp/src/http/faults';
+import { CookieBrowser } from './cookie-browser';
 
 export type { FaultKind, FaultTarget };
 
@@ -72,6 +73,20 @@ export interface ClientCredentialsInput {
   organizationId?: string;
 }
 
+export interface EdgeAppInput {
+  /** Exact redirect URIs (Logto's `oidcClientMetadata.redirectUris`). */
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  name?: string;
+}
+
+export interface SignInWithPasswordInput {
+  /** The dev IdP's authorization URL with the request's parameters (client_id, redirect_uri, PKCE, …). */
+  authorizeUrl: string;
+  username: string;
+  password: string;
+}
+
 export interface FaultOptions {
   /** `slow`: delay before handling; `timeoutAfterSuccess`: how long the finished response is held. Default 5000. */
   delayMs?: number;
@@ -99,6 +114,23 @@ export interface DevIdp {
   /** A client_credentials token over real HTTP (HTTP Basic auth); throws with the error body on non-2xx. */
   clientCredentialsToken(input: ClientCredentialsInput): Promise<string>;
   setFault(fault: FaultKind, options?: FaultOptions): Promise<void>;
+  /**
+   * A Logto "Traditional" web application created through the Management API, as `npm run logto:bootstrap` does:
+   * a confidential client (client_secret_basic or the form body) with the authorization_code and refresh_token
+   * grants; its secret is the `Default secret` of `GET /api/applications/:id/secrets`.
+   */
+  registerEdgeApp(input: EdgeAppInput): Promise<{ clientId: string; clientSecret: string }>;
+  /**
+   * Opens `authorizeUrl` and submits the sign-in page with plain HTTP (no browser), following redirects until the
+   * one to the request's redirect_uri, which it returns (with `code` and `state`, or `error`). Consent is given
+   * automatically, as Logto gives it to first-party apps. Throws when the page refuses the password.
+   */
+  signInWithPassword(input: SignInWithPasswordInput): Promise<string>;
+  /**
+   * Follows an RP-initiated logout (`end_session_endpoint?id_token_hint=…&post_logout_redirect_uri=…`) as a
+   * browser does: Logto's page submits its form by itself. Returns where it redirects in the end.
+   */
+  endSession(endSessionUrl: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -147,6 +179,32 @@ export async function startDevIdp(options: StartDevIdpOptions = {}): Promise<Dev
 
   const call = createControlClient(child, stderr);
   let stopped: Promise<void> | undefined;
+  let management: Promise<(method: string, path: string, body?: unknown) => Promise<unknown>> | undefined;
+  /** Management API calls as an admin app registered over IPC (once per instance). */
+  const managementCaller = (): Promise<(method: string, path: string, body?: unknown) => Promise<unknown>> =>
+    (management ??= (async () => {
+      const admin = (await call({ op: 'registerApp', scopesByResource: { [MANAGEMENT_API_RESOURCE]: ['all'] } })) as ControlResults['registerApp'];
+      const form = new URLSearchParams({ grant_type: 'client_credentials', resource: MANAGEMENT_API_RESOURCE, scope: 'all' });
+      const basic = Buffer.from(`${encodeURIComponent(admin.clientId)}:${encodeURIComponent(admin.clientSecret)}`).toString('base64');
+      const answer = await fetch(`${listening.issuer}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: form,
+      });
+      const { access_token: token } = (await answer.json()) as { access_token: string };
+      return async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${listening.endpoint}/api${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const text = await response.text();
+        if (!response.ok) {
+          throw new Error(`dev IdP Management API ${method} ${path} → ${response.status} ${text}`);
+        }
+        return text === '' ? undefined : (JSON.parse(text) as unknown);
+      };
+    })());
 
   return {
     endpoint: listening.endpoint,
@@ -195,6 +253,23 @@ export async function startDevIdp(options: StartDevIdpOptions = {}): Promise<Dev
       await call({ op: 'setFault', fault: { kind, ...faultOptions } });
     },
 
+    async registerEdgeApp({ redirectUris, postLogoutRedirectUris, name = 'cameleer edge' }) {
+      const management = await managementCaller();
+      const created = (await management('POST', '/applications', {
+        name,
+        type: 'Traditional',
+        oidcClientMetadata: { redirectUris, postLogoutRedirectUris },
+      })) as { id: string };
+      const [secret] = (await management('GET', `/applications/${created.id}/secrets`)) as { value: string }[];
+      if (secret === undefined) {
+        throw new Error('the dev IdP listed no secret for the new Traditional app');
+      }
+      return { clientId: created.id, clientSecret: secret.value };
+    },
+
+    signInWithPassword: (input) => signInWithPassword(input),
+    endSession: (endSessionUrl) => endSession(endSessionUrl),
+
     stop() {
       stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
@@ -211,6 +286,63 @@ export async function startDevIdp(options: StartDevIdpOptions = {}): Promise<Dev
       return stopped;
     },
   };
+}
+
+const MAX_REDIRECTS = 10;
+
+async function signInWithPassword({ authorizeUrl, username, password }: SignInWithPasswordInput): Promise<string> {
+  const redirectUri = new URL(authorizeUrl).searchParams.get('redirect_uri');
+  if (redirectUri === null) {
+    throw new Error('signInWithPassword: the authorize URL has no redirect_uri');
+  }
+  const browser = new CookieBrowser(new URL(authorizeUrl).origin);
+  let response = await browser.call('GET', authorizeUrl);
+  let url = authorizeUrl;
+  let submitted = false;
+  for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
+    const location = response.headers.get('location');
+    if (location !== null) {
+      const next = new URL(location, url).toString();
+      if (next === redirectUri || next.startsWith(`${redirectUri}?`) || next.startsWith(`${redirectUri}#`)) {
+        return next;
+      }
+      url = next;
+      response = await browser.call('GET', next);
+      continue;
+    }
+    const html = await response.text();
+    const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+    if (response.status !== 200 || action === undefined) {
+      throw new Error(`signInWithPassword: GET ${url} → ${response.status} ${html.slice(0, 300)}`);
+    }
+    if (submitted) {
+      throw new Error(`signInWithPassword: the sign-in page refused ${username}: ${/role="alert"[^>]*>([^<]*)/.exec(html)?.[1] ?? 'no message'}`);
+    }
+    submitted = true;
+    url = new URL(action.replaceAll('&#47;', '/'), url).toString();
+    response = await browser.call('POST', url, undefined, new URLSearchParams({ username, password }));
+  }
+  throw new Error(`signInWithPassword: no redirect to ${redirectUri} after ${MAX_REDIRECTS} steps`);
+}
+
+async function endSession(endSessionUrl: string): Promise<string> {
+  const browser = new CookieBrowser(new URL(endSessionUrl).origin);
+  const page = await browser.call('GET', endSessionUrl);
+  const html = await page.text();
+  const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
+  if (page.status !== 200 || form === null) {
+    throw new Error(`endSession: GET ${endSessionUrl} → ${page.status} ${html.slice(0, 300)}`);
+  }
+  const fields = new URLSearchParams({ logout: 'yes' });
+  for (const [, name, value] of (form[2] ?? '').matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)) {
+    fields.set(name!, value!);
+  }
+  const confirmed = await browser.call('POST', new URL(form[1]!, endSessionUrl).toString(), undefined, fields);
+  const location = confirmed.headers.get('location');
+  if (location === null) {
+    throw new Error(`endSession: the confirmation answered ${confirmed.status} without a redirect`);
+  }
+  return new URL(location, endSessionUrl).toString();
 }
 
 function waitForListening(child: ChildProcess, stderr: () => string): Promise<ListeningEvent> {

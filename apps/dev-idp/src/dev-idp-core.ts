@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,6 +13,7 @@ import { ManagementState } from './management/management-state';
 import { loadManagementData, saveManagementData } from './management/state-file';
 import { AppRegistry } from './oidc/app-registry';
 import { createOidcProvider } from './oidc/create-provider';
+import { ModelStore } from './oidc/memory-adapter';
 import { ResourceCatalog } from './oidc/resource-catalog';
 import { TokenMinter } from './oidc/token-minter';
 
@@ -22,6 +24,9 @@ import { TokenMinter } from './oidc/token-minter';
  */
 export class DevIdpCore {
   private keys: SigningKey[];
+  /** oidc-provider's sessions, codes, grants and refresh tokens: in memory, kept across key rotations. */
+  private readonly store = new ModelStore();
+  private readonly cookieKeys = [randomBytes(32).toString('base64url')];
   private current: { provider: Provider; minter: TokenMinter; callback: ReturnType<Provider['callback']>; kid: string };
 
   private constructor(
@@ -105,6 +110,10 @@ export class DevIdpCore {
       catalog: this.catalog,
       organizations: this.managementState,
       applicationSecrets: this.access,
+      users: this.managementState,
+      interactiveClient: (clientId) => this.access.interactiveClientMetadata(clientId),
+      store: this.store,
+      cookieKeys: this.cookieKeys,
     });
     const [currentKey] = this.keys;
     if (currentKey === undefined) {

@@ -6,6 +6,7 @@ import { attachIpcControlChannel } from './control/ipc-channel';
 import { createDevIdpCore, recordEndpoint } from './dev-idp-core';
 import { FaultInjector } from './http/faults';
 import { listenOnLoopback } from './http/http-server';
+import { createSignInPage } from './interaction/sign-in-page';
 import { createManagementApi } from './management/management-api';
 
 /** Development and test identity provider speaking Logto's dialect. Never deploy it: see README.md. */
@@ -32,6 +33,11 @@ async function main(flags: Parameters<typeof resolveOptions>[0]): Promise<void> 
       state: core.managementState,
       access: core.access,
       onChange: () => core.saveState(),
+    }),
+    signIn: createSignInPage({
+      provider: () => core.provider,
+      users: core.managementState,
+      isThirdParty: (clientId) => core.access.applications.get(clientId)?.isThirdParty === true,
     }),
     faults,
   });

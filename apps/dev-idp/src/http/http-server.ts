@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { INTERACTION_PREFIX } from '../interaction/sign-in-page';
 import type { ManagementApi } from '../management/management-api';
 import type { JsonResponse } from '../management/route-table';
 import type { ActiveFault, FaultInjector } from './faults';
@@ -10,6 +11,8 @@ export interface DevIdpRoutes {
   /** oidc-provider's request handler; it expects paths relative to its `/oidc` mount point. */
   oidc: (req: IncomingMessage, res: ServerResponse) => void;
   management: ManagementApi;
+  /** The sign-in page (`/interaction/<uid>`), where oidc-provider sends a browser to sign in. */
+  signIn: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
   faults: FaultInjector;
 }
 
@@ -43,7 +46,7 @@ export async function listenOnLoopback(port: number): Promise<{ server: Server; 
   };
 }
 
-async function handle({ oidc, management, faults }: DevIdpRoutes, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle({ oidc, management, signIn, faults }: DevIdpRoutes, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
   const path = url.pathname;
   try {
@@ -62,6 +65,10 @@ async function handle({ oidc, management, faults }: DevIdpRoutes, req: IncomingM
       (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
       req.url = (req.url ?? '/').slice(OIDC_PREFIX.length) || '/';
       oidc(req, res);
+      return;
+    }
+    if (path.startsWith(INTERACTION_PREFIX)) {
+      await signIn(req, res, path);
       return;
     }
     sendJson(res, { status: 404, body: { message: 'Not Found' } });

@@ -133,6 +133,32 @@ export class AccessState {
     return this.secrets.get(applicationId)?.find((secret) => secret.value === value);
   }
 
+  /**
+   * oidc-provider client metadata of an interactive application (Traditional, SPA, Native), as Logto builds it
+   * (core src/oidc/adapter.ts `transpileClient` with src/oidc/utils.ts `getConstantClientMetadata`): Traditional
+   * apps are confidential (`client_secret_basic`; oidc-provider takes the secret in the form body too), SPA and
+   * Native apps public (`none`); grant types authorization_code and refresh_token; the redirect and post-logout
+   * URIs of `oidcClientMetadata`. Undefined for machine-to-machine apps (the app registry serves those) and
+   * unknown IDs.
+   */
+  interactiveClientMetadata(id: string): Record<string, unknown> | undefined {
+    const application = this.applications.get(id);
+    if (application === undefined || application.type === 'MachineToMachine') {
+      return undefined;
+    }
+    return {
+      client_id: application.id,
+      client_secret: application.secret,
+      client_name: application.name,
+      application_type: application.type === 'Native' ? 'native' : 'web',
+      token_endpoint_auth_method: application.type === 'Traditional' ? 'client_secret_basic' : 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: application.oidcClientMetadata.redirectUris,
+      post_logout_redirect_uris: application.oidcClientMetadata.postLogoutRedirectUris,
+    };
+  }
+
   /** Re-registers every machine-to-machine app with the scopes its roles grant, per resource indicator. */
   syncGrants(): void {
     if (!this.registry) {

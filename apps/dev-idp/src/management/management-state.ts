@@ -1,7 +1,7 @@
-import { randomBytes, scryptSync } from 'node:crypto';
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 
 import type { UserDefinition } from '../config/config-file';
-import type { OrganizationApplications } from '../oidc/create-provider';
+import type { OrganizationApplications, UserDirectory } from '../oidc/create-provider';
 import type { ResourceCatalog } from '../oidc/resource-catalog';
 import { notExistsWithId, notFound } from './request-error';
 
@@ -54,6 +54,14 @@ export function hashPassword(password: string): { salt: string; hash: string } {
   return { salt: salt.toString('base64url'), hash: scryptSync(password, salt, 32).toString('base64url') };
 }
 
+/** A stand-in hash, compared against when the username is unknown, so both failures cost the same scrypt. */
+const NO_USER_HASH = hashPassword(randomBytes(16).toString('base64url'));
+
+function passwordMatches(password: string, stored: { salt: string; hash: string }): boolean {
+  const actual = scryptSync(password, Buffer.from(stored.salt, 'base64url'), 32);
+  return timingSafeEqual(actual, Buffer.from(stored.hash, 'base64url'));
+}
+
 /**
  * Logto's user response (core utils/user.ts `transpileUserProfileResponse`: `userInfoSelectFields` plus
  * `hasPassword`); never the password or its hash.
@@ -69,7 +77,7 @@ export function userView(user: User): Record<string, unknown> {
  * endpoint reads the organizations' machine-to-machine members and their roles from here when it issues
  * organization-scoped M2M tokens.
  */
-export class ManagementState implements OrganizationApplications {
+export class ManagementState implements OrganizationApplications, UserDirectory {
   readonly organizations = new Map<string, Organization>();
   /** orgId → member user IDs, in insertion order. */
   readonly members = new Map<string, Set<string>>();
@@ -213,6 +221,60 @@ export class ManagementState implements OrganizationApplications {
         const scope = this.catalog.findScopeById(scopeId);
         if (scope && scope.resourceId === resourceId) {
           names.add(scope.name);
+        }
+      }
+    }
+    return [...names];
+  }
+
+  /**
+   * The user a username and password sign in, as Logto's password verification (core libraries/user.ts
+   * `verifyUserPassword`): undefined for an unknown username, a user without a password, a suspended user or a
+   * wrong password, which the sign-in page does not tell apart.
+   */
+  userByPassword(username: string, password: string): User | undefined {
+    const user = [...this.users.values()].find((candidate) => candidate.username === username);
+    const matches = passwordMatches(password, user?.passwordHash ?? NO_USER_HASH);
+    return user !== undefined && user.passwordHash !== null && matches && !user.isSuspended ? user : undefined;
+  }
+
+  findUser(userId: string): User | undefined {
+    return this.users.get(userId);
+  }
+
+  isMember(organizationId: string, userId: string): boolean {
+    return this.members.get(organizationId)?.has(userId) === true;
+  }
+
+  /** The organizations the user is a member of, with the names of the user's organization roles in each. */
+  organizationsOfUser(userId: string): { id: string; roleNames: string[] }[] {
+    return [...this.members]
+      .filter(([organizationId, members]) => members.has(userId) && this.organizations.has(organizationId))
+      .map(([organizationId]) => ({
+        id: organizationId,
+        roleNames: [...(this.memberRoles.get(organizationId)?.get(userId) ?? [])].flatMap((roleId) => this.roles.get(roleId)?.name ?? []),
+      }));
+  }
+
+  /**
+   * Names of the resource's scopes that the user's organization roles hold: in every organization, or in
+   * `organizationId` only (core queries/organization/relations.ts `getUserResourceScopes`, as
+   * libraries/user.ts `findUserScopesForResourceIndicator` calls it with `findFromOrganizations`). The dev IdP
+   * has no global user roles, Logto's other source of user scopes.
+   */
+  userResourceScopes(userId: string, indicator: string, organizationId?: string): string[] {
+    const resourceId = this.catalog.findByIndicator(indicator)?.id;
+    const names = new Set<string>();
+    for (const [candidate, byUser] of this.memberRoles) {
+      if ((organizationId !== undefined && candidate !== organizationId) || !this.isMember(candidate, userId)) {
+        continue;
+      }
+      for (const roleId of byUser.get(userId) ?? []) {
+        for (const scopeId of this.roleResourceScopes.get(roleId) ?? []) {
+          const scope = this.catalog.findScopeById(scopeId);
+          if (scope && scope.resourceId === resourceId) {
+            names.add(scope.name);
+          }
         }
       }
     }

@@ -51,8 +51,9 @@ export async function scopeInTokenResponseAsLogto(ctx: KoaContextWithOidc, next:
 }
 
 /**
- * Adds `organization_id` to API-resource tokens requested with an `organization_id` parameter (Logto's
- * organization-scoped M2M tokens). Tokens minted directly arrive with their claims already in `extra`.
+ * Adds `organization_id` to API-resource tokens requested with both an `organization_id` and a `resource` parameter
+ * (Logto's organization-scoped M2M and user tokens; core src/oidc/extra-token-claims.ts
+ * `getExtraTokenClaimsForOrganizationApiResource`). Tokens minted directly arrive with their claims in `extra`.
  */
 export function organizationIdClaim(
   ctx: KoaContextWithOidc | undefined,
@@ -62,7 +63,7 @@ export function organizationIdClaim(
     return token.extra;
   }
   const organizationId = requestedOrganizationId(ctx);
-  if (organizationId === undefined || isOrganizationAudience(token.aud)) {
+  if (organizationId === undefined || ctx?.oidc?.params?.resource === undefined || isOrganizationAudience(token.aud)) {
     return undefined;
   }
   return { organization_id: organizationId };

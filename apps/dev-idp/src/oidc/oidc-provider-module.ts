@@ -36,3 +36,22 @@ export function loadOidcProvider(): typeof OidcProviderModule {
     console.warn = warn;
   }
 }
+
+/**
+ * oidc-provider's own refresh_token grant handler, bound as the provider binds it (helpers/initialize_app.js), so
+ * a wrapper can add Logto's organization parameters around it (organization-refresh-grant.ts). oidc-provider has no
+ * `exports` map, so its internal modules are reachable; Logto reaches the same internals for the same reason
+ * (core src/oidc/oidc-provider-internals.js).
+ */
+export function loadRefreshTokenGrant(provider: OidcProviderModule.Provider): {
+  handler: (ctx: OidcProviderModule.KoaContextWithOidc) => Promise<void>;
+  parameters: ReadonlySet<string>;
+} {
+  loadOidcProvider();
+  /* eslint-disable @typescript-eslint/no-require-imports -- see loadOidcProvider */
+  const grant = require('oidc-provider/lib/actions/grants/refresh_token.js') as typeof import('oidc-provider/lib/actions/grants/refresh_token.js');
+  const helpers = require('oidc-provider/lib/helpers/grants.js') as typeof import('oidc-provider/lib/helpers/grants.js');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const bound = Object.fromEntries(Object.entries(helpers).map(([name, helper]) => [name, helper.bind(undefined, provider)]));
+  return { handler: (ctx) => grant.handler(provider, bound, ctx), parameters: grant.parameters };
+}

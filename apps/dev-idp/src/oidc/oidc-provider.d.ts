@@ -34,6 +34,8 @@ declare module 'oidc-provider' {
 
   export interface Client {
     readonly clientId: string;
+    /** The registered token_endpoint_auth_method. */
+    readonly clientAuthMethod: string;
   }
 
   /** What configuration callbacks receive: the Koa context while serving a request, undefined when minting directly. */
@@ -48,8 +50,14 @@ declare module 'oidc-provider' {
       /** The parsed request body, including parameters the route does not recognise. */
       readonly body?: Record<string, unknown>;
       readonly client?: Client;
-      /** Set by the grant handler: the token it issued. */
-      readonly entities?: { readonly ClientCredentials?: BaseToken };
+      /** The signed-in browser session (authorization routes only). */
+      readonly session?: { readonly accountId?: string };
+      /** Set by the grant handler: the account and the tokens it issued. */
+      readonly entities?: {
+        readonly ClientCredentials?: BaseToken;
+        readonly AccessToken?: BaseToken;
+        readonly Account?: { readonly accountId: string };
+      };
     };
   }
 
@@ -63,12 +71,48 @@ declare module 'oidc-provider' {
     extra?: Record<string, unknown>;
     readonly resourceServer?: ResourceServer;
     readonly expiration: number;
+    readonly grantId?: string;
+    readonly gty?: string;
+    readonly sessionUid?: string;
+    readonly sid?: string;
+    save(): Promise<string>;
+    destroy(): Promise<void>;
+  }
+
+  export interface RefreshToken extends BaseToken {
+    readonly accountId: string;
+    readonly isExpired: boolean;
+    /** Set once the token was used and rotated. */
+    readonly consumed?: number;
+    readonly scopes: ReadonlySet<string>;
+  }
+
+  export interface Grant {
+    addOIDCScope(scope: string): void;
+    addResourceScope(indicator: string, scope: string): void;
     save(): Promise<string>;
   }
+
+  export interface InteractionDetails {
+    readonly uid: string;
+    readonly params: Record<string, unknown>;
+    readonly grantId?: string;
+    readonly session?: { readonly accountId: string };
+    readonly prompt: {
+      readonly name: string;
+      readonly details: { readonly missingOIDCScope?: string[]; readonly missingResourceScopes?: Record<string, string[]> };
+    };
+  }
+
+  export type InteractionResult = { login: { accountId: string } } | { consent: { grantId: string } };
 
   export interface AccessTokenInit {
     accountId: string;
     client: Client;
+    grantId?: string;
+    gty?: string;
+    sessionUid?: string;
+    sid?: string;
     scope?: string;
     resourceServer: ResourceServer;
     expiresIn?: number;
@@ -85,7 +129,14 @@ declare module 'oidc-provider' {
     jwks?: { keys: Record<string, unknown>[] };
     clients?: Record<string, unknown>[];
     clientDefaults?: Record<string, unknown>;
-    cookies?: { keys: string[] };
+    cookies?: { keys: string[]; long?: CookieOptions; short?: CookieOptions };
+    renderError?: (ctx: KoaContextWithOidc, out: Record<string, unknown>, error: Error) => void;
+    findAccount?: (ctx: KoaContextWithOidc, sub: string) => Promise<Account | undefined> | Account | undefined;
+    /** Scope → the claims it brings (scopes named here that are not claims become known scopes). */
+    claims?: Record<string, string[]>;
+    conformIdTokenClaims?: boolean;
+    interactions?: { url: (ctx: KoaContextWithOidc, interaction: { uid: string }) => string };
+    pkce?: { required: (ctx: KoaContextWithOidc, client: Client) => boolean };
     enabledJWA?: { idTokenSigningAlgValues?: string[] };
     extraParams?: string[];
     extraTokenClaims?: (
@@ -97,6 +148,7 @@ declare module 'oidc-provider' {
       clientCredentials?: { enabled: boolean };
       introspection?: { enabled: boolean };
       revocation?: { enabled: boolean };
+      rpInitiatedLogout?: { enabled: boolean; logoutSource?: (ctx: KoaContextWithOidc, form: string) => void };
       resourceIndicators?: {
         enabled: boolean;
         defaultResource?: (ctx: KoaContextWithOidc, client: Client) => Promise<string | undefined> | string | undefined;
@@ -116,6 +168,18 @@ declare module 'oidc-provider' {
     ttl?: Record<string, number | ((ctx: unknown, token: BaseToken, client: Client) => number)>;
   }
 
+  export interface CookieOptions {
+    sameSite: 'lax' | 'strict' | 'none';
+    path: string;
+    signed: boolean;
+    overwrite: boolean;
+  }
+
+  export interface Account {
+    accountId: string;
+    claims(use: string, scope: string): Record<string, unknown> | Promise<Record<string, unknown>>;
+  }
+
   type KoaMiddleware = (ctx: KoaContextWithOidc, next: () => Promise<void>) => Promise<void>;
 
   export class Provider {
@@ -127,6 +191,11 @@ declare module 'oidc-provider' {
       readonly prototype: { compareClientSecret(this: Client, actual: string): Promise<boolean> | boolean };
     };
     readonly AccessToken: new (init: AccessTokenInit) => BaseToken;
+    readonly RefreshToken: { find(value: string, options?: { ignoreExpiration?: boolean }): Promise<RefreshToken | undefined> };
+    readonly Grant: { new (init: { accountId: string; clientId: string }): Grant; find(id: string): Promise<Grant | undefined> };
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+    interactionFinished(req: IncomingMessage, res: ServerResponse, result: InteractionResult, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+    registerGrantType(name: string, handler: (ctx: KoaContextWithOidc) => Promise<void>, parameters: Iterable<string>, dupes?: Iterable<string>): void;
     readonly ResourceServer: new (identifier: string, info: ResourceServerInfo) => ResourceServer;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     use(middleware: KoaMiddleware): void;
@@ -146,7 +215,23 @@ declare module 'oidc-provider' {
     readonly InvalidTarget: new (description?: string) => OIDCProviderError;
     readonly InvalidRequest: new (description?: string) => OIDCProviderError;
     readonly AccessDenied: new (description?: string) => OIDCProviderError;
+    readonly InvalidGrant: new (description?: string) => OIDCProviderError;
+    readonly InsufficientScope: new (description: string, scope: string) => OIDCProviderError;
   };
 
   export default Provider;
+}
+
+/** oidc-provider's own refresh_token grant (an internal module; see oidc-provider-module.ts loadRefreshTokenGrant). */
+declare module 'oidc-provider/lib/actions/grants/refresh_token.js' {
+  import type { KoaContextWithOidc, Provider } from 'oidc-provider';
+
+  export const handler: (provider: Provider, helpers: Record<string, unknown>, ctx: KoaContextWithOidc) => Promise<void>;
+  export const parameters: ReadonlySet<string>;
+}
+
+/** The helpers oidc-provider binds to itself for its grant handlers (helpers/initialize_app.js). */
+declare module 'oidc-provider/lib/helpers/grants.js' {
+  const helpers: Record<string, (...args: unknown[]) => unknown>;
+  export = helpers;
 }

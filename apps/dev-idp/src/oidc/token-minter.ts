@@ -2,7 +2,7 @@ import type { Provider } from 'oidc-provider';
 
 import { buildOrganizationUrn, DEFAULT_USER_CLIENT_ID } from '../constants';
 import type { SigningKey } from '../keys/signing-key-store';
-import { jwtResourceServer } from './create-provider';
+import { jwtResourceServer } from './resource-server';
 import type { ResourceCatalog } from './resource-catalog';
 
 export interface MintUserTokenRequest {

@@ -47,8 +47,8 @@ export function pageHtml(content: PageContent, signOutAction: string | undefined
   );
 }
 
-/** No scripts, styles, frames or foreign images; the one form posts to the sign-out route only. */
-export function pageSecurityPolicy(signOutAction: string | undefined): string {
-  const formAction = signOutAction === undefined ? "'none'" : new URL(signOutAction).origin;
-  return `default-src 'none'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`;
-}
+/**
+ * No scripts, styles, frames or foreign images. No form-action: browsers apply it to the sign-out's redirects too
+ * (to Logto's end-session endpoint, an origin forward-auth does not know), and the one form is ours, not injectable.
+ */
+export const PAGE_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";

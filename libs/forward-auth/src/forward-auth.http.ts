@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PROBLEM_CONTENT_TYPE, problemBody, REQUEST_ID_HEADER, ResolvedProblem, toProblem } from '@app/service-core';
-import { pageContent, pageHtml, pageSecurityPolicy } from './browser-pages';
+import { PAGE_SECURITY_POLICY, pageContent, pageHtml } from './browser-pages';
 import type { IdentityHeaders } from './decision';
 import type { ForwardAuthVerdict, ForwardedRequest } from './forward-auth.service';
 
@@ -90,9 +90,10 @@ function pageAnswer(error: unknown, requestId: string, host: string | undefined,
     headers: {
       ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': pageSecurityPolicy(signOutAction),
+      'content-security-policy': PAGE_SECURITY_POLICY,
       'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
+      // Not no-referrer: the sign-out form's POST must carry its Origin (the sign-out route checks it; `null` is refused).
+      'referrer-policy': 'strict-origin',
       'cache-control': 'no-store',
       [REQUEST_ID_HEADER]: requestId,
       'content-length': String(Buffer.byteLength(body)),

@@ -13,6 +13,7 @@ const allowedLibImports = {
   licensing: ['tenants', 'security', 'service-core'],
   'forward-auth': ['licensing', 'tenants', 'security', 'service-core'],
   agents: ['forward-auth', 'licensing', 'tenants', 'security', 'service-core'],
+  'edge-sessions': ['security', 'service-core'],
 };
 
 const libs = Object.keys(allowedLibImports);

@@ -229,7 +229,7 @@ async function checkRuns(runtime: StageState, nodeBin: string, migrations: numbe
     const url = new URL(adminUrl);
     url.pathname = `/${database}`;
     const keys = join(work, 'keys');
-    for (const purpose of ['license', 'machine', 'session']) {
+    for (const purpose of ['license', 'machine', 'platform', 'session']) {
       run('npm', ['run', '-s', 'keys:generate', '--', '--purpose', purpose, '--dir', keys], { cwd: repoRoot, what: `keys:generate ${purpose}` });
     }
     const port = 20000 + Math.floor(Math.random() * 20000);

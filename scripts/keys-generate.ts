@@ -1,4 +1,4 @@
-// npm run keys:generate -- --purpose license|machine|session [--dir <KEYS_DIR>] [--force]      (--help: flags and exit codes)
+// npm run keys:generate -- --purpose license|machine|platform|session [--dir <KEYS_DIR>] [--force]      (--help: flags and exit codes)
 // Writes a new key and makes it current: an Ed25519 pair (<kid>.key.pem 0600, <kid>.pub.pem 0644) for a signing
 // purpose, or 32 random bytes (<kid>.key 0600) for the session keys.
 import { resolve } from 'node:path';
@@ -12,6 +12,7 @@ void runCli(
     usage: `npm run keys:generate -- --purpose ${KEY_PURPOSES.join('|')} [--dir <KEYS_DIR>] [--force]`,
     details: [
       '  --purpose <purpose>  license: signs license tokens; machine: signs machine tokens (agents);',
+      '                       platform: signs X-Cameleer-Identity (what the platform vouches to its services);',
       '                       session: seals the edge sessions\' stored secrets (AES-256-GCM)',
       '  --dir <dir>          the keys folder (default: $KEYS_DIR or ./keys)',
       '  --force              rotate: a new current key even though one exists (older keys keep verifying or opening)',
@@ -39,8 +40,8 @@ void runCli(
     console.log(`${purpose} signing key ${generated.kid} is now current`);
     console.log(`  private: ${generated.privatePath} (mode 0600, never commit it)`);
     console.log(`  public:  ${generated.publicPath}`);
-    if (purpose === 'license') {
-      console.log('  publish: npm run keys:jwks');
+    if (purpose === 'license' || purpose === 'platform') {
+      console.log(`  publish: npm run keys:jwks${purpose === 'platform' ? ' -- --purpose platform' : ''}`);
     }
     return EXIT_OK;
   },

@@ -15,6 +15,9 @@
 //   LOGTO_MANAGEMENT_API_RESOURCE               default https://default.logto.app/api
 //   CAMELEER_UI_REDIRECT_URIS                   comma-separated redirect URIs of the UI (optional)
 //   CAMELEER_UI_POST_LOGOUT_REDIRECT_URIS       comma-separated; default: the redirect URIs' origins + "/"
+//   EDGE_AUTH_HOST                              the edge's auth host (default auth.<TENANT_BASE_DOMAIN>): registers the
+//                                               Traditional app "Cameleer edge sign-in"; skipped with a warning without
+//                                               either variable
 import { CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '@app/cli';
 
 import {
@@ -39,6 +42,9 @@ export {
 const EXIT_REFUSED = 3;
 
 export class BootstrapConfigError extends Error {}
+
+/** A DNS host name, optionally with a port (lower or upper case letters, digits, dots and dashes). */
+const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$/;
 
 type Env = Record<string, string | undefined>;
 
@@ -82,6 +88,10 @@ export function optionsFromEnv(env: Env, dryRun = false): BootstrapOptions {
       problems.push(`${name}: not absolute URLs: ${bad.join(', ')}`);
     }
   }
+  const edgeAuthHost = value('EDGE_AUTH_HOST') ?? (value('TENANT_BASE_DOMAIN') === undefined ? undefined : `auth.${value('TENANT_BASE_DOMAIN')}`);
+  if (edgeAuthHost !== undefined && !HOST_NAME.test(edgeAuthHost)) {
+    problems.push(`EDGE_AUTH_HOST/TENANT_BASE_DOMAIN: "${edgeAuthHost}" is not a host name (no scheme, no path)`);
+  }
   if (problems.length > 0 || baseUrl === undefined || adminAppId === undefined || adminAppSecret === undefined || apiResource === undefined) {
     throw new BootstrapConfigError(`Logto bootstrap is not configured:\n  ${problems.join('\n  ')}`);
   }
@@ -93,6 +103,7 @@ export function optionsFromEnv(env: Env, dryRun = false): BootstrapOptions {
     managementApiResource: value('LOGTO_MANAGEMENT_API_RESOURCE') ?? DEFAULT_MANAGEMENT_API_RESOURCE,
     ...(uiRedirectUris === undefined ? {} : { uiRedirectUris }),
     ...(uiPostLogoutRedirectUris === undefined ? {} : { uiPostLogoutRedirectUris }),
+    ...(edgeAuthHost === undefined ? {} : { edgeAuthHost }),
     dryRun,
   };
 }

@@ -106,7 +106,8 @@ function startDevIdp() {
       {
         cwd: root,
         // The issuer names the host as the docs do; it still listens on 127.0.0.1 only.
-        env: { ...env, DEV_IDP_PORT: idpPort, DEV_IDP_ENDPOINT: given('DEV_IDP_ENDPOINT') ?? `http://localhost:${idpPort}` },
+        // DEV_EDGE_PORT and EDGE_AUTH_HOST place the redirect URIs of the edge sign-in app (config/dev-idp.json).
+        env: { ...env, DEV_EDGE_PORT: edgePort, DEV_IDP_PORT: idpPort, DEV_IDP_ENDPOINT: given('DEV_IDP_ENDPOINT') ?? `http://localhost:${idpPort}` },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -224,6 +225,10 @@ async function main() {
     env.LOGTO_INTERNAL_URL = given('LOGTO_INTERNAL_URL') ?? `http://127.0.0.1:${idpPort}`;
     env.LOGTO_M2M_APP_ID = given('LOGTO_M2M_APP_ID') ?? app.clientId;
     env.LOGTO_M2M_APP_SECRET = given('LOGTO_M2M_APP_SECRET') ?? app.clientSecret;
+    // The edge sign-in app (browser sign-in through the dev edge): a Traditional app the dev IdP has from the start.
+    const edgeApp = devConfig.traditionalApps[0];
+    env.LOGTO_EDGE_APP_ID = given('LOGTO_EDGE_APP_ID') ?? edgeApp.clientId;
+    env.LOGTO_EDGE_APP_SECRET = given('LOGTO_EDGE_APP_SECRET') ?? edgeApp.clientSecret;
   }
   const api = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   relay(api.stdout, process.stdout);

@@ -4,6 +4,9 @@ import type { LogtoLogger } from '@app/logto-client';
 import {
   API_RESOURCE_NAME,
   API_SCOPES,
+  EDGE_APP,
+  EDGE_CALLBACK_PATH,
+  EDGE_SIGNED_OUT_PATH,
   FALLBACK_MANAGEMENT_ROLE,
   GLOBAL_ROLES,
   M2M_APP,
@@ -32,6 +35,11 @@ export interface BootstrapOptions {
   readonly uiRedirectUris?: readonly string[];
   /** Default: the origins of the redirect URIs, each with a trailing `/`. */
   readonly uiPostLogoutRedirectUris?: readonly string[];
+  /**
+   * The auth host of the edge's browser sign-in (EDGE_AUTH_HOST, else auth.<TENANT_BASE_DOMAIN>): its Traditional
+   * app is registered with https://<host>/api/auth/callback and …/signed-out. Undefined: the app is not managed.
+   */
+  readonly edgeAuthHost?: string;
   readonly dryRun?: boolean;
   readonly timeoutMs?: number;
   readonly retries?: number;
@@ -195,6 +203,7 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
   const managementRole = await ensureManagementRole(ctx, roles, allScope);
   const m2m = await ensureM2mApp(ctx, managementRole);
   const spa = await ensureSpa(ctx, options);
+  const edge = await ensureEdgeApp(ctx, options.edgeAuthHost);
 
   const env: EnvLine[] = [
     { name: 'LOGTO_API_RESOURCE', value: options.apiResource },
@@ -208,6 +217,7 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
             : `unchanged: the app already existed, its secret was printed when it was created (lost? add a secret to "${M2M_APP.name}" in the Logto console)`,
         },
     spa === undefined ? { name: 'LOGTO_UI_APP_ID', note: 'known after a real run' } : { name: 'LOGTO_UI_APP_ID', value: spa, note: `client id of "${SPA_APP.name}", for the UI's configuration (cameleer-saas does not read it)` },
+    ...edgeEnvLines(ctx, edge),
   ];
   return {
     dryRun: ctx.dryRun,
@@ -447,7 +457,7 @@ async function ensureM2mApp(ctx: Run, managementRole: ManagementRoleState): Prom
       description: M2M_APP.description,
       type: 'MachineToMachine',
     });
-    const secret = await readSecret(ctx, created.id);
+    const secret = await readSecret(ctx, created.id, M2M_APP.name);
     if (managementRole.roleId !== undefined) {
       await ctx.client.post(`/applications/${seg(created.id)}/roles`, { roleIds: [managementRole.roleId] });
     }
@@ -465,6 +475,62 @@ async function ensureM2mApp(ctx: Run, managementRole: ManagementRoleState): Prom
   return { id: existing.id };
 }
 
+/**
+ * The edge's Traditional app, when an auth host is given: created with its two URIs (its secret printed once, read
+ * from the secrets list as for the M2M app), or its URIs set back to these two when they differ.
+ */
+async function ensureEdgeApp(ctx: Run, authHost: string | undefined): Promise<{ managed: boolean; id?: string; secret?: string }> {
+  if (authHost === undefined) {
+    ctx.warnings.push(`EDGE_AUTH_HOST and TENANT_BASE_DOMAIN are not set: the edge sign-in app "${EDGE_APP.name}" is not managed (browsers cannot sign in at the edge)`);
+    return { managed: false };
+  }
+  const item = `traditional web app ${EDGE_APP.name}`;
+  const redirectUris = [`https://${authHost}${EDGE_CALLBACK_PATH}`];
+  const postLogoutRedirectUris = [`https://${authHost}${EDGE_SIGNED_OUT_PATH}`];
+  const existing = await findApplication(ctx, 'Traditional', EDGE_APP.name);
+  if (!existing) {
+    ctx.created(item, `${redirectUris[0]}; post-logout ${postLogoutRedirectUris[0]}`);
+    if (ctx.dryRun) {
+      return { managed: true };
+    }
+    const created = await ctx.client.post<Application>('/applications', {
+      name: EDGE_APP.name,
+      description: EDGE_APP.description,
+      type: 'Traditional',
+      oidcClientMetadata: { redirectUris, postLogoutRedirectUris },
+    });
+    return { managed: true, id: created.id, secret: await readSecret(ctx, created.id, EDGE_APP.name) };
+  }
+  const current = existing.oidcClientMetadata ?? {};
+  if (!sameSet(current.redirectUris ?? [], redirectUris) || !sameSet(current.postLogoutRedirectUris ?? [], postLogoutRedirectUris)) {
+    ctx.updated(item, `redirect URIs ${redirectUris.join(', ')}; post-logout ${postLogoutRedirectUris.join(', ')}`);
+    if (!ctx.dryRun) {
+      await ctx.client.patch(`/applications/${seg(existing.id)}`, { oidcClientMetadata: { redirectUris, postLogoutRedirectUris } });
+    }
+  } else {
+    ctx.report(item, 'unchanged', existing.id);
+  }
+  return { managed: true, id: existing.id };
+}
+
+function edgeEnvLines(ctx: Run, edge: { managed: boolean; id?: string; secret?: string }): EnvLine[] {
+  if (!edge.managed) {
+    return [];
+  }
+  return [
+    edge.id === undefined ? { name: 'LOGTO_EDGE_APP_ID', note: 'known after a real run' } : { name: 'LOGTO_EDGE_APP_ID', value: edge.id },
+    edge.secret !== undefined
+      ? { name: 'LOGTO_EDGE_APP_SECRET', value: edge.secret, note: 'shown once: copy it now' }
+      : {
+          name: 'LOGTO_EDGE_APP_SECRET',
+          note:
+            ctx.dryRun && edge.id === undefined
+              ? 'printed when the app is created'
+              : `unchanged: the app already existed, its secret was printed when it was created (lost? add a secret to "${EDGE_APP.name}" in the Logto console)`,
+        },
+  ];
+}
+
 /** Logto's prefix of an application's internal secret (packages/schemas/src/consts/system.ts `internalPrefix`). */
 const INTERNAL_SECRET_PREFIX = '#internal:';
 /** The secret Logto creates with a machine-to-machine app (packages/schemas/src/consts/application.ts). */
@@ -476,13 +542,13 @@ const DEFAULT_SECRET_NAME = 'Default secret';
  * neither list nor revoke it), 1.42 leaves `secret` out (core routes/applications/application-response.ts).
  * An unreadable secret is a warning, not a failure: the app exists, and a rerun would not print a secret either.
  */
-async function readSecret(ctx: Run, applicationId: string): Promise<string | undefined> {
-  const lost = `add one to "${M2M_APP.name}" in the Logto console (Applications → ${M2M_APP.name} → App secrets)`;
+async function readSecret(ctx: Run, applicationId: string, appName: string): Promise<string | undefined> {
+  const lost = `add one to "${appName}" in the Logto console (Applications → ${appName} → App secrets)`;
   let secrets: unknown;
   try {
     secrets = await ctx.client.get<unknown>(`/applications/${seg(applicationId)}/secrets`);
   } catch (error) {
-    ctx.warnings.push(`could not read the secret of "${M2M_APP.name}" (${error instanceof Error ? error.message : String(error)}): ${lost}`);
+    ctx.warnings.push(`could not read the secret of "${appName}" (${error instanceof Error ? error.message : String(error)}): ${lost}`);
     return undefined;
   }
   const now = Date.now();
@@ -495,7 +561,7 @@ async function readSecret(ctx: Run, applicationId: string): Promise<string | und
   );
   const secret = usable.find((candidate) => candidate.name === DEFAULT_SECRET_NAME) ?? usable[0];
   if (secret === undefined) {
-    ctx.warnings.push(`Logto listed no usable secret for "${M2M_APP.name}": ${lost}`);
+    ctx.warnings.push(`Logto listed no usable secret for "${appName}": ${lost}`);
   }
   return secret?.value;
 }

@@ -78,3 +78,10 @@ export const MANAGEMENT_API_SCOPE = 'all';
 
 export const M2M_APP = { name: 'cameleer-saas', description: 'cameleer-saas control plane (Logto Management API access)' };
 export const SPA_APP = { name: 'Cameleer UI', description: 'Cameleer web UI (single-page application)' };
+/**
+ * The edge's sign-in app (issue 15): a Logto "Traditional" web app, so a confidential client, whose redirect and
+ * post-logout URIs are the sign-in routes on the auth host (EDGE_AUTH_HOST).
+ */
+export const EDGE_APP = { name: 'Cameleer edge sign-in', description: 'Browser sign-in at the edge (forward-auth sessions)' };
+export const EDGE_CALLBACK_PATH = '/api/auth/callback';
+export const EDGE_SIGNED_OUT_PATH = '/api/auth/signed-out';

@@ -7,11 +7,12 @@
  *
  * Everything it creates in Logto carries this run's suffix, so it can run again against the same Logto.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
 
 import { BootstrapRefusedError, type BootstrapResult, run } from '../../scripts/logto-bootstrap';
+import { endSession } from '../support/dev-idp';
 import { eventually } from '../support/eventually';
 import { type AppCredential, type ConformanceUser, expectStatus, type LogtoUnderTest, MANAGEMENT_API_RESOURCE } from '../support/logto-under-test';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -351,9 +352,10 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
       });
     });
 
+    const claims = (token: string) => ({ header: decodeProtectedHeader(token), payload: decodeJwt(token) });
+    const scopesHeader = (response: request.Response): string[] => String(response.headers['x-cameleer-scopes'] ?? '').split(' ').filter(Boolean).sort();
+
     describe('every token shape, through the guard and forward-auth', () => {
-      const claims = (token: string) => ({ header: decodeProtectedHeader(token), payload: decodeJwt(token) });
-      const scopesHeader = (response: request.Response): string[] => String(response.headers['x-cameleer-scopes'] ?? '').split(' ').filter(Boolean).sort();
 
       it('an M2M token with platform scopes: an operator app on the API and at forward-auth', async () => {
         const { header, payload } = claims(operator);
@@ -465,6 +467,138 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         await call().get(`/api/tenants/${tenant.id}`).set('authorization', `Bearer ${token}`).expect(200);
         const allowed = await verify(tenant.slug, token).expect(200);
         expect(allowed.headers).toMatchObject({ 'x-cameleer-principal': 'app', 'x-cameleer-subject': bound.clientId, 'x-cameleer-scopes': 'tenant:read' });
+      });
+    });
+
+    describe('the edge sign-in flow: a Traditional app, authorization code with PKCE, organization refresh, end session', () => {
+      const edgeRedirect = `https://auth.conformance-${runId}.test/api/auth/callback`;
+      const edgeSignedOut = `https://auth.conformance-${runId}.test/api/auth/signed-out`;
+      const edgeScopes = ['openid', 'offline_access', 'profile', 'urn:logto:scope:organizations', 'urn:logto:scope:organization_roles', ...TENANT_SCOPES];
+      let edge: AppCredential;
+      let endpoints: Record<string, string>;
+
+      beforeAll(async () => {
+        const created = await management<{ id: string }>('POST', '/applications', {
+          name: `conformance edge ${runId}`,
+          type: 'Traditional',
+          oidcClientMetadata: { redirectUris: [edgeRedirect], postLogoutRedirectUris: [edgeSignedOut] },
+        });
+        const secrets = await list<{ value: string }[]>(`/applications/${created.id}/secrets`);
+        edge = { clientId: created.id, clientSecret: secrets[0]!.value };
+        endpoints = (await (await fetch(`${logto.endpoint}/oidc/.well-known/openid-configuration`)).json()) as Record<string, string>;
+      });
+
+      /** The edge's sign-in as the edge-sessions lib does it: PKCE S256, state, nonce, resource, prompt=consent (offline_access needs it). */
+      const signInAtEdge = async (user: ConformanceUser) => {
+        const verifier = randomBytes(32).toString('base64url');
+        const state = randomBytes(8).toString('base64url');
+        const nonce = randomBytes(8).toString('base64url');
+        const authorize = new URL(endpoints.authorization_endpoint!);
+        Object.entries({
+          client_id: edge.clientId,
+          redirect_uri: edgeRedirect,
+          response_type: 'code',
+          scope: edgeScopes.join(' '),
+          resource: api,
+          prompt: 'consent',
+          state,
+          nonce,
+          code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+          code_challenge_method: 'S256',
+        }).forEach(([name, value]) => authorize.searchParams.set(name, value));
+        const callback = new URL(await logto.authorize(user, authorize.toString()));
+        expect(callback.searchParams.get('state')).toBe(state);
+        const answer = await edgeToken({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: edgeRedirect, code_verifier: verifier });
+        expect(answer.status).toBe(200);
+        return { ...(answer.body as { id_token: string; refresh_token: string }), nonce };
+      };
+      /** A token request as a confidential client (HTTP Basic, the way the edge authenticates). */
+      const edgeToken = async (form: Record<string, string>) => {
+        const response = await fetch(endpoints.token_endpoint!, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${encodeURIComponent(edge.clientId)}:${encodeURIComponent(edge.clientSecret)}`).toString('base64')}`,
+          },
+          body: new URLSearchParams(form),
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+
+      it('discovery names the endpoints the edge uses', () => {
+        expect(endpoints).toMatchObject({
+          issuer: `${logto.endpoint}/oidc`,
+          authorization_endpoint: expect.stringMatching(/^http/),
+          token_endpoint: expect.stringMatching(/^http/),
+          end_session_endpoint: expect.stringMatching(/^http/),
+          jwks_uri: expect.stringMatching(/^http/),
+        });
+      });
+
+      it('a member signs in: the ID token carries the nonce and the organizations; the organization refresh gives a token the API accepts', async () => {
+        const { id_token: idToken, refresh_token: refreshToken, nonce } = await signInAtEdge(owner);
+        expect(decodeJwt(idToken)).toMatchObject({
+          iss: `${logto.endpoint}/oidc`,
+          aud: edge.clientId,
+          sub: owner.id,
+          nonce,
+          organizations: expect.arrayContaining([tenant.logtoOrganizationId]),
+          organization_roles: expect.arrayContaining([`${tenant.logtoOrganizationId}:owner`]),
+        });
+        const answer = await edgeToken({ grant_type: 'refresh_token', refresh_token: refreshToken, organization_id: tenant.logtoOrganizationId!, resource: api });
+        expect(answer.status).toBe(200);
+        const token = String(answer.body.access_token);
+        const { header, payload } = claims(token);
+        expect(header).toMatchObject({ typ: 'at+jwt', alg: 'ES384' });
+        expect(payload).toMatchObject({ aud: api, sub: owner.id, client_id: edge.clientId, organization_id: tenant.logtoOrganizationId });
+        expect(String(payload.scope).split(' ').sort()).toEqual(TENANT_SCOPES);
+        const allowed = await verify(tenant.slug, token).expect(200);
+        expect(allowed.headers).toMatchObject({ 'x-cameleer-principal': 'user', 'x-cameleer-subject': owner.id, 'x-cameleer-tenant-id': tenant.id });
+        expect(scopesHeader(allowed)).toEqual(TENANT_SCOPES);
+      });
+
+      it("a confidential client's refresh token is not rotated at each use (rotateRefreshToken: only past 70 % of its lifetime)", async () => {
+        const { refresh_token: refreshToken } = await signInAtEdge(owner);
+        const first = await edgeToken({ grant_type: 'refresh_token', refresh_token: refreshToken, organization_id: tenant.logtoOrganizationId!, resource: api });
+        expect(first.body.refresh_token).toBe(refreshToken);
+        expect((await edgeToken({ grant_type: 'refresh_token', refresh_token: refreshToken, organization_id: tenant.logtoOrganizationId!, resource: api })).status).toBe(200);
+      });
+
+      it('a user who is not a member of the organization is refused: 403 access_denied', async () => {
+        const stranger = await logto.createUser('edge_stranger');
+        const { refresh_token: refreshToken } = await signInAtEdge(stranger);
+        const refused = await edgeToken({ grant_type: 'refresh_token', refresh_token: refreshToken, organization_id: tenant.logtoOrganizationId!, resource: api });
+        expect({ status: refused.status, error: refused.body.error }).toEqual({ status: 403, error: 'access_denied' });
+      });
+
+      it('a code is single use, and a wrong PKCE verifier is refused (invalid_grant)', async () => {
+        const verifier = randomBytes(32).toString('base64url');
+        const authorize = new URL(endpoints.authorization_endpoint!);
+        Object.entries({
+          client_id: edge.clientId,
+          redirect_uri: edgeRedirect,
+          response_type: 'code',
+          scope: 'openid offline_access',
+          prompt: 'consent',
+          state: 's',
+          code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+          code_challenge_method: 'S256',
+        }).forEach(([name, value]) => authorize.searchParams.set(name, value));
+        const code = new URL(await logto.authorize(owner, authorize.toString())).searchParams.get('code')!;
+        const wrong = await edgeToken({ grant_type: 'authorization_code', code, redirect_uri: edgeRedirect, code_verifier: randomBytes(32).toString('base64url') });
+        expect({ status: wrong.status, error: wrong.body.error }).toEqual({ status: 400, error: 'invalid_grant' });
+        // oidc-provider checks the verifier before it consumes the code: the refused attempt did not spend it.
+        const first = await edgeToken({ grant_type: 'authorization_code', code, redirect_uri: edgeRedirect, code_verifier: verifier });
+        const second = await edgeToken({ grant_type: 'authorization_code', code, redirect_uri: edgeRedirect, code_verifier: verifier });
+        expect([first.status, second.status, second.body.error]).toEqual([200, 400, 'invalid_grant']);
+      });
+
+      it('RP-initiated logout with id_token_hint lands on the registered post-logout URI without a confirmation step', async () => {
+        const { id_token: idToken } = await signInAtEdge(owner);
+        const url = new URL(endpoints.end_session_endpoint!);
+        url.searchParams.set('id_token_hint', idToken);
+        url.searchParams.set('post_logout_redirect_uri', edgeSignedOut);
+        expect(await endSession(url.toString())).toBe(edgeSignedOut);
       });
     });
 

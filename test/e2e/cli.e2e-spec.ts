@@ -147,7 +147,7 @@ describe('command-line tools', () => {
   });
 
   const badValues: ReadonlyArray<[CliName, string[], Record<string, string>, RegExp]> = [
-    ['keys:generate', ['--purpose', 'nope'], {}, /--purpose must be one of license, machine, session, got "nope"/],
+    ['keys:generate', ['--purpose', 'nope'], {}, /--purpose must be one of license, machine, platform, session, got "nope"/],
     ['keys:jwks', ['--out'], {}, /'--out <value>' argument missing/],
     ['license:verify', ['token.txt', '--jwks', 'jwks.json', '--tolerance', '61'], {}, /--tolerance must be an integer from 0 to 60, got "61"/],
     ['logto:bootstrap', ['--dry-run=yes'], {}, /--dry-run' does not take an argument/],

@@ -520,7 +520,10 @@ describe('npm run logto:bootstrap prints only a secret listed under /application
     ).json()) as ApplicationSecret[];
     expect(printed(result)?.value).toBe(listed[0]!.value);
     expect(JSON.stringify(result)).not.toContain('#internal:');
-    expect(result.warnings).toEqual([expect.stringContaining('CAMELEER_UI_REDIRECT_URIS is not set')]);
+    expect(result.warnings).toEqual([
+      expect.stringContaining('CAMELEER_UI_REDIRECT_URIS is not set'),
+      expect.stringContaining('EDGE_AUTH_HOST and TENANT_BASE_DOMAIN are not set'),
+    ]);
   });
 });
 

@@ -35,6 +35,8 @@ export interface StartDevIdpOptions {
   dataDir?: string;
   /** Optional dev IdP JSON config (resources, pre-registered apps). */
   configFile?: string;
+  /** Extra environment of the dev IdP process (e.g. what the config file's `${NAME}` placeholders read). */
+  env?: Record<string, string>;
 }
 
 export interface MintUserTokenInput {
@@ -154,6 +156,7 @@ export async function startDevIdp(options: StartDevIdpOptions = {}): Promise<Dev
   const child = fork(RUN_SCRIPT, args, {
     // No inherited --inspect or Jest flags; the IdP is a plain Node process.
     execArgv: [],
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const stderr = collectStderr(child);
@@ -325,7 +328,8 @@ async function signInWithPassword({ authorizeUrl, username, password }: SignInWi
   throw new Error(`signInWithPassword: no redirect to ${redirectUri} after ${MAX_REDIRECTS} steps`);
 }
 
-async function endSession(endSessionUrl: string): Promise<string> {
+/** An RP-initiated logout followed as a browser follows Logto's self-submitting page; where it redirects in the end. */
+export async function endSession(endSessionUrl: string): Promise<string> {
   const browser = new CookieBrowser(new URL(endSessionUrl).origin);
   const page = await browser.call('GET', endSessionUrl);
   const html = await page.text();

@@ -55,19 +55,11 @@ export async function signInThroughExperience(input: ExperienceSignInInput): Pro
     state: base64url(randomBytes(8)),
     prompt: 'consent',
   });
-  const start = await browser.call('GET', `/oidc/auth?${authorize.toString()}`);
-  const startLocation = start.headers.get('location') ?? '';
-  if (![302, 303].includes(start.status) || startLocation.includes('error=')) {
-    throw new Error(`sign-in: GET /oidc/auth → ${start.status} ${startLocation}`);
+  const callback = await authorizeThroughExperience(browser, `/oidc/auth?${authorize.toString()}`, input.redirectUri, input.username, input.password);
+  const code = new URL(callback).searchParams.get('code');
+  if (code === null) {
+    throw new Error(`sign-in: redirected back without a code: ${callback}`);
   }
-  await browser.expect('PUT', '/api/experience', [204], { interactionEvent: 'SignIn' });
-  const verification = (await browser.expect('POST', '/api/experience/verification/password', [200], {
-    identifier: { type: 'username', value: input.username },
-    password: input.password,
-  })) as { verificationId: string };
-  await browser.expect('POST', '/api/experience/identification', [204], { verificationId: verification.verificationId });
-  const submitted = (await browser.expect('POST', '/api/experience/submit', [200])) as { redirectTo: string };
-  const code = await followToCode(browser, submitted.redirectTo, input.redirectUri);
 
   const token = async (form: Record<string, string>): Promise<Record<string, unknown>> =>
     (await browser.expect('POST', '/oidc/token', [200], undefined, new URLSearchParams({ ...form, client_id: input.appId }))) as Record<string, unknown>;
@@ -88,7 +80,35 @@ export async function signInThroughExperience(input: ExperienceSignInInput): Pro
   };
 }
 
-async function followToCode(browser: CookieBrowser, firstUrl: string, redirectUri: string): Promise<string> {
+/**
+ * Opens an authorization request and signs the user in through the Experience API; the URL Logto redirects back to
+ * (the redirect URI with `code` and `state`, or with `error`). For any app type, Traditional included.
+ */
+export async function signInAtAuthorizationEndpoint(endpoint: string, authorizeUrl: string, username: string, password: string): Promise<string> {
+  const redirectUri = new URL(authorizeUrl).searchParams.get('redirect_uri');
+  if (redirectUri === null) {
+    throw new Error('sign-in: the authorization request has no redirect_uri');
+  }
+  return authorizeThroughExperience(new CookieBrowser(endpoint.replace(/\/+$/, '')), authorizeUrl, redirectUri, username, password);
+}
+
+async function authorizeThroughExperience(browser: CookieBrowser, authorizeUrl: string, redirectUri: string, username: string, password: string): Promise<string> {
+  const start = await browser.call('GET', authorizeUrl);
+  const startLocation = start.headers.get('location') ?? '';
+  if (![302, 303].includes(start.status) || startLocation.includes('error=')) {
+    throw new Error(`sign-in: GET /oidc/auth → ${start.status} ${startLocation}`);
+  }
+  await browser.expect('PUT', '/api/experience', [204], { interactionEvent: 'SignIn' });
+  const verification = (await browser.expect('POST', '/api/experience/verification/password', [200], {
+    identifier: { type: 'username', value: username },
+    password,
+  })) as { verificationId: string };
+  await browser.expect('POST', '/api/experience/identification', [204], { verificationId: verification.verificationId });
+  const submitted = (await browser.expect('POST', '/api/experience/submit', [200])) as { redirectTo: string };
+  return followToRedirectUri(browser, submitted.redirectTo, redirectUri);
+}
+
+async function followToRedirectUri(browser: CookieBrowser, firstUrl: string, redirectUri: string): Promise<string> {
   let url = firstUrl;
   for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
     const response = await browser.call('GET', url);
@@ -98,11 +118,7 @@ async function followToCode(browser: CookieBrowser, firstUrl: string, redirectUr
     }
     const next = new URL(location, new URL(url, browser.base)).toString();
     if (next.startsWith(redirectUri)) {
-      const code = new URL(next).searchParams.get('code');
-      if (code === null) {
-        throw new Error(`sign-in: redirected back without a code: ${next}`);
-      }
-      return code;
+      return next;
     }
     url = next;
   }

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { type DevIdp, MANAGEMENT_API_RESOURCE, startDevIdp } from './dev-idp';
-import { signInThroughExperience, type SignedInUser } from './logto-experience-signin';
+import { signInAtAuthorizationEndpoint, signInThroughExperience, type SignedInUser } from './logto-experience-signin';
 
 export { MANAGEMENT_API_RESOURCE };
 
@@ -56,6 +56,11 @@ export interface LogtoUnderTest {
   assignUserRoles(userId: string, roleIds: string[]): Promise<void>;
   /** Signs a user in, asking for `scopes` of `resource`; the user's tokens come from the answer. */
   signIn(user: ConformanceUser, resource: string, scopes: readonly string[]): Promise<SignedInUser>;
+  /**
+   * Opens `authorizeUrl` (any app, e.g. a Traditional one) and signs the user in as a browser would (Logto's
+   * Experience API, or the dev IdP's sign-in page); the URL it redirects back to, with `code` or `error`.
+   */
+  authorize(user: ConformanceUser, authorizeUrl: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -105,6 +110,7 @@ export function connectRealLogto(endpoint: string, admin: AppCredential): LogtoU
         resource,
         scopes,
       }),
+    authorize: (user, authorizeUrl) => signInAtAuthorizationEndpoint(endpoint, authorizeUrl, user.username, user.password),
     stop: async () => {},
   };
 }
@@ -125,6 +131,7 @@ export async function startDevIdpUnderTest(): Promise<LogtoUnderTest> {
       globalRoles.set(userId, new Set([...(globalRoles.get(userId) ?? []), ...roleIds]));
     },
     signIn: async (user, resource, scopes) => devIdpSignIn(idp, common, user, resource, scopes, [...(globalRoles.get(user.id) ?? [])]),
+    authorize: (user, authorizeUrl) => idp.signInWithPassword({ authorizeUrl, username: user.username, password: user.password }),
     stop: () => idp.stop(),
   };
 }

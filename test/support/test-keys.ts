@@ -8,6 +8,7 @@ export function createTestKeysDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cameleer-keys-'));
   generateKeyPair({ dir, purpose: 'license' });
   generateKeyPair({ dir, purpose: 'machine' });
+  generateKeyPair({ dir, purpose: 'platform' });
   generateSessionKey({ dir });
   return dir;
 }

@@ -17,6 +17,7 @@ const allowed: Record<string, string[]> = {
   licensing: ['tenants', 'security', 'service-core'],
   'forward-auth': ['licensing', 'tenants', 'security', 'service-core'],
   agents: ['forward-auth', 'licensing', 'tenants', 'security', 'service-core'],
+  'edge-sessions': ['security', 'service-core'],
 };
 const libs = Object.keys(allowed);
 const root = resolve(__dirname, '../..');

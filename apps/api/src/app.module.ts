@@ -19,6 +19,7 @@ import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
 import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
+import { EdgeSessionsModule, SignInRateLimit } from '@app/edge-sessions';
 import { schema } from './database/schema';
 
 @Module({
@@ -35,14 +36,15 @@ import { schema } from './database/schema';
     AgentsModule,
     // Forward-auth asks the agents lib whether an agent may still use its tokens; it does not boot without that.
     ForwardAuthModule.forRoot({ imports: [AgentsModule], agentStatus: AgentStatusService }),
+    EdgeSessionsModule,
     // After the feature modules, which keep their order (that of the routes in openapi.json).
     ThrottlerModule.forRootAsync({
-      imports: [AgentsModule],
-      inject: [serviceConfig.KEY, AgentRateLimit],
-      // Every limit keys on the client address (TRUSTED_PROXIES); the agent routes have their own budget:
-      // AgentRateLimit applies both to the default throttler.
-      useFactory: (config: ServiceConfig, agentRateLimit: AgentRateLimit) => [
-        agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }),
+      imports: [AgentsModule, EdgeSessionsModule],
+      inject: [serviceConfig.KEY, AgentRateLimit, SignInRateLimit],
+      // Every limit keys on the client address (TRUSTED_PROXIES); the agent routes and the sign-in routes have their
+      // own budgets: AgentRateLimit and SignInRateLimit apply them to the default throttler.
+      useFactory: (config: ServiceConfig, agentRateLimit: AgentRateLimit, signInRateLimit: SignInRateLimit) => [
+        signInRateLimit.appliedTo(agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs })),
       ],
     }),
   ],

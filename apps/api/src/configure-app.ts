@@ -22,6 +22,7 @@ import { licensingConfigSchema } from '@app/licensing';
 import { forwardAuthConfigSchema } from '@app/forward-auth';
 import { agentsConfigSchema } from '@app/agents';
 import { tenantsConfigSchema } from '@app/tenants';
+import { edgeSessionsConfigSchema } from '@app/edge-sessions';
 import { AppModule } from './app.module';
 
 /** Every configuration namespace, validated together before the app is created. */
@@ -36,6 +37,7 @@ const configSchemas = [
   forwardAuthConfigSchema,
   licensingConfigSchema,
   agentsConfigSchema,
+  edgeSessionsConfigSchema,
 ];
 
 export const openApiInfo = {

@@ -63,6 +63,7 @@ export class DevIdpCore {
       catalog.define(resource.indicator, resource);
     }
     managementState.seedUsers(options.config.users);
+    access.seedTraditionalApps(options.config.traditionalApps);
     for (const app of options.config.apps) {
       registry.register(app);
     }

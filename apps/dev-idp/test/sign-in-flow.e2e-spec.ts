@@ -29,7 +29,7 @@ describe('dev IdP: sign-in flow of a Traditional app (Logto-compatible)', () => 
   let otherOrganizationId: string;
 
   beforeAll(async () => {
-    idp = await startDevIdp({ apiResource: API, configFile: 'config/dev-idp.json' });
+    idp = await startDevIdp({ apiResource: API, configFile: 'config/dev-idp.json', env: { EDGE_AUTH_HOST: 'auth.dev.test', DEV_EDGE_PORT: '18080' } });
     app = await idp.registerEdgeApp({ redirectUris: [REDIRECT], postLogoutRedirectUris: [SIGNED_OUT] });
     const admin = await idp.registerApp({ scopesByResource: { 'https://default.logto.app/api': ['all'] } });
     const token = await idp.clientCredentialsToken({ ...admin, resource: 'https://default.logto.app/api', scope: 'all' });
@@ -184,6 +184,29 @@ describe('dev IdP: sign-in flow of a Traditional app (Logto-compatible)', () => 
     expect(created.status).toBe(200);
     const answer = await exchange('carol', 'carol-Passw0rd');
     expect(decodeJwt(answer.id_token!)).toMatchObject({ sub: created.body.id, organizations: [] });
+  });
+
+  it("npm start's edge app (config/dev-idp.json): fixed credentials, redirect URIs on EDGE_AUTH_HOST and DEV_EDGE_PORT", async () => {
+    const devRedirect = 'http://auth.dev.test:18080/api/auth/callback';
+    const callback = new URL(
+      await idp.signInWithPassword({
+        authorizeUrl: authorizeUrl({ client_id: 'cameleer-edge-dev', redirect_uri: devRedirect }),
+        username: 'bob',
+        password: 'bob-dev-password',
+      }),
+    );
+    expect(callback.origin + callback.pathname).toBe(devRedirect);
+    const response = await fetch(`${idp.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('cameleer-edge-dev:development-only-not-a-secret').toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: devRedirect }),
+    });
+    expect(response.status).toBe(200);
+    const secrets = await management<{ name: string; value: string }[]>('GET', '/applications/cameleer-edge-dev/secrets');
+    expect(secrets.body).toEqual([expect.objectContaining({ name: 'Default secret', value: 'development-only-not-a-secret' })]);
   });
 
   describe('PKCE and the authorization code', () => {

@@ -2,8 +2,8 @@ import { AccessRequirement, evaluateAccess, Principal, securityErrorFor } from '
 import type { TenantSnapshot } from './forward-auth.caches';
 
 /**
- * The identity headers a 200 may carry, the one list of them: decide() writes exactly these (its literal is typed
- * by it), and the stack's header-stripping middleware (docker-compose.prod.yml) must name each of them (checked by
+ * The identity headers a 200 may carry, the one list of them: decide() writes these (its literal is typed by it),
+ * ForwardAuthService adds the signed assertion of them (x-cameleer-identity, identity-assertion.ts), and the stack's header-stripping middleware (docker-compose.prod.yml) must name each of them (checked by
  * test/deploy/compose-stack.spec.ts).
  */
 export const IDENTITY_HEADER_NAMES = [
@@ -13,11 +13,12 @@ export const IDENTITY_HEADER_NAMES = [
   'x-cameleer-principal',
   'x-cameleer-scopes',
   'x-cameleer-license-tier',
+  'x-cameleer-identity',
 ] as const;
 
 type IdentityHeaderName = (typeof IDENTITY_HEADER_NAMES)[number];
-/** Sent only when the tenant has a usable license. */
-type OptionalIdentityHeader = 'x-cameleer-license-tier';
+/** Sent only when the tenant has a usable license; and the assertion, which decide() does not write. */
+type OptionalIdentityHeader = 'x-cameleer-license-tier' | 'x-cameleer-identity';
 
 /** What a 200 tells the upstream about the caller (Traefik copies only these, by authResponseHeadersRegex); none on a preflight. */
 export type IdentityHeaders = Readonly<Partial<Record<IdentityHeaderName, string>>>;

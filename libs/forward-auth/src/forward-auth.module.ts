@@ -1,7 +1,7 @@
 import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { LicensingModule } from '@app/licensing';
-import { SecurityModule } from '@app/security';
+import { machineTokensConfig, SecurityModule } from '@app/security';
 import { serviceConfig } from '@app/service-core';
 import { TenantsModule } from '@app/tenants';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
@@ -11,6 +11,7 @@ import { ForwardAuthController } from './forward-auth.controller';
 import { forwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthServer } from './forward-auth.server';
 import { ForwardAuthService } from './forward-auth.service';
+import { IdentityAssertionSigner } from './identity-assertion';
 import { ForwardAuthInvalidation } from './invalidation';
 
 export interface ForwardAuthModuleOptions {
@@ -27,7 +28,7 @@ export class ForwardAuthModule {
   static forRoot(options: ForwardAuthModuleOptions): DynamicModule {
     return {
       module: ForwardAuthModule,
-      imports: [ConfigModule.forFeature(forwardAuthConfig), ConfigModule.forFeature(serviceConfig), SecurityModule, TenantsModule, LicensingModule, ...(options.imports ?? [])],
+      imports: [ConfigModule.forFeature(forwardAuthConfig), ConfigModule.forFeature(serviceConfig), ConfigModule.forFeature(machineTokensConfig), SecurityModule, TenantsModule, LicensingModule, ...(options.imports ?? [])],
       controllers: [ForwardAuthController],
       providers: [
         { provide: AGENT_STATUS, useExisting: options.agentStatus },
@@ -35,6 +36,7 @@ export class ForwardAuthModule {
         ForwardAuthCaches,
         ForwardAuthInvalidation,
         ForwardAuthService,
+        IdentityAssertionSigner,
         ForwardAuthServer,
       ],
       exports: [ForwardAuthServer],

@@ -1,5 +1,7 @@
 import type { License, LicensingService, UsableLicense } from '@app/licensing';
-import { Principal, SecurityError, TokenVerifier } from '@app/security';
+import { generateKeyPairSync } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import { Keyring, Principal, SecurityError, TokenVerifier } from '@app/security';
 import { CodedError, Metrics } from '@app/service-core';
 import type { Tenant, TenantsService } from '@app/tenants';
 import type { AgentStatus } from './agent-status';
@@ -9,6 +11,7 @@ import { ForwardAuthError } from './forward-auth.errors';
 import { BrowserSession, BrowserSessions, BrowserSignIn, NoBrowserSessions } from './browser-sessions';
 import { ForwardAuthService, ForwardAuthVerdict } from './forward-auth.service';
 import { IDENTITY_HEADER_NAMES, IdentityHeaders } from './decision';
+import { IdentityAssertionSigner } from './identity-assertion';
 import { AGENT_DISABLED, applyChange, LICENSE_CHANGED, TENANT_CHANGED } from './invalidation';
 
 const BASE = 'tenants.test';
@@ -16,6 +19,9 @@ const config: ForwardAuthConfig = { tenantBaseDomain: BASE, tokenCacheMax: 100, 
 const ACME = '11111111-1111-4111-8111-111111111111';
 const AGENT = '22222222-2222-4222-8222-222222222222';
 const hour = () => new Date(Date.now() + 3_600_000);
+const platformKeys = generateKeyPairSync('ed25519');
+const platformKeyring = new Keyring('platform', { kid: 'platform-test-kid', ...platformKeys });
+const assertions = () => new IdentityAssertionSigner(platformKeyring, { issuer: 'https://api.tenants.test', clockToleranceSeconds: 30 });
 
 const principals: Record<string, Principal> = {
   member: { scheme: 'logto', kind: 'user', subject: 'alice', clientId: 'c', scopes: new Set(['tenant:read', 'tenant:admin']), organizationId: 'org-acme', expiresAt: hour() },
@@ -56,7 +62,7 @@ function setup(sessions: BrowserSessions = new NoBrowserSessions()) {
   const usableLicense = jest.fn(() => Promise.resolve(usable));
   const isActive = jest.fn(() => Promise.resolve(true));
   const agentStatus: AgentStatus = { isActive, onDisabled: () => () => undefined };
-  const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus, sessions, metrics);
+  const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus, sessions, assertions(), metrics);
   const answer = (token: string | undefined, host = `acme.${BASE}`) => identityOf(service.answer({ authorization: token === undefined ? undefined : `Bearer ${tokenNamed(token)}`, forwardedHost: host }));
   return {
     service,
@@ -150,9 +156,35 @@ describe('ForwardAuthService', () => {
         'x-cameleer-principal': 'user',
         'x-cameleer-scopes': 'tenant:read tenant:admin',
         'x-cameleer-license-tier': 'enterprise',
+        'x-cameleer-identity': expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
       });
       // Every header of the one list the stack strips (IDENTITY_HEADER_NAMES), and no other.
       expect(Object.keys(await answer('member')).sort()).toEqual([...IDENTITY_HEADER_NAMES].sort());
+    });
+
+    it('vouches for exactly those headers in X-Cameleer-Identity, for the forwarded host', async () => {
+      const { answer, license } = setup();
+      license('enterprise', hour());
+      const headers = await answer('member', `ACME.${BASE}:443`);
+      const { payload, protectedHeader } = await jwtVerify(headers['x-cameleer-identity'] ?? '', platformKeys.publicKey, {
+        algorithms: ['EdDSA'],
+        typ: 'identity+jwt',
+        issuer: 'https://api.tenants.test',
+        audience: `acme.${BASE}`,
+      });
+      expect(protectedHeader.kid).toBe('platform-test-kid');
+      expect(payload).toEqual({
+        iss: 'https://api.tenants.test',
+        aud: `acme.${BASE}`,
+        sub: 'alice',
+        iat: expect.any(Number),
+        exp: (payload.iat ?? 0) + 60,
+        principal: 'user',
+        tenant_id: ACME,
+        tenant_slug: 'acme',
+        scope: 'tenant:read tenant:admin',
+        license_tier: 'enterprise',
+      });
     });
 
     it('drops the tier header once the license is past its grace, even from a cached snapshot', async () => {
@@ -198,7 +230,7 @@ describe('ForwardAuthService', () => {
 
     it('passes CORS preflights without a token', async () => {
       const { caches } = setup();
-      const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never, new NoBrowserSessions(), new Metrics());
+      const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never, new NoBrowserSessions(), assertions(), new Metrics());
       await expect(service.answer({ forwardedMethod: 'OPTIONS', origin: 'https://ui.test', accessControlRequestMethod: 'POST' })).resolves.toEqual({ kind: 'allow', identity: {}, cookie: undefined });
     });
   });
@@ -388,9 +420,19 @@ describe('ForwardAuthService', () => {
       const first = await service.answer(request);
       expect(first).toEqual({
         kind: 'allow',
-        identity: { 'x-cameleer-tenant-id': ACME, 'x-cameleer-tenant-slug': 'acme', 'x-cameleer-subject': 'alice', 'x-cameleer-principal': 'user', 'x-cameleer-scopes': 'tenant:read tenant:admin' },
+        identity: {
+          'x-cameleer-tenant-id': ACME,
+          'x-cameleer-tenant-slug': 'acme',
+          'x-cameleer-subject': 'alice',
+          'x-cameleer-principal': 'user',
+          'x-cameleer-scopes': 'tenant:read tenant:admin',
+          'x-cameleer-identity': expect.any(String) as unknown,
+        },
         cookie: 'theme=dark; lang=en',
       });
+      // The signed assertion names the session (sid), which a bearer's never does.
+      const { payload } = await jwtVerify((first as { identity: IdentityHeaders }).identity['x-cameleer-identity'] ?? '', platformKeys.publicKey, { audience: host, typ: 'identity+jwt' });
+      expect(payload).toMatchObject({ sub: 'alice', sid: 'sid-alice' });
       // An XHR of the signed-in page is let in the same way; with only the session cookie, no Cookie header remains.
       expect(await service.answer({ forwardedMethod: 'GET', forwardedHost: host, cookie: `${SIGN_IN.cookieName}=alice-cookie` })).toEqual({ ...first, cookie: undefined });
       expect({ finds: sessions.finds, refreshes: sessions.refreshes, verifications: verify.mock.calls.length }).toEqual({ finds: 1, refreshes: 1, verifications: 1 });

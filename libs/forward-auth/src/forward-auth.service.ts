@@ -11,6 +11,9 @@ import { decide, ENTER_TENANT, IdentityHeaders } from './decision';
 import { ForwardAuthCaches, NO_SUCH_TENANT, TenantAnswer, TenantSnapshot } from './forward-auth.caches';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
+import { IdentityAssertionSigner } from './identity-assertion';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The request headers forward-auth reads; everything else (including X-Cameleer-*) is ignored. */
 export interface ForwardedRequest {
@@ -76,6 +79,7 @@ export class ForwardAuthService {
     private readonly licensing: LicensingService,
     @Inject(AGENT_STATUS) private readonly agentStatus: AgentStatus,
     @Inject(BROWSER_SESSIONS) private readonly sessions: BrowserSessions,
+    private readonly assertions: IdentityAssertionSigner,
     metrics: Metrics,
   ) {
     // Plain counters (Metrics.tally): the warm path only increments numbers.
@@ -115,10 +119,12 @@ export class ForwardAuthService {
       return this.decideForSession(cookies, host);
     }
     // Warm path: both answers come from the caches, and nothing below awaits.
-    const principal = this.principalFor(this.tokens.bearerOf(request.authorization));
+    const token = this.tokens.bearerOf(request.authorization);
+    const key = hash('sha256', token, 'base64url');
+    const principal = this.principalFor(token, key);
     const caller = principal instanceof Promise ? await principal : principal;
     const tenant = this.tenantAt(host, caller);
-    return this.decideAt(caller, tenant instanceof Promise ? await tenant : tenant, host);
+    return this.decideAt(caller, tenant instanceof Promise ? await tenant : tenant, host, key, undefined);
   }
 
   /**
@@ -155,13 +161,13 @@ export class ForwardAuthService {
         throw error;
       }
     }
-    const principal = this.principalFor(token);
-    return this.decideAt(principal instanceof Promise ? await principal : principal, tenant, host);
+    const key = hash('sha256', token, 'base64url');
+    const principal = this.principalFor(token, key);
+    return this.decideAt(principal instanceof Promise ? await principal : principal, tenant, host, key, session.id);
   }
 
   /** The verified caller for a token: from the cache (no I/O), else verified once however many ask at the same time. */
-  private principalFor(token: string): Principal | Promise<Principal> {
-    const key = hash('sha256', token, 'base64url');
+  private principalFor(token: string, key: string): Principal | Promise<Principal> {
     const principal = this.caches.token(key);
     if (principal !== undefined) {
       this.lookups.tokenHit++;
@@ -187,12 +193,19 @@ export class ForwardAuthService {
     return this.caches.shared(`tenant:${slug}`, () => this.load(slug, callerKey));
   }
 
-  private decideAt(principal: Principal, tenant: TenantAnswer, host: string | undefined): IdentityHeaders {
+  /** decide(), then the signed identity assertion (for the token's cache key, and the session when there is one). */
+  private decideAt(principal: Principal, tenant: TenantAnswer, host: string | undefined, cacheKey: string, sessionId: string | undefined): IdentityHeaders {
+    let identity: Mutable<IdentityHeaders>;
     try {
-      return decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
+      identity = decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
     } catch (error) {
       throw error instanceof SecurityError && error.code === 'NOT_FOUND' ? noTenantAt(host) : error;
     }
+    const assertion = this.assertions.for({ principal, host, sessionId, cacheKey, identity });
+    if (assertion !== undefined) {
+      identity['x-cameleer-identity'] = assertion;
+    }
+    return identity;
   }
 
   /**

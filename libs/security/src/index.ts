@@ -1,7 +1,7 @@
 // Who may call what: keys from files, Logto access-token and machine-token verification, the one
 // authorization rule (evaluateAccess), the global default-deny guard and the decorators routes use to
 // declare their callers. Exports what other libs, the app, tests, scripts and bench use.
-export { ACCESS_POLICY, type AccessPolicy, Authorize, MachineAuth } from './access/access-policy';
+export { ACCESS_POLICY, type AccessPolicy, Authenticated, Authorize, MachineAuth } from './access/access-policy';
 export { AccessModule } from './access/access.module';
 export { AuditEvent } from './audit/audit-event.entity';
 export { AuditEventDto, AuditEventPage } from './audit/audit-events.controller';
@@ -11,7 +11,7 @@ export type { LogtoPrincipal, MachinePrincipal, Principal } from './access/princ
 export { callerKeyOf, CurrentPrincipal } from './access/request-principal';
 export { bearerChallenge, SecurityError, securityErrorFor } from './access/security-errors';
 export { TENANT_ACCESS_DIRECTORY, type TenantAccessDirectory, type TenantAccessFacts } from './access/tenant-access';
-export { type LogtoAuthConfig, logtoAuthConfigSchema } from './logto/logto-auth.config';
+export { type LogtoAuthConfig, logtoAuthConfig, logtoAuthConfigSchema } from './logto/logto-auth.config';
 // The bench measures the Logto verifier on its own.
 export { LogtoJwks } from './logto/logto-jwks';
 export { LogtoTokenVerifier } from './logto/logto-token-verifier';
@@ -29,9 +29,11 @@ export {
   LICENSE_KEYRING,
   loadKeyring,
   MACHINE_KEYRING,
+  PLATFORM_KEYRING,
   SealedValueRejected,
   SessionSealer,
+  SIGNING_KID_ENV,
   type SigningKey,
 } from './keys';
-export { MACHINE_TOKEN_KINDS, MachineTokenService, machineTokensConfigSchema } from './machine';
+export { MACHINE_TOKEN_KINDS, MachineTokenService, type MachineTokensConfig, machineTokensConfig, machineTokensConfigSchema } from './machine';
 export { SecurityModule } from './security.module';

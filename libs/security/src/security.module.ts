@@ -15,6 +15,6 @@ import { TokenVerifier } from './tokens/token-verifier';
 @Module({
   imports: [KeysModule, MachineTokensModule, ConfigModule.forFeature(logtoAuthConfig)],
   providers: [LogtoJwks, LogtoTokenVerifier, TokenVerifier, AuditTrail],
-  exports: [KeysModule, MachineTokensModule, TokenVerifier, AuditTrail],
+  exports: [KeysModule, MachineTokensModule, TokenVerifier, AuditTrail, LogtoJwks],
 })
 export class SecurityModule {}

@@ -3,6 +3,7 @@ import { Tenant } from '@app/tenants';
 import { License } from '@app/licensing';
 import { AuditEvent } from '@app/security';
 import { Agent, AgentAssertionJti, AgentBootstrapToken } from '@app/agents';
+import { EdgeSession, EdgeSessionOrganizationToken, EdgeSignInAttempt } from '@app/edge-sessions';
 import { CreateIdempotencyKeys1795965600000 } from './migrations/1795965600000-CreateIdempotencyKeys';
 import { CreateTenants1795965700000 } from './migrations/1795965700000-CreateTenants';
 import { CreateLicenses1795965800000 } from './migrations/1795965800000-CreateLicenses';
@@ -10,10 +11,11 @@ import { CreateAgents1795966200000 } from './migrations/1795966200000-CreateAgen
 import { StripTokensFromIdempotencyKeys1795966300000 } from './migrations/1795966300000-StripTokensFromIdempotencyKeys';
 import { TenantSyncMarkerAndFailure1795966400000 } from './migrations/1795966400000-TenantSyncMarkerAndFailure';
 import { UniqueAgentPublicKey1795966500000 } from './migrations/1795966500000-UniqueAgentPublicKey';
+import { CreateEdgeSessions1795966600000 } from './migrations/1795966600000-CreateEdgeSessions';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
-  entities: [IdempotencyKey, Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent],
+  entities: [IdempotencyKey, Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent, EdgeSession, EdgeSignInAttempt, EdgeSessionOrganizationToken],
   migrations: [
     CreateIdempotencyKeys1795965600000,
     CreateTenants1795965700000,
@@ -22,5 +24,6 @@ export const schema: SchemaDefinition = {
     StripTokensFromIdempotencyKeys1795966300000,
     TenantSyncMarkerAndFailure1795966400000,
     UniqueAgentPublicKey1795966500000,
+    CreateEdgeSessions1795966600000,
   ],
 };

@@ -25,10 +25,24 @@ export interface UserDefinition {
   name?: string;
 }
 
-/** The optional `--config <file>` JSON: extra API resources, pre-registered machine-to-machine apps and seeded users. */
+/**
+ * A Logto "Traditional" web application that exists from the start (as if created in the console), with a fixed
+ * client ID and secret so a development setup can name them (npm start's edge sign-in app).
+ */
+export interface TraditionalAppDefinition {
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  /** `${NAME}` and `${NAME:-default}` are replaced from the dev IdP's environment (e.g. a port chosen at start). */
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+}
+
+/** The optional `--config <file>` JSON: extra API resources, pre-registered apps and seeded users. */
 export interface DevIdpConfigFile {
   resources: ResourceDefinition[];
   apps: AppDefinition[];
+  traditionalApps: TraditionalAppDefinition[];
   users: UserDefinition[];
   /**
    * Start as a Logto that `npm run logto:bootstrap` has run against (management/bootstrapped-seed.ts): the API
@@ -37,14 +51,14 @@ export interface DevIdpConfigFile {
   seedLogtoBootstrap: boolean;
 }
 
-const EMPTY_CONFIG: DevIdpConfigFile = { resources: [], apps: [], users: [], seedLogtoBootstrap: false };
+const EMPTY_CONFIG: DevIdpConfigFile = { resources: [], apps: [], traditionalApps: [], users: [], seedLogtoBootstrap: false };
 
 /** Logto's user ID alphabet and length (packages/shared `generateStandardShortId`: 12 of [0-9a-z]). */
 const USER_ID = /^[0-9a-z]{12}$/;
 /** Logto's username rule (packages/toolkit/core-kit src/regex.ts `usernameRegEx`). */
 export const USERNAME = /^[A-Z_a-z]\w*$/;
 
-export function loadConfigFile(path: string | undefined): DevIdpConfigFile {
+export function loadConfigFile(path: string | undefined, env: NodeJS.ProcessEnv = {}): DevIdpConfigFile {
   if (path === undefined) {
     return EMPTY_CONFIG;
   }
@@ -55,9 +69,47 @@ export function loadConfigFile(path: string | undefined): DevIdpConfigFile {
   return {
     resources: arrayAt(raw, 'resources', path).map((entry, i) => parseResource(entry, `${path}: resources[${i}]`)),
     apps: arrayAt(raw, 'apps', path).map((entry, i) => parseApp(entry, `${path}: apps[${i}]`)),
+    traditionalApps: arrayAt(raw, 'traditionalApps', path).map((entry, i) => parseTraditionalApp(entry, `${path}: traditionalApps[${i}]`, env)),
     users: uniqueUsers(arrayAt(raw, 'users', path).map((entry, i) => parseUser(entry, `${path}: users[${i}]`)), path),
     seedLogtoBootstrap: booleanAt(raw, 'seedLogtoBootstrap', path),
   };
+}
+
+/** Logto's application ID alphabet, relaxed for readable development IDs (letters, digits, `-`, `_`). */
+const CLIENT_ID = /^[\w-]{1,64}$/;
+
+function parseTraditionalApp(entry: unknown, where: string, env: NodeJS.ProcessEnv): TraditionalAppDefinition {
+  const uris = (key: string): string[] | undefined => {
+    const value = isRecord(entry) ? (entry[key] ?? []) : undefined;
+    if (!isStringArray(value)) {
+      return undefined;
+    }
+    const expanded = value.map((uri) => expandVariables(uri, env));
+    return expanded.every((uri) => /^https?:\/\//.test(uri) && URL.canParse(uri)) ? expanded : undefined;
+  };
+  const redirectUris = uris('redirectUris');
+  const postLogoutRedirectUris = uris('postLogoutRedirectUris');
+  if (
+    !isRecord(entry) ||
+    typeof entry.clientId !== 'string' ||
+    !CLIENT_ID.test(entry.clientId) ||
+    typeof entry.clientSecret !== 'string' ||
+    entry.clientSecret.length === 0 ||
+    (entry.name !== undefined && typeof entry.name !== 'string') ||
+    redirectUris === undefined ||
+    postLogoutRedirectUris === undefined
+  ) {
+    throw new Error(`${where}: expected { clientId: ${CLIENT_ID.source}, clientSecret: non-empty, name?, redirectUris: http(s) URLs, postLogoutRedirectUris: http(s) URLs }`);
+  }
+  return { clientId: entry.clientId, clientSecret: entry.clientSecret, name: typeof entry.name === 'string' ? entry.name : entry.clientId, redirectUris, postLogoutRedirectUris };
+}
+
+/** `${NAME}` → the variable (empty when unset), `${NAME:-default}` → the variable or the default when unset or empty. */
+function expandVariables(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback: string | undefined) => {
+    const value = env[name];
+    return value === undefined || value === '' ? (fallback ?? '') : value;
+  });
 }
 
 function parseUser(entry: unknown, where: string): UserDefinition {

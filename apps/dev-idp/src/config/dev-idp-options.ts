@@ -58,7 +58,7 @@ export function resolveOptions(flags: DevIdpFlags, environment: NodeJS.ProcessEn
     ...(endpoint === undefined ? {} : { endpoint: endpoint.replace(/\/+$/, '') }),
     dataDir: resolve(flags['data-dir'] ?? env.DEV_IDP_DATA_DIR ?? '.data/dev-idp'),
     apiResource: flags['api-resource'] ?? env.LOGTO_API_RESOURCE ?? DEFAULT_API_RESOURCE,
-    config: configFile(flags.config ?? env.DEV_IDP_CONFIG),
+    config: configFile(flags.config ?? env.DEV_IDP_CONFIG, env),
   };
 }
 
@@ -71,9 +71,9 @@ function portFromEnv(text: string): number {
 }
 
 /** A config file that cannot be used is a bad value (exit 2); one this user may not read stays a permission error. */
-function configFile(path: string | undefined): DevIdpConfigFile {
+function configFile(path: string | undefined, env: NodeJS.ProcessEnv): DevIdpConfigFile {
   try {
-    return loadConfigFile(path);
+    return loadConfigFile(path, env);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'EACCES' || code === 'EPERM') {

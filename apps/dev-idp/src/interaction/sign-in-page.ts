@@ -46,7 +46,7 @@ export function createSignInPage({ provider, users, isThirdParty }: SignInPageDe
       sendHtml(res, 400, expiredPage());
       return;
     }
-    const clientId = String(details.params.client_id ?? '');
+    const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : '';
 
     if (details.prompt.name === 'consent') {
       if (isThirdParty(clientId)) {
@@ -120,7 +120,7 @@ ${body}
 </body></html>`;
 }
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"'`=]/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 

@@ -1,3 +1,4 @@
+import type { TraditionalAppDefinition } from '../config/config-file';
 import { MANAGEMENT_API_RESOURCE, MANAGEMENT_API_SCOPE } from '../constants';
 import { generateStandardId } from '../ids';
 import type { AppRegistry } from '../oidc/app-registry';
@@ -90,6 +91,40 @@ export class AccessState {
     });
     if (all) {
       this.roleScopes.set(seeded.id, new Set([all.id]));
+    }
+  }
+
+  /**
+   * The config file's Traditional apps, as if created in Logto's console: the fixed client ID, the fixed secret as
+   * the internal one and as the listed `Default secret`. Created when missing; their URIs always follow the config
+   * (a port chosen at start may differ from the last one).
+   */
+  seedTraditionalApps(definitions: readonly TraditionalAppDefinition[]): void {
+    for (const definition of definitions) {
+      const existing = this.applications.get(definition.clientId);
+      const oidcClientMetadata = { redirectUris: [...definition.redirectUris], postLogoutRedirectUris: [...definition.postLogoutRedirectUris] };
+      if (existing !== undefined) {
+        existing.oidcClientMetadata = { ...existing.oidcClientMetadata, ...oidcClientMetadata };
+        continue;
+      }
+      const now = Date.now();
+      this.applications.set(definition.clientId, {
+        tenantId: TENANT_ID,
+        id: definition.clientId,
+        name: definition.name,
+        secret: definition.clientSecret,
+        description: null,
+        type: 'Traditional',
+        oidcClientMetadata,
+        customClientMetadata: {},
+        protectedAppMetadata: null,
+        customData: {},
+        isThirdParty: false,
+        createdAt: now,
+      });
+      this.secrets.set(definition.clientId, [
+        { tenantId: TENANT_ID, applicationId: definition.clientId, name: 'Default secret', value: definition.clientSecret, createdAt: now, expiresAt: null },
+      ]);
     }
   }
 

@@ -6,7 +6,7 @@ const { errors } = loadOidcProvider();
 
 /** Logto's organization scopes (core-kit src/openid.ts `UserScope`). */
 export const ORGANIZATIONS_SCOPE = 'urn:logto:scope:organizations';
-export const ORGANIZATION_ROLES_SCOPE = 'urn:logto:scope:organization_roles';
+const ORGANIZATION_ROLES_SCOPE = 'urn:logto:scope:organization_roles';
 
 /**
  * The claims each scope brings into the ID token, as a freshly seeded Logto: core-kit `idTokenClaims` for

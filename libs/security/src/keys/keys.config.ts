@@ -4,7 +4,7 @@ import { ConfigSchema, registerConfig } from '@app/service-core';
 import { KID_PATTERN } from './key-files';
 
 class KeysEnv {
-  /** Holds `license/` and `machine/`, each with `<kid>.key.pem`, `<kid>.pub.pem` and `current`. */
+  /** Holds `license/`, `machine/` and `platform/` (each `<kid>.key.pem`, `<kid>.pub.pem`, `current`) and `session/`. */
   @IsString()
   KEYS_DIR = './keys';
 
@@ -15,6 +15,10 @@ class KeysEnv {
   /** Signs machine tokens with this kid instead of the one in `machine/current`. */
   @IsOptional() @Matches(KID_PATTERN, { message: 'must be a kid (43-character base64url RFC 7638 thumbprint)' })
   MACHINE_SIGNING_KID?: string;
+
+  /** Signs identity assertions (X-Cameleer-Identity) with this kid instead of the one in `platform/current`. */
+  @IsOptional() @Matches(KID_PATTERN, { message: 'must be a kid (43-character base64url RFC 7638 thumbprint)' })
+  PLATFORM_SIGNING_KID?: string;
 }
 
 export interface KeysConfig {
@@ -22,7 +26,7 @@ export interface KeysConfig {
   readonly dir: string;
   /** Development generates missing keys once; production refuses to boot without them. */
   readonly development: boolean;
-  readonly signingKids: { readonly license?: string; readonly machine?: string };
+  readonly signingKids: { readonly license?: string; readonly machine?: string; readonly platform?: string };
 }
 
 export const keysConfigSchema: ConfigSchema<KeysEnv, KeysConfig> = {
@@ -31,7 +35,7 @@ export const keysConfigSchema: ConfigSchema<KeysEnv, KeysConfig> = {
   map: (env, context) => ({
     dir: resolve(env.KEYS_DIR),
     development: context.development,
-    signingKids: { license: env.LICENSE_SIGNING_KID, machine: env.MACHINE_SIGNING_KID },
+    signingKids: { license: env.LICENSE_SIGNING_KID, machine: env.MACHINE_SIGNING_KID, platform: env.PLATFORM_SIGNING_KID },
   }),
 };
 

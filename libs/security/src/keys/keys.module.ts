@@ -3,7 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { JwksController } from './jwks.controller';
 import { SIGNING_KEY_PURPOSES, SigningKeyPurpose } from './key-purpose';
 import { Keyring } from './keyring';
-import { LICENSE_KEYRING, MACHINE_KEYRING } from './keyring.tokens';
+import { LICENSE_KEYRING, MACHINE_KEYRING, PLATFORM_KEYRING } from './keyring.tokens';
 import { KeysConfig, keysConfig } from './keys.config';
 import { LoadedKeys, loadKeys } from './load-keyring';
 import { SESSION_KEYRING, SessionSealer } from './session-sealer';
@@ -30,7 +30,7 @@ function keyringProvider(token: symbol, purpose: SigningKeyPurpose) {
   return { provide: token, inject: [ALL_KEYS], useFactory: (keys: LoadedKeys): Keyring => keys.keyrings[purpose] };
 }
 
-/** Loads every key once at boot (a bad key stops the boot), serves the license JWKS and seals session secrets. */
+/** Loads every key once at boot (a bad key stops the boot), serves the license and platform JWKS, seals session secrets. */
 @Global()
 @Module({
   imports: [ConfigModule.forFeature(keysConfig)],
@@ -39,9 +39,10 @@ function keyringProvider(token: symbol, purpose: SigningKeyPurpose) {
     allKeysProvider,
     keyringProvider(LICENSE_KEYRING, 'license'),
     keyringProvider(MACHINE_KEYRING, 'machine'),
+    keyringProvider(PLATFORM_KEYRING, 'platform'),
     { provide: SESSION_KEYRING, inject: [ALL_KEYS], useFactory: (keys: LoadedKeys) => keys.session },
     SessionSealer,
   ],
-  exports: [LICENSE_KEYRING, MACHINE_KEYRING, SessionSealer],
+  exports: [LICENSE_KEYRING, MACHINE_KEYRING, PLATFORM_KEYRING, SessionSealer],
 })
 export class KeysModule {}

@@ -6,6 +6,7 @@ import { Test } from '@nestjs/testing';
 import { withConfigEnv } from '@app/service-core';
 import { generateKeyPair } from './generate-key-pair';
 import { sessionKeyFiles } from './key-files';
+import { SIGNING_KEY_PURPOSES } from './key-purpose';
 import { KeyringError } from './keyring-error';
 import { KeysModule } from './keys.module';
 import { generateSessionKey, loadSessionKeyring, sessionKeyId, SessionKeyring } from './session-keys';
@@ -232,8 +233,9 @@ describe('session keys and the SessionSealer', () => {
     });
 
     it('is provided by KeysModule, which refuses to boot in production without a session key', async () => {
-      generateKeyPair({ dir, purpose: 'license' });
-      generateKeyPair({ dir, purpose: 'machine' });
+      for (const purpose of SIGNING_KEY_PURPOSES) {
+        generateKeyPair({ dir, purpose });
+      }
       const compile = () => withConfigEnv({ KEYS_DIR: dir, NODE_ENV: 'production' }, () => Test.createTestingModule({ imports: [KeysModule] }).compile());
       await expect(compile()).rejects.toThrow(`key folder ${join(dir, 'session')} is missing; run \`npm run keys:generate -- --purpose session --dir ${dir}\``);
       const { kid } = generateSessionKey({ dir });

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '@app/security';
 import { EdgeSessions } from '@app/edge-sessions';
+import { eventually } from '../support/eventually';
 import { startRefreshDouble, RefreshDouble } from '../support/logto-refresh-double';
 import { createTestDatabase, RunningApp, startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { TestDatabase } from '../support/test-database';
@@ -254,6 +255,45 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
     });
   });
 
+  describe('expiry', () => {
+    const sessionRow = async (cookie: string) => {
+      const session = await sessions.find(cookie);
+      const [row] = await running.app.get(DataSource).query<{ last_seen_at: Date; idle_expires_at: Date; created_at: Date }[]>(
+        'SELECT last_seen_at, idle_expires_at, created_at FROM edge_sessions WHERE id = $1',
+        [session?.id],
+      );
+      return row;
+    };
+
+    it('a session past its idle expiry or its absolute expiry is no session', async () => {
+      const idle = cookieValue(await signIn('ella'), COOKIE) ?? '';
+      const old = cookieValue(await signIn('ella'), COOKIE) ?? '';
+      await running.app.get(DataSource).query(`UPDATE edge_sessions SET idle_expires_at = now() - interval '1 second' WHERE subject = 'ella' AND cookie_hash = encode(sha256($1::bytea), 'hex')`, [idle]);
+      await running.app.get(DataSource).query(
+        `UPDATE edge_sessions SET created_at = now() - interval '2 days', expires_at = now() - interval '1 second', idle_expires_at = now() - interval '1 second' WHERE cookie_hash = encode(sha256($1::bytea), 'hex')`,
+        [old],
+      );
+      expect(await sessions.find(idle)).toBeUndefined();
+      expect(await sessions.find(old)).toBeUndefined();
+    });
+
+    it('using a session moves its idle expiry at most once a minute, never past the absolute expiry', async () => {
+      const cookie = cookieValue(await signIn('fred'), COOKIE) ?? '';
+      const before = await sessionRow(cookie);
+      await sessions.find(cookie);
+      await sessions.find(cookie);
+      expect(await sessionRow(cookie)).toEqual(before);
+
+      const stale = cookieValue(await signIn('fred'), COOKIE) ?? '';
+      await running.app.get(DataSource).query(
+        `UPDATE edge_sessions SET last_seen_at = now() - interval '2 minutes', idle_expires_at = now() + interval '1 minute' WHERE cookie_hash = encode(sha256($1::bytea), 'hex')`,
+        [stale],
+      );
+      expect(await sessions.find(stale)).toBeDefined();
+      await eventually(async () => expect((await sessionRow(stale))?.idle_expires_at.getTime()).toBeGreaterThan(Date.now() + 7 * 3_600_000), { within: 5000 });
+    });
+  });
+
   describe('organization tokens', () => {
     async function sessionOf(subject: string, organizations: string[]) {
       double.setMemberships(subject, organizations);
@@ -433,5 +473,28 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       expect(response.text).toContain('Signed out');
       expect(response.text).not.toMatch(/<script|eyJ/);
     });
+  });
+
+  it('rate-limits the sign-in routes per client address, apart from the other routes', async () => {
+    const limited = await startAppOn(
+      database,
+      logto.env({ TENANT_BASE_DOMAIN: BASE, LOGTO_EDGE_APP_ID: EDGE_APP_ID, LOGTO_EDGE_APP_SECRET: 's', LOGTO_INTERNAL_URL: double.url, EDGE_SIGN_IN_RATE_LIMIT_MAX: '3' }),
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        await request(limited.server).get('/api/auth/login').query({ rd: 'https://evil.example/' }).expect(400);
+      }
+      // The throttler keeps a bucket per route (as for every route): the fourth sign-in start is refused.
+      const refused = await request(limited.server).get('/api/auth/login').query({ rd: `https://acme.${BASE}/` }).expect(429);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(refused.headers['retry-after']).toBeDefined();
+      for (let i = 0; i < 3; i++) {
+        await request(limited.server).post('/api/auth/logout').set('Origin', AUTH_ORIGIN).expect(303);
+      }
+      await request(limited.server).post('/api/auth/logout').set('Origin', AUTH_ORIGIN).expect(429);
+      await request(limited.server).get('/api/health').expect(200);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -131,6 +131,31 @@ function startDevIdp() {
   });
 }
 
+/** The dev edge on DEV_EDGE_PORT; resolves once it listens. */
+function startDevEdge() {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(root, 'apps/dev-edge/bin/run.js')], {
+      cwd: root,
+      env: { ...env, DEV_EDGE_PORT: edgePort, DEV_EDGE_API_URL: `http://127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    track(child, (code) => {
+      process.stderr.write(`the dev edge exited (${code}); is port ${edgePort} free? Set DEV_EDGE_PORT to move it\n`);
+      stopAll(1);
+    });
+    relay(child.stderr, process.stderr, '[dev-edge] ');
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        if (JSON.parse(line).event === 'listening') {
+          resolve();
+        }
+      } catch {
+        process.stdout.write(`[dev-edge] ${line}\n`);
+      }
+    });
+  });
+}
+
 /** When a child last wrote a line: the banner waits until the boot logs settle. */
 let lastOutputAt = Date.now();
 
@@ -182,6 +207,9 @@ function banner(idp) {
       '    TOKEN=$(npm run -s dev:token -- --user olivia --scope platform:read --scope platform:write)',
       `    curl -s -H "Authorization: Bearer $TOKEN" ${api}/api/auth/me`,
       `    curl -si -H "Authorization: Bearer $TOKEN" -H "X-Forwarded-Host: ${host}" ${api}/api/auth/verify`,
+      '',
+      `  In a browser (Chromium: *.localhost is loopback), through the dev edge on port ${edgePort}:`,
+      `    open http://${host}:${edgePort}/ and sign in as alice / alice-dev-password`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
@@ -210,6 +238,7 @@ async function main() {
   // The API ending on its own (it exits 0 after a clean SIGTERM shutdown) ends npm start with its exit code.
   track(api, (code) => stopAll(code ?? 1));
   await apiReady();
+  await startDevEdge();
   if (stopCode === undefined) {
     banner(idp);
   }

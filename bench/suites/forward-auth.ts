@@ -4,6 +4,8 @@
  *
  * - warm: one valid ES384 token over and over (token cache + tenant cache hits, no I/O), against a bare
  *   node:http server answering 200 to the same requests; interleaved rounds, medians, ratios.
+ * - session: a browser's page load with a session cookie (the edge sessions' cached session and organization
+ *   token, then the same token cache and tenant cache), against the same bare node:http server;
  * - cold: every request carries a token the app has never seen (pre-signed with the IdP's key, one per request,
  *   none repeated in the whole run), so every request pays a full ES384 verification; against raw ES384
  *   crypto.verify ops/s on one core, sampled in the harness between the load rounds.
@@ -12,7 +14,7 @@ import { createPublicKey, randomUUID, verify as cryptoVerify, type JsonWebKey } 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { currentSigningJwk, MANAGEMENT_API_RESOURCE, startDevIdp, type DevIdp } from '../../test/support/dev-idp';
 import { createTestKeysDir } from '../../test/support/test-keys';
@@ -38,6 +40,10 @@ const TENANT_BASE_DOMAIN = 'bench.cameleer.test';
 const SLUG = 'acme';
 const FORWARDED_HOST = `${SLUG}.${TENANT_BASE_DOMAIN}`;
 const VERIFY_PATH = '/api/auth/verify';
+/** The dev IdP's seeded users and bootstrap roles (the owner role holds tenant:read): the session signs in as alice. */
+const DEV_IDP_CONFIG = resolve(__dirname, '../../config/dev-idp.json');
+const SESSION_USER = { id: 'aliceown0001', username: 'alice', password: 'alice-dev-password' };
+const SESSION_COOKIE = '__Secure-cameleer_session';
 /**
  * Cold tokens per second of load = raw verify ops/s × this. The cold path cannot beat raw verification without
  * caching, so 2× leaves room for a fast round; a round that still runs out reuses tokens and the "reused" row
@@ -68,8 +74,12 @@ export default defineSuite({
     let app: ChildServer | undefined;
     let bare: ChildServer | undefined;
     try {
-      idp = await startDevIdp();
+      idp = await startDevIdp({ configFile: DEV_IDP_CONFIG });
       const m2m = await idp.registerApp({ scopesByResource: { [MANAGEMENT_API_RESOURCE]: ['all'] } });
+      const edgeApp = await idp.registerEdgeApp({
+        redirectUris: [`https://auth.${TENANT_BASE_DOMAIN}/api/auth/callback`],
+        postLogoutRedirectUris: [`https://auth.${TENANT_BASE_DOMAIN}/api/auth/signed-out`],
+      });
       const forwardAuthPort = await freePort();
       const forwardAuthUrl = `http://127.0.0.1:${forwardAuthPort}`;
       Object.assign(launch.env, {
@@ -78,6 +88,8 @@ export default defineSuite({
         LOGTO_M2M_APP_ID: m2m.clientId,
         LOGTO_M2M_APP_SECRET: m2m.clientSecret,
         TENANT_BASE_DOMAIN,
+        LOGTO_EDGE_APP_ID: edgeApp.clientId,
+        LOGTO_EDGE_APP_SECRET: edgeApp.clientSecret,
         KEYS_DIR: keysDir,
         RATE_LIMIT_MAX: '100000000',
         // Traefik calls the dedicated forward-auth port in production; measure that.
@@ -94,13 +106,20 @@ export default defineSuite({
 
       const operator = await idp.mintUserToken({ sub: 'bench-op', scopes: ['platform:read', 'platform:write'], expiresIn: 3600 });
       await createTenant(app.url, operator, log);
-      await expectAllowed(forwardAuthUrl, operator, 'the warm (operator) token');
+      await expectAllowed(forwardAuthUrl, { authorization: `Bearer ${operator}` }, 'the warm (operator) token');
+      const sessionHeaders = {
+        cookie: `theme=dark; ${SESSION_COOKIE}=${await signIn(app.url, idp)}`,
+        accept: 'text/html',
+        'sec-fetch-mode': 'navigate',
+        'x-forwarded-method': 'GET',
+      };
+      await expectAllowed(forwardAuthUrl, sessionHeaders, 'the session cookie');
 
       // Cold tokens are signed before any load so signing never competes with a measured run.
       const signingKey = currentSigningJwk(idp.dataDir) as SigningJwk;
       const claims: ColdTokenClaims = { issuer: idp.issuer, audience: idp.apiResource, clientId: 'bench-cold-client', kid: signingKey.kid };
       const [probe] = await signTokens(signingKey, claims, 'probe', 1, 1);
-      await expectAllowed(forwardAuthUrl, probe as string, 'a freshly signed cold token');
+      await expectAllowed(forwardAuthUrl, { authorization: `Bearer ${probe as string}` }, 'a freshly signed cold token');
       const rawVerify = await rawVerifier(idp.jwksUri, probe as string);
       // Median of three short samples: on a busy machine one sample can be off by 2× either way.
       const calibration = median([
@@ -136,8 +155,18 @@ export default defineSuite({
       });
       loadComparisonRows('verify warm (same token)', warm).forEach((row) => ctx.record(row));
 
+      // Session: the same browser page load over and over (session and organization token cached, token cached).
+      const session = await compareLoad({
+        target: { name: 'api (forward-auth port)', url: `${forwardAuthUrl}${VERIFY_PATH}` },
+        baseline: { name: 'bare node:http', url: `${bare.url}${VERIFY_PATH}` },
+        request: { method: 'GET', headers: { ...sessionHeaders, 'x-forwarded-host': FORWARDED_HOST } },
+        config,
+        log: (m) => log(`session: ${m}`),
+      });
+      loadComparisonRows('verify warm (session cookie)', session).forEach((row) => ctx.record(row));
+
       const coldFailures = await measureCold(ctx, forwardAuthUrl, rawVerify, warmupFile, roundFiles, warm.target.requestsPerSec);
-      if (warm.target.errors + warm.target.non2xx + coldFailures > 0) {
+      if (warm.target.errors + warm.target.non2xx + session.target.errors + session.target.non2xx + coldFailures > 0) {
         // wrk does not say which status; the app logs errors at warn and above.
         log(`requests failed; the app's last output:\n${app.output().slice(-4000).trim() || '(none)'}`);
       }
@@ -251,7 +280,8 @@ async function createTenant(appUrl: string, operator: string, log: (m: string) =
   const response = await fetch(`${appUrl}/api/tenants`, {
     method: 'POST',
     headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ slug: SLUG, name: 'Acme' }),
+    // Owned by the session's user: the owner role gives its organization tokens tenant:read.
+    body: JSON.stringify({ slug: SLUG, name: 'Acme', ownerUserId: SESSION_USER.id }),
   });
   const body = (await response.json()) as { id?: string; status?: string };
   if (response.status !== 201 && response.status !== 202) {
@@ -261,10 +291,10 @@ async function createTenant(appUrl: string, operator: string, log: (m: string) =
 }
 
 /** One GET /api/auth/verify must answer 200 with the tenant's identity headers (retried while the tenant provisions). */
-async function expectAllowed(appUrl: string, token: string, what: string): Promise<void> {
+async function expectAllowed(appUrl: string, credentials: Record<string, string>, what: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const response = await fetch(`${appUrl}${VERIFY_PATH}`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-host': FORWARDED_HOST } });
+    const response = await fetch(`${appUrl}${VERIFY_PATH}`, { headers: { ...credentials, 'x-forwarded-host': FORWARDED_HOST } });
     const text = await response.text();
     if (response.status === 200 && response.headers.get('x-cameleer-tenant-slug') === SLUG) {
       return;
@@ -274,6 +304,22 @@ async function expectAllowed(appUrl: string, token: string, what: string): Promi
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Signs SESSION_USER in through the app's sign-in routes and the dev IdP's sign-in page; returns the session cookie's value. */
+async function signIn(appUrl: string, idp: DevIdp): Promise<string> {
+  const setCookie = (response: Response, name: string): string => {
+    const line = response.headers.getSetCookie().find((cookie) => cookie.startsWith(`${name}=`));
+    if (line === undefined) {
+      throw new Error(`no ${name} cookie from ${response.url} (${response.status})`);
+    }
+    return (line.split(';')[0] ?? '').slice(name.length + 1);
+  };
+  const login = await fetch(`${appUrl}/api/auth/login?rd=${encodeURIComponent(`https://${FORWARDED_HOST}/`)}`, { redirect: 'manual' });
+  const loginCookie = login.headers.getSetCookie().find((cookie) => cookie.includes('_login='))?.split(';')[0];
+  const callback = new URL(await idp.signInWithPassword({ authorizeUrl: login.headers.get('location') ?? '', username: SESSION_USER.username, password: SESSION_USER.password }));
+  const done = await fetch(`${appUrl}/api/auth/callback${callback.search}`, { redirect: 'manual', headers: { cookie: loginCookie ?? '' } });
+  return setCookie(done, SESSION_COOKIE);
 }
 
 /** Raw ES384 verification of `token` with the IdP's public key from its JWKS, as the app gets it. */

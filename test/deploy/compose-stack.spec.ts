@@ -267,15 +267,39 @@ describe('docker-compose.prod.yml', () => {
       expect(tenant({ host: `a.b.${base}`, path: '/' })).toBe(false);
       expect(tenant({ host: base, path: '/' })).toBe(false);
       expect(tenant({ host: `acme.${base}.evil.test`, path: '/' })).toBe(false);
-      for (const host of [env.API_HOST, env.LOGTO_HOST, env.LOGTO_ADMIN_HOST] as string[]) {
+      for (const host of [env.API_HOST, env.LOGTO_HOST, env.LOGTO_ADMIN_HOST, env.EDGE_AUTH_HOST] as string[]) {
         expect({ host, routed: tenant({ host, path: '/' }) }).toEqual({ host, routed: false });
       }
+    });
+
+    it("keeps the session cookie from cameleer3-server: forwardAuth's answer replaces the request's Cookie header", () => {
+      expect(labels['traefik.http.middlewares.cameleer-tenant-auth.forwardauth.authResponseHeaders']?.split(',').map((name) => name.trim())).toEqual(['Cookie']);
+    });
+
+    it('hands the sign-in host to cameleer-saas for the four sign-in paths only, above the tenant router', () => {
+      const saas = labelsOf(service('cameleer-saas'));
+      const edge = compileRule(saas['traefik.http.routers.cameleer-edge-auth.rule'] ?? '');
+      const host = env.EDGE_AUTH_HOST as string;
+      for (const path of ['/api/auth/login', '/api/auth/callback', '/api/auth/logout', '/api/auth/signed-out']) {
+        expect({ path, routed: edge({ host, path }) }).toEqual({ path, routed: true });
+      }
+      for (const path of ['/', '/api/auth/verify', '/api/auth/sessions', '/api/tenants', '/api/auth/login/x', '/.well-known/jwks.json']) {
+        expect({ path, routed: edge({ host, path }) }).toEqual({ path, routed: false });
+      }
+      expect(edge({ host: `acme.${env.TENANT_BASE_DOMAIN}`, path: '/api/auth/login' })).toBe(false);
+      expect(saas['traefik.http.routers.cameleer-edge-auth.service']).toBe('cameleer-api');
+      expect(Number(saas['traefik.http.routers.cameleer-edge-auth.priority'])).toBeGreaterThan(Number(labels['traefik.http.routers.cameleer-tenant.priority'] ?? 0));
+      // Under the base domain (the parent-domain cookie reaches it and every tenant), and no other platform host.
+      expect(host.endsWith(`.${env.TENANT_BASE_DOMAIN}`)).toBe(true);
+      expect([env.API_HOST, env.LOGTO_HOST, env.LOGTO_ADMIN_HOST]).not.toContain(host);
+      // The app reads the same value (its sign-in origin and redirect URIs).
+      expect((service('cameleer-saas').environment as Record<string, string>).EDGE_AUTH_HOST).toBe(host);
     });
   });
 
   describe('public routers', () => {
     const routers = publicRouters(compose);
-    const hosts = [env.API_HOST, env.LOGTO_HOST, env.LOGTO_ADMIN_HOST, `acme.${env.TENANT_BASE_DOMAIN}`] as string[];
+    const hosts = [env.API_HOST, env.LOGTO_HOST, env.LOGTO_ADMIN_HOST, env.EDGE_AUTH_HOST, `acme.${env.TENANT_BASE_DOMAIN}`] as string[];
     // Every spelling of the verify path a client might try on the public side (issue 12: `/api/auth/%76erify`).
     const verifySpellings = [
       '/api/auth/verify',
@@ -302,6 +326,7 @@ describe('docker-compose.prod.yml', () => {
     it('declares the expected routers', () => {
       expect(routers.map((r) => `${r.service}/${r.router}`).sort()).toEqual([
         'cameleer-saas/cameleer-api',
+        'cameleer-saas/cameleer-edge-auth',
         'cameleer3-server/cameleer-tenant',
         'logto/logto',
         'logto/logto-admin',
@@ -467,6 +492,8 @@ describe('docker-compose.prod.yml', () => {
           'LOGTO_API_RESOURCE',
           'LOGTO_M2M_APP_ID',
           'LOGTO_M2M_APP_SECRET',
+          'LOGTO_EDGE_APP_ID',
+          'LOGTO_EDGE_APP_SECRET',
           'LOGTO_MANAGEMENT_API_RESOURCE',
           'KEYS_DIR',
           'LICENSE_ISSUER',
@@ -490,6 +517,8 @@ describe('docker-compose.prod.yml', () => {
     it('fails fast when a required value is missing', () => {
       const { API_HOST: _omitted, ...withoutApiHost } = env;
       expect(() => loadCompose(withoutApiHost)).toThrow(/API_HOST must be set/);
+      const { EDGE_AUTH_HOST: _noEdge, ...withoutEdgeAuthHost } = env;
+      expect(() => loadCompose(withoutEdgeAuthHost)).toThrow(/EDGE_AUTH_HOST must be set/);
       expect(() => interpolate('${ACME_EMAIL?ACME_EMAIL must be set}', {})).toThrow(/ACME_EMAIL must be set/);
     });
   });

@@ -95,7 +95,7 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       expect(params.get('client_id')).toBe(EDGE_APP_ID);
       expect(params.get('response_type')).toBe('code');
       expect(params.get('redirect_uri')).toBe(`${AUTH_ORIGIN}/api/auth/callback`);
-      expect(params.get('scope')).toBe('openid offline_access profile urn:logto:scope:organizations urn:logto:scope:organization_roles');
+      expect(params.get('scope')).toBe('openid offline_access profile urn:logto:scope:organizations urn:logto:scope:organization_roles tenant:read tenant:admin');
       expect(params.get('resource')).toBe(logto.idp.apiResource);
       expect(params.get('code_challenge_method')).toBe('S256');
       expect(params.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);

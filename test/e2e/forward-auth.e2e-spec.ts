@@ -58,7 +58,13 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
     upstream = await startEchoUpstream();
     // As in production: Traefik calls the dedicated internal forward-auth port. (Caddy below uses the main port's route.)
     const forwardAuthPort = testApp.app.get(ForwardAuthServer).port;
-    proxy = await startTraefikLikeProxy({ authAddress: `http://127.0.0.1:${forwardAuthPort}/api/auth/verify`, upstream: upstream.url, authResponseHeadersRegex: PATTERN });
+    proxy = await startTraefikLikeProxy({
+      authAddress: `http://127.0.0.1:${forwardAuthPort}/api/auth/verify`,
+      upstream: upstream.url,
+      authResponseHeadersRegex: PATTERN,
+      // As docker-compose.prod.yml: forward-auth's 200 carries the Cookie header the upstream gets.
+      authResponseHeaders: ['Cookie'],
+    });
   });
   afterAll(async () => {
     await proxy?.close();
@@ -102,6 +108,22 @@ describe('forward-auth through a proxy that behaves like Traefik', () => {
     expect(values.map(([, value]) => value)).not.toContain('forged');
     expect(echo.headers['x-cameleer-tenant-id']).toBe(tenants.acme.id);
     expect(echo.headers['x-cameleer-license-tier']).toBeUndefined();
+  });
+
+  it("passes the caller's cookies to the upstream through authResponseHeaders=Cookie (the stack deletes the request's)", async () => {
+    const withCookies = (await through('acme', await member('acme')).set('Cookie', 'theme=dark; lang=en').expect(200)).body as Echo;
+    expect(withCookies.headers.cookie).toBe('theme=dark; lang=en');
+    const without = (await through('acme', await member('acme')).expect(200)).body as Echo;
+    expect(without.headers).not.toHaveProperty('cookie');
+  });
+
+  it('shows a browser page load without credentials a small HTML 401 page (no sign-in configured), an XHR the problem', async () => {
+    const page = await through('acme').set('Accept', 'text/html').set('Sec-Fetch-Mode', 'navigate').expect(401);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.text).toContain('<title>Sign-in required</title>');
+    expect(page.text).toContain(`acme.${BASE}`);
+    const xhr = await through('acme').set('Accept', 'application/json').set('Sec-Fetch-Mode', 'cors').expect(401);
+    expect(xhr.headers['content-type']).toContain('application/problem+json');
   });
 
   it('answers an invalid token with 401 at the client, in the problem shape', async () => {

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,7 @@ describe('npm start (scripts/start-dev.js)', () => {
   let dataDir: string;
   let port: number;
   let idpPort: number;
+  let edgePort: number;
   let env: NodeJS.ProcessEnv;
   let start: Started | undefined;
 
@@ -101,7 +103,7 @@ describe('npm start (scripts/start-dev.js)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'start-dev-'));
-    [port, idpPort] = [await freePort(), await freePort()];
+    [port, idpPort, edgePort] = [await freePort(), await freePort(), await freePort()];
     // Only what npm start needs: no DATABASE_URL, LOGTO_* or TENANT_BASE_DOMAIN from the caller, so it runs on its defaults.
     env = {
       PATH: process.env.PATH,
@@ -109,6 +111,7 @@ describe('npm start (scripts/start-dev.js)', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       DEV_IDP_PORT: String(idpPort),
+      DEV_EDGE_PORT: String(edgePort),
       DEV_IDP_DATA_DIR: join(dataDir, 'dev-idp'),
       EMBEDDED_DB_DIR: join(dataDir, 'pglite'),
       KEYS_DIR: join(dataDir, 'keys'),
@@ -135,6 +138,7 @@ describe('npm start (scripts/start-dev.js)', () => {
     expect(banner).toContain(
       `curl -si -H "Authorization: Bearer $TOKEN" -H "X-Forwarded-Host: demo.cameleer.localhost" http://localhost:${port}/api/auth/verify`,
     );
+    expect(banner).toContain(`open http://demo.cameleer.localhost:${edgePort}/ and sign in as alice / alice-dev-password`);
     expect(banner).not.toContain('127.0.0.1');
     const boot = start.output().slice(0, start.output().indexOf(BANNER));
     // No line per Nest module or route; the oidc-provider runtime warning aside, a handful of lines.
@@ -153,6 +157,12 @@ describe('npm start (scripts/start-dev.js)', () => {
       },
       { within: 30_000, every: 250 },
     );
+    // Through the dev edge, as a browser reaches the tenant: forward-auth lets the token in, the stub upstream shows what it got.
+    const edge = await getWithHost(`http://127.0.0.1:${edgePort}/dashboard`, { ...bearer(operator), host: `demo.cameleer.localhost:${edgePort}`, accept: 'application/json', cookie: 'theme=dark' });
+    expect({ status: edge.status, body: JSON.parse(edge.body) as unknown }).toMatchObject({
+      status: 200,
+      body: { url: '/dashboard', identity: { 'x-cameleer-tenant-slug': 'demo', 'x-cameleer-principal': 'user' }, cookie: 'theme=dark' },
+    });
     const missing = await fetch(api('/api/auth/verify'), { headers: { ...bearer(operator), 'x-forwarded-host': 'nope.cameleer.localhost' } });
     expect({ status: missing.status, body: await missing.json() }).toMatchObject({
       status: 404,
@@ -201,6 +211,7 @@ describe('npm start (scripts/start-dev.js)', () => {
     expect({ code, signal, output: code === 0 ? '' : started.output().slice(-4_000) }).toEqual({ code: 0, signal: null, output: '' });
     await expect(fetch(api('/api/health'))).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${idpPort}/oidc/.well-known/openid-configuration`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${edgePort}/`)).rejects.toThrow();
   }, 60_000);
 });
 
@@ -216,4 +227,17 @@ function killGroup(child: ChildProcess | undefined): void {
       throw error;
     }
   }
+}
+
+/** A GET with the Host header given (fetch() always sends the URL's host). */
+function getWithHost(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
 }

@@ -21,6 +21,7 @@ import { ForwardAuthModule } from '@app/forward-auth';
 import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
 import { EdgeSessionsModule, SignInRateLimit } from '@app/edge-sessions';
 import { schema } from './database/schema';
+import { EdgeBrowserSessions, EdgeBrowserSessionsModule } from './edge-browser-sessions';
 
 @Module({
   imports: [
@@ -35,7 +36,8 @@ import { schema } from './database/schema';
     LicensingModule,
     AgentsModule,
     // Forward-auth asks the agents lib whether an agent may still use its tokens; it does not boot without that.
-    ForwardAuthModule.forRoot({ imports: [AgentsModule], agentStatus: AgentStatusService }),
+    // and the edge sessions for a browser's session cookie (without LOGTO_EDGE_APP_ID it stays bearer-only).
+    ForwardAuthModule.forRoot({ imports: [AgentsModule, EdgeBrowserSessionsModule], agentStatus: AgentStatusService, browserSessions: EdgeBrowserSessions }),
     EdgeSessionsModule,
     // After the feature modules, which keep their order (that of the routes in openapi.json).
     ThrottlerModule.forRootAsync({

@@ -8,7 +8,8 @@ import { EdgeSessionError } from './edge-sessions.errors';
 const CALL_TIMEOUT_MS = 5_000;
 /** After a failed discovery, the next sign-in tries again; a good document is kept for this long. */
 const DISCOVERY_TTL_MS = 3_600_000;
-const SCOPES = 'openid offline_access profile urn:logto:scope:organizations urn:logto:scope:organization_roles';
+// The API scopes too: Logto puts into an organization token only the resource scopes the sign-in asked for.
+const SCOPES = 'openid offline_access profile urn:logto:scope:organizations urn:logto:scope:organization_roles tenant:read tenant:admin';
 
 interface Discovery {
   readonly authorizationEndpoint: string;

@@ -4,7 +4,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '@app/service-core';
 import { ForwardAuthError } from './forward-auth.errors';
-import { allowedAnswer, FORWARD_AUTH_PATH, forwardedRequestOf, isForwardAuthPath, problemAnswer, WireAnswer } from './forward-auth.http';
+import { FORWARD_AUTH_PATH, forwardedRequestOf, isForwardAuthPath, problemAnswer, verdictAnswer, WireAnswer } from './forward-auth.http';
 import { ForwardAuthService } from './forward-auth.service';
 
 /**
@@ -26,7 +26,7 @@ export class ForwardAuthController {
       if (!isForwardAuthPath(request.raw.url)) {
         throw new ForwardAuthError('NOT_FOUND', `Only ${FORWARD_AUTH_PATH}, spelled exactly so, is the forward-auth path.`);
       }
-      answer = allowedAnswer(await this.forwardAuth.answer(forwardedRequestOf(request.headers)));
+      answer = verdictAnswer(await this.forwardAuth.answer(forwardedRequestOf(request.headers)), request.id);
     } catch (error) {
       answer = problemAnswer(error, request.id);
     }

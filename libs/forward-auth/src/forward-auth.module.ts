@@ -5,6 +5,7 @@ import { machineTokensConfig, SecurityModule } from '@app/security';
 import { serviceConfig } from '@app/service-core';
 import { TenantsModule } from '@app/tenants';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
+import { BROWSER_SESSIONS, BrowserSessions, NoBrowserSessions } from './browser-sessions';
 import { ForwardAuthCaches } from './forward-auth.caches';
 import { ForwardAuthController } from './forward-auth.controller';
 import { forwardAuthConfig } from './forward-auth.config';
@@ -18,6 +19,8 @@ export interface ForwardAuthModuleOptions {
   readonly imports: ModuleMetadata['imports'];
   /** Required: without it forward-auth could not refuse a disabled agent's tokens, so it does not boot. */
   readonly agentStatus: Type<AgentStatus>;
+  /** The edge sessions (from a module in `imports`); without them forward-auth is bearer-only. */
+  readonly browserSessions?: Type<BrowserSessions>;
 }
 
 @Module({})
@@ -29,6 +32,7 @@ export class ForwardAuthModule {
       controllers: [ForwardAuthController],
       providers: [
         { provide: AGENT_STATUS, useExisting: options.agentStatus },
+        options.browserSessions === undefined ? { provide: BROWSER_SESSIONS, useClass: NoBrowserSessions } : { provide: BROWSER_SESSIONS, useExisting: options.browserSessions },
         ForwardAuthCaches,
         ForwardAuthInvalidation,
         ForwardAuthService,

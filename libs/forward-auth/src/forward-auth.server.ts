@@ -3,7 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { InternalHttpServer, requestIdFor, serviceConfig, ServiceConfig } from '@app/service-core';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
-import { allowedAnswer, FORWARD_AUTH_PATH, forwardedRequestOf, isForwardAuthPath, problemAnswer, WireAnswer } from './forward-auth.http';
+import { FORWARD_AUTH_PATH, forwardedRequestOf, isForwardAuthPath, problemAnswer, verdictAnswer, WireAnswer } from './forward-auth.http';
 import { ForwardAuthService } from './forward-auth.service';
 
 /**
@@ -46,7 +46,7 @@ export class ForwardAuthServer implements OnApplicationBootstrap, OnApplicationS
       if ((request.method !== 'GET' && request.method !== 'HEAD') || !isForwardAuthPath(request.url)) {
         throw new ForwardAuthError('NOT_FOUND', `Only GET ${FORWARD_AUTH_PATH} is served on this port.`);
       }
-      answer = allowedAnswer(await this.forwardAuth.answer(forwardedRequestOf(request.headers)));
+      answer = verdictAnswer(await this.forwardAuth.answer(forwardedRequestOf(request.headers)), requestIdFor(request));
     } catch (error) {
       answer = problemAnswer(error, requestIdFor(request));
     }

@@ -2,14 +2,15 @@ import type { License, LicensingService, UsableLicense } from '@app/licensing';
 import { generateKeyPairSync } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { Keyring, Principal, SecurityError, TokenVerifier } from '@app/security';
-import { Metrics } from '@app/service-core';
+import { CodedError, Metrics } from '@app/service-core';
 import type { Tenant, TenantsService } from '@app/tenants';
 import type { AgentStatus } from './agent-status';
 import { ForwardAuthCaches } from './forward-auth.caches';
 import type { ForwardAuthConfig } from './forward-auth.config';
 import { ForwardAuthError } from './forward-auth.errors';
-import { ForwardAuthService } from './forward-auth.service';
-import { IDENTITY_HEADER_NAMES } from './decision';
+import { BrowserSession, BrowserSessions, BrowserSignIn, NoBrowserSessions } from './browser-sessions';
+import { ForwardAuthService, ForwardAuthVerdict } from './forward-auth.service';
+import { IDENTITY_HEADER_NAMES, IdentityHeaders } from './decision';
 import { IdentityAssertionSigner } from './identity-assertion';
 import { AGENT_DISABLED, applyChange, LICENSE_CHANGED, TENANT_CHANGED } from './invalidation';
 
@@ -38,7 +39,16 @@ function tenantRow(status: Tenant['status'] = 'ACTIVE'): Tenant {
   return { id: ACME, slug: 'acme', status, logtoOrganizationId: 'org-acme' } as Tenant;
 }
 
-function setup() {
+/** The identity of an allowed verdict; anything else fails the test (refusals of API clients are thrown). */
+async function identityOf(verdict: Promise<ForwardAuthVerdict>): Promise<IdentityHeaders> {
+  const answered = await verdict;
+  if (answered.kind !== 'allow') {
+    throw new Error(`expected allow, got ${answered.kind}`);
+  }
+  return answered.identity;
+}
+
+function setup(sessions: BrowserSessions = new NoBrowserSessions()) {
   const metrics = new Metrics();
   const caches = new ForwardAuthCaches(config);
   const verifier = new TokenVerifier(undefined as never, undefined as never, new Metrics());
@@ -52,9 +62,10 @@ function setup() {
   const usableLicense = jest.fn(() => Promise.resolve(usable));
   const isActive = jest.fn(() => Promise.resolve(true));
   const agentStatus: AgentStatus = { isActive, onDisabled: () => () => undefined };
-  const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus, assertions(), metrics);
-  const answer = (token: string | undefined, host = `acme.${BASE}`) => service.answer({ authorization: token === undefined ? undefined : `Bearer ${tokenNamed(token)}`, forwardedHost: host });
+  const service = new ForwardAuthService(config, caches, verifier, { findBySlug } as unknown as TenantsService, { usableLicense } as unknown as LicensingService, agentStatus, sessions, assertions(), metrics);
+  const answer = (token: string | undefined, host = `acme.${BASE}`) => identityOf(service.answer({ authorization: token === undefined ? undefined : `Bearer ${tokenNamed(token)}`, forwardedHost: host }));
   return {
+    service,
     caches,
     verify,
     rows,
@@ -66,6 +77,60 @@ function setup() {
       usable = { license: { tier } as License, status: 'ACTIVE', usableUntil };
     },
   };
+}
+
+const SIGN_IN: BrowserSignIn = { cookieName: '__Secure-cameleer_session', cookieDomain: BASE, cookieSecure: true, publicAuthOrigin: `https://auth.${BASE}` };
+
+class SessionRefusal extends CodedError<string> {
+  readonly catalog = { NOT_A_MEMBER: { status: 404, title: 'Not a member' }, SESSION_ENDED: { status: 401, title: 'Session ended' }, LOGTO_UNAVAILABLE: { status: 503, title: 'Logto unavailable' } };
+}
+
+/**
+ * A TEST DOUBLE of the edge sessions (the real ones are @app/edge-sessions, on PostgreSQL and Logto): sessions by
+ * cookie value, organization tokens by organization (a token naming a principal of this spec, or a refusal code),
+ * and counters of the calls that would do I/O, to prove the warm path makes none.
+ */
+class InMemoryBrowserSessions implements BrowserSessions {
+  readonly signIn = SIGN_IN;
+  readonly sessions = new Map<string, BrowserSession>([['alice-cookie', { id: 'sid-alice', subject: 'alice' }]]);
+  readonly tokens = new Map<string, string>([['org-acme', 'member']]);
+  readonly warm = new Map<string, string>();
+  finds = 0;
+  refreshes = 0;
+
+  cachedSession(cookieValue: string): BrowserSession | undefined {
+    return this.finds > 0 ? this.sessions.get(cookieValue) : undefined;
+  }
+
+  find(cookieValue: string): Promise<BrowserSession | undefined> {
+    this.finds++;
+    return Promise.resolve(this.sessions.get(cookieValue));
+  }
+
+  cachedOrganizationToken(sessionId: string, organizationId: string): string | undefined {
+    return this.warm.get(`${sessionId}/${organizationId}`);
+  }
+
+  organizationToken(session: BrowserSession, organizationId: string): Promise<string> {
+    this.refreshes++;
+    const named = this.tokens.get(organizationId) ?? 'NOT_A_MEMBER';
+    if (named === 'NOT_A_MEMBER' || named === 'SESSION_ENDED' || named === 'LOGTO_UNAVAILABLE') {
+      return Promise.reject(new SessionRefusal(named, 'refused'));
+    }
+    this.warm.set(`${session.id}/${organizationId}`, tokenNamed(named));
+    return Promise.resolve(tokenNamed(named));
+  }
+}
+
+const PAGE_LOAD = { forwardedMethod: 'GET', secFetchMode: 'navigate', accept: 'text/html,application/xhtml+xml', forwardedProto: 'https' } as const;
+
+/** The refusal a page verdict carries, as refusal() reads a thrown one. */
+function pageRefusal(verdict: ForwardAuthVerdict): Promise<{ status: number; code: string }> {
+  if (verdict.kind !== 'page') {
+    throw new Error(`expected a page, got ${verdict.kind}`);
+  }
+  const { error } = verdict;
+  return refusal(Promise.reject(error instanceof Error ? error : new Error(String(error))));
 }
 
 async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
@@ -165,8 +230,8 @@ describe('ForwardAuthService', () => {
 
     it('passes CORS preflights without a token', async () => {
       const { caches } = setup();
-      const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never, assertions(), new Metrics());
-      await expect(service.answer({ forwardedMethod: 'OPTIONS', origin: 'https://ui.test', accessControlRequestMethod: 'POST' })).resolves.toEqual({});
+      const service = new ForwardAuthService(config, caches, undefined as never, undefined as never, undefined as never, undefined as never, new NoBrowserSessions(), assertions(), new Metrics());
+      await expect(service.answer({ forwardedMethod: 'OPTIONS', origin: 'https://ui.test', accessControlRequestMethod: 'POST' })).resolves.toEqual({ kind: 'allow', identity: {}, cookie: undefined });
     });
   });
 
@@ -325,6 +390,121 @@ describe('ForwardAuthService', () => {
       // Cached answers still come; other callers are not affected.
       expect(await refusal(answer('member', `nope-1.${BASE}`))).toEqual({ status: 404, code: 'NOT_FOUND' });
       await expect(answer('reader', `acme.${BASE}`)).resolves.toBeDefined();
+    });
+  });
+
+  describe('browsers (session cookie, page loads)', () => {
+    const host = `acme.${BASE}`;
+    const cookie = (...pairs: string[]) => pairs.join('; ');
+
+    it('sends a page load without credentials to sign in, with the URL it asked for; an XHR keeps its 401 problem', async () => {
+      const { service } = setup(new InMemoryBrowserSessions());
+      await expect(service.answer({ ...PAGE_LOAD, forwardedHost: host, forwardedUri: '/apps/1?tab=a&b=%20c' })).resolves.toEqual({
+        kind: 'sign-in',
+        location: `https://auth.${BASE}/api/auth/login?rd=${encodeURIComponent(`https://${host}/apps/1?tab=a&b=%20c`)}`,
+        clearCookie: undefined,
+      });
+      // Accept: text/html alone marks a page load too (browsers without Sec-Fetch-*); HEAD as well.
+      expect(await service.answer({ forwardedMethod: 'HEAD', accept: 'text/html', forwardedProto: 'https', forwardedHost: host })).toMatchObject({ kind: 'sign-in' });
+      expect(await refusal(service.answer({ forwardedMethod: 'GET', secFetchMode: 'cors', accept: 'application/json', forwardedHost: host }))).toEqual({ status: 401, code: 'UNAUTHORIZED' });
+      expect(await refusal(service.answer({ ...PAGE_LOAD, forwardedMethod: 'POST', forwardedHost: host }))).toEqual({ status: 401, code: 'UNAUTHORIZED' });
+      // A forwarded URI that is not a request target gives no return address rather than a crafted one.
+      expect(await service.answer({ ...PAGE_LOAD, forwardedHost: host, forwardedUri: '//evil.test/x' })).toMatchObject({ location: expect.stringContaining('rd=https%3A%2F%2Facme') as unknown });
+      expect(await service.answer({ ...PAGE_LOAD, forwardedHost: host, forwardedUri: 'http://evil.test/' })).toMatchObject({ location: `https://auth.${BASE}/api/auth/login` });
+    });
+
+    it('lets a member in through the session: the same identity as the bearer, the cookies minus the session cookie, warm without I/O', async () => {
+      const sessions = new InMemoryBrowserSessions();
+      const { service, verify } = setup(sessions);
+      const request = { ...PAGE_LOAD, forwardedHost: host, cookie: cookie('theme=dark', `${SIGN_IN.cookieName}=alice-cookie`, 'lang=en') };
+      const first = await service.answer(request);
+      expect(first).toEqual({
+        kind: 'allow',
+        identity: {
+          'x-cameleer-tenant-id': ACME,
+          'x-cameleer-tenant-slug': 'acme',
+          'x-cameleer-subject': 'alice',
+          'x-cameleer-principal': 'user',
+          'x-cameleer-scopes': 'tenant:read tenant:admin',
+          'x-cameleer-identity': expect.any(String) as unknown,
+        },
+        cookie: 'theme=dark; lang=en',
+      });
+      // The signed assertion names the session (sid), which a bearer's never does.
+      const { payload } = await jwtVerify((first as { identity: IdentityHeaders }).identity['x-cameleer-identity'] ?? '', platformKeys.publicKey, { audience: host, typ: 'identity+jwt' });
+      expect(payload).toMatchObject({ sub: 'alice', sid: 'sid-alice' });
+      // An XHR of the signed-in page is let in the same way; with only the session cookie, no Cookie header remains.
+      expect(await service.answer({ forwardedMethod: 'GET', forwardedHost: host, cookie: `${SIGN_IN.cookieName}=alice-cookie` })).toEqual({ ...first, cookie: undefined });
+      expect({ finds: sessions.finds, refreshes: sessions.refreshes, verifications: verify.mock.calls.length }).toEqual({ finds: 1, refreshes: 1, verifications: 1 });
+    });
+
+    it('bearer wins over a session cookie (the cookie is not even looked up) and the session cookie is still kept from the upstream', async () => {
+      const sessions = new InMemoryBrowserSessions();
+      const { service } = setup(sessions);
+      const verdict = await service.answer({ authorization: `Bearer ${tokenNamed('reader')}`, forwardedHost: host, cookie: `${SIGN_IN.cookieName}=no-such; a=1` });
+      expect(verdict).toMatchObject({ kind: 'allow', identity: { 'x-cameleer-subject': 'olivia' }, cookie: 'a=1' });
+      expect(sessions.finds).toBe(0);
+      // A bad bearer token on a page load is the problem it always was, not a page or a redirect.
+      expect(await refusal(service.answer({ ...PAGE_LOAD, authorization: `Bearer ${tokenNamed('forged')}`, forwardedHost: host, cookie: `${SIGN_IN.cookieName}=alice-cookie` }))).toEqual({
+        status: 401,
+        code: 'INVALID_TOKEN',
+      });
+    });
+
+    it('an unknown or ended session: a page load signs in again and clears the stale cookie; an XHR gets 401', async () => {
+      const sessions = new InMemoryBrowserSessions();
+      const { service } = setup(sessions);
+      const stale = { forwardedHost: host, cookie: `${SIGN_IN.cookieName}=revoked` };
+      expect(await service.answer({ ...PAGE_LOAD, ...stale })).toEqual({
+        kind: 'sign-in',
+        location: `https://auth.${BASE}/api/auth/login?rd=${encodeURIComponent(`https://${host}/`)}`,
+        clearCookie: `${SIGN_IN.cookieName}=; Domain=${BASE}; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax`,
+      });
+      expect(await refusal(service.answer(stale))).toEqual({ status: 401, code: 'SIGN_IN_REQUIRED' });
+      sessions.tokens.set('org-acme', 'SESSION_ENDED');
+      expect(await service.answer({ ...PAGE_LOAD, forwardedHost: host, cookie: `${SIGN_IN.cookieName}=alice-cookie` })).toMatchObject({ kind: 'sign-in', clearCookie: expect.any(String) as unknown });
+    });
+
+    it('a session tossed in next to the real one does not hide it: the first active one counts', async () => {
+      const { service } = setup(new InMemoryBrowserSessions());
+      expect(await service.answer({ ...PAGE_LOAD, forwardedHost: host, cookie: cookie(`${SIGN_IN.cookieName}=junk`, `${SIGN_IN.cookieName}=alice-cookie`) })).toMatchObject({
+        kind: 'allow',
+        identity: { 'x-cameleer-subject': 'alice' },
+        cookie: undefined,
+      });
+    });
+
+    it('signed in but no member, or no such tenant: the no-access page with a sign-out button, never a redirect', async () => {
+      const sessions = new InMemoryBrowserSessions();
+      const { service, rows } = setup(sessions);
+      rows.set('globex', { ...tenantRow(), id: '33333333-3333-4333-8333-333333333333', slug: 'globex', logtoOrganizationId: 'org-globex' });
+      const signedIn = { ...PAGE_LOAD, cookie: `${SIGN_IN.cookieName}=alice-cookie` };
+      for (const other of [`globex.${BASE}`, `initech.${BASE}`, 'acme.elsewhere.test']) {
+        const verdict = await service.answer({ ...signedIn, forwardedHost: other });
+        expect(verdict).toMatchObject({ kind: 'page', host: other, signOutAction: `https://auth.${BASE}/api/auth/logout` });
+        expect(await pageRefusal(verdict)).toEqual({ status: 404, code: 'NOT_FOUND' });
+      }
+    });
+
+    it('a suspended tenant shows its 403 page; Logto unreachable shows 503 and keeps the session cookie', async () => {
+      const sessions = new InMemoryBrowserSessions();
+      const { service, rows, caches } = setup(sessions);
+      const signedIn = { ...PAGE_LOAD, forwardedHost: host, cookie: `${SIGN_IN.cookieName}=alice-cookie` };
+      sessions.tokens.set('org-acme', 'LOGTO_UNAVAILABLE');
+      const unavailable = await service.answer(signedIn);
+      expect(unavailable).toMatchObject({ kind: 'page', signOutAction: expect.any(String) as unknown });
+      expect((unavailable as { error: CodedError }).error).toMatchObject({ code: 'LOGTO_UNAVAILABLE', spec: { status: 503 } });
+      rows.set('acme', tenantRow('SUSPENDED'));
+      applyChange(caches, { topic: TENANT_CHANGED, id: ACME });
+      sessions.tokens.set('org-acme', 'member');
+      const suspended = await service.answer(signedIn);
+      expect(await pageRefusal(suspended)).toEqual({ status: 403, code: 'TENANT_SUSPENDED' });
+    });
+
+    it('without browser sessions configured, a page load without credentials gets the 401 page, not a redirect', async () => {
+      const { service } = setup();
+      const verdict = await service.answer({ ...PAGE_LOAD, forwardedHost: host, cookie: '__Secure-cameleer_session=x; a=1' });
+      expect(verdict).toMatchObject({ kind: 'page', signOutAction: undefined });
     });
   });
 });

@@ -5,6 +5,8 @@ import { CodedError, Metrics } from '@app/service-core';
 import { Principal, SecurityError, securityErrorFor, TokenVerifier } from '@app/security';
 import { TenantsService } from '@app/tenants';
 import { AGENT_STATUS, AgentStatus } from './agent-status';
+import { clearedSessionCookie, cookiesWithout, cookieValues, isNavigation, MAX_SESSION_COOKIES, originalUrl, signInLocation } from './browser';
+import { BROWSER_SESSIONS, BrowserSession, BrowserSessions, BrowserSignIn, NOT_A_MEMBER, SESSION_ENDED } from './browser-sessions';
 import { decide, ENTER_TENANT, IdentityHeaders } from './decision';
 import { ForwardAuthCaches, NO_SUCH_TENANT, TenantAnswer, TenantSnapshot } from './forward-auth.caches';
 import { forwardAuthConfig, ForwardAuthConfig } from './forward-auth.config';
@@ -20,7 +22,23 @@ export interface ForwardedRequest {
   readonly forwardedMethod?: string | string[];
   readonly origin?: string | string[];
   readonly accessControlRequestMethod?: string | string[];
+  // The browser path: the session cookie, whether this is a page load, and where it was going.
+  readonly cookie?: string | string[];
+  readonly accept?: string | string[];
+  readonly secFetchMode?: string | string[];
+  readonly forwardedProto?: string | string[];
+  readonly forwardedUri?: string | string[];
 }
+
+/**
+ * Forward-auth's answer. `allow`: the identity headers and the Cookie header the upstream gets (the request's
+ * cookies minus the session cookie). `sign-in`: a browser without a usable session is sent to sign in (302).
+ * `page`: a browser's page load refused (an HTML page by the error's status). API clients' refusals are thrown.
+ */
+export type ForwardAuthVerdict =
+  | { readonly kind: 'allow'; readonly identity: IdentityHeaders; readonly cookie: string | undefined }
+  | { readonly kind: 'sign-in'; readonly location: string; readonly clearCookie: string | undefined }
+  | { readonly kind: 'page'; readonly error: unknown; readonly host: string | undefined; readonly signOutAction: string | undefined };
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const PREFLIGHT: IdentityHeaders = {};
@@ -60,6 +78,7 @@ export class ForwardAuthService {
     private readonly tenantsService: TenantsService,
     private readonly licensing: LicensingService,
     @Inject(AGENT_STATUS) private readonly agentStatus: AgentStatus,
+    @Inject(BROWSER_SESSIONS) private readonly sessions: BrowserSessions,
     private readonly assertions: IdentityAssertionSigner,
     metrics: Metrics,
   ) {
@@ -71,57 +90,141 @@ export class ForwardAuthService {
   private readonly decisions: Record<keyof typeof DECISIONS, number>;
   private readonly lookups: Record<keyof typeof CACHE_LOOKUPS, number>;
 
-  /** The identity headers for an allowed request; a thrown problem (401, 403, 404, 429, 503) otherwise. */
-  async answer(request: ForwardedRequest): Promise<IdentityHeaders> {
+  /** Let in (with the identity headers), sent to sign in, or refused: thrown as a problem, or a page for a browser. */
+  async answer(request: ForwardedRequest): Promise<ForwardAuthVerdict> {
+    const signIn = this.sessions.signIn;
     if (isPreflight(request)) {
       this.decisions.preflight++;
-      return PREFLIGHT;
+      return { kind: 'allow', identity: PREFLIGHT, cookie: cookiesWithout(single(request.cookie), signIn?.cookieName) };
     }
     try {
-      const identity = await this.decideFor(request);
+      const identity = await this.decideFor(request, signIn);
       this.decisions.allow++;
-      return identity;
+      return { kind: 'allow', identity, cookie: cookiesWithout(single(request.cookie), signIn?.cookieName) };
     } catch (error) {
       this.decisions[error instanceof CodedError ? (OUTCOME_BY_STATUS[error.spec.status] ?? 'error') : 'error']++;
-      throw error;
+      // A bearer caller is answered exactly as before browser sign-in existed, whatever it accepts.
+      if (request.authorization !== undefined || !isNavigation(single(request.forwardedMethod), single(request.secFetchMode), single(request.accept))) {
+        throw error;
+      }
+      return this.browserVerdict(error, request, signIn);
     }
   }
 
-  private async decideFor(request: ForwardedRequest): Promise<IdentityHeaders> {
+  private async decideFor(request: ForwardedRequest, signIn: BrowserSignIn | undefined): Promise<IdentityHeaders> {
+    // Bearer wins over a cookie; without either, bearerOf throws the 401 API clients always got.
+    const cookies = signIn === undefined || request.authorization !== undefined ? [] : cookieValues(single(request.cookie), signIn.cookieName);
+    const host = normalizedHost(single(request.forwardedHost));
+    if (cookies.length > 0) {
+      return this.decideForSession(cookies, host);
+    }
     // Warm path: both answers come from the caches, and nothing below awaits.
     const token = this.tokens.bearerOf(request.authorization);
     const key = hash('sha256', token, 'base64url');
-    let principal = this.caches.token(key);
-    if (principal === undefined) {
-      this.lookups.tokenMiss++;
-      principal = await this.caches.shared(`token:${key}`, () => this.verify(token, key));
-    } else {
-      this.lookups.tokenHit++;
-    }
-    const host = normalizedHost(single(request.forwardedHost));
-    const slug = this.slugOf(host);
-    let tenant: TenantAnswer | undefined = NO_SUCH_TENANT;
-    if (slug !== undefined) {
-      tenant = this.caches.tenant(slug);
-      if (tenant === undefined) {
-        this.lookups.tenantMiss++;
-        const caller = principal;
-        tenant = await this.caches.shared(`tenant:${slug}`, () => this.load(slug, caller));
-      } else {
-        this.lookups.tenantHit++;
+    const principal = this.principalFor(token, key);
+    const caller = principal instanceof Promise ? await principal : principal;
+    const tenant = this.tenantAt(host, caller);
+    return this.decideAt(caller, tenant instanceof Promise ? await tenant : tenant, host, key, undefined);
+  }
+
+  /**
+   * A browser with a session cookie: the tenant first (its organization), then the session's token for that
+   * organization, then the same verification, caches and decide() as a bearer token. Warm: no awaits.
+   */
+  private async decideForSession(cookies: readonly string[], host: string | undefined): Promise<IdentityHeaders> {
+    let session: BrowserSession | undefined;
+    for (const cookie of cookies.slice(0, MAX_SESSION_COOKIES)) {
+      session = this.sessions.cachedSession(cookie) ?? (await this.sessions.find(cookie));
+      if (session !== undefined) {
+        break;
       }
     }
+    if (session === undefined) {
+      throw new ForwardAuthError('SIGN_IN_REQUIRED', 'The session has ended or is unknown: sign in again.');
+    }
+    const pending = this.tenantAt(host, `session:${session.subject}`);
+    const tenant = pending instanceof Promise ? await pending : pending;
+    if (tenant === NO_SUCH_TENANT || tenant.organizationId === null) {
+      throw noTenantAt(host);
+    }
+    let token = this.sessions.cachedOrganizationToken(session.id, tenant.organizationId);
+    if (token === undefined) {
+      try {
+        token = await this.sessions.organizationToken(session, tenant.organizationId);
+      } catch (error) {
+        if (codeOf(error) === NOT_A_MEMBER) {
+          throw noTenantAt(host);
+        }
+        if (codeOf(error) === SESSION_ENDED) {
+          throw new ForwardAuthError('SIGN_IN_REQUIRED', 'The session has ended: sign in again.');
+        }
+        throw error;
+      }
+    }
+    const key = hash('sha256', token, 'base64url');
+    const principal = this.principalFor(token, key);
+    return this.decideAt(principal instanceof Promise ? await principal : principal, tenant, host, key, session.id);
+  }
+
+  /** The verified caller for a token: from the cache (no I/O), else verified once however many ask at the same time. */
+  private principalFor(token: string, key: string): Principal | Promise<Principal> {
+    const principal = this.caches.token(key);
+    if (principal !== undefined) {
+      this.lookups.tokenHit++;
+      return principal;
+    }
+    this.lookups.tokenMiss++;
+    return this.caches.shared(`token:${key}`, () => this.verify(token, key));
+  }
+
+  /** The tenant of a host: from the cache (no I/O), else read once however many ask at the same time. */
+  private tenantAt(host: string | undefined, caller: Principal | string): TenantAnswer | Promise<TenantAnswer> {
+    const slug = this.slugOf(host);
+    if (slug === undefined) {
+      return NO_SUCH_TENANT;
+    }
+    const tenant = this.caches.tenant(slug);
+    if (tenant !== undefined) {
+      this.lookups.tenantHit++;
+      return tenant;
+    }
+    this.lookups.tenantMiss++;
+    const callerKey = typeof caller === 'string' ? caller : `${caller.scheme}:${caller.subject}`;
+    return this.caches.shared(`tenant:${slug}`, () => this.load(slug, callerKey));
+  }
+
+  /** decide(), then the signed identity assertion (for the token's cache key, and the session when there is one). */
+  private decideAt(principal: Principal, tenant: TenantAnswer, host: string | undefined, cacheKey: string, sessionId: string | undefined): IdentityHeaders {
     let identity: Mutable<IdentityHeaders>;
     try {
       identity = decide(principal, tenant === NO_SUCH_TENANT ? undefined : tenant, Date.now());
     } catch (error) {
       throw error instanceof SecurityError && error.code === 'NOT_FOUND' ? noTenantAt(host) : error;
     }
-    const assertion = this.assertions.for({ principal, host, sessionId: undefined, cacheKey: key, identity });
+    const assertion = this.assertions.for({ principal, host, sessionId, cacheKey, identity });
     if (assertion !== undefined) {
       identity['x-cameleer-identity'] = assertion;
     }
     return identity;
+  }
+
+  /**
+   * A refused page load: to sign in when it has no session (or its session ended) and sign-in is on, else a page.
+   * A signed-in browser that may not enter gets a page with a sign-out button, never another redirect.
+   */
+  private browserVerdict(error: unknown, request: ForwardedRequest, signIn: BrowserSignIn | undefined): ForwardAuthVerdict {
+    const forwardedHost = single(request.forwardedHost);
+    const host = forwardedHost?.trim().toLowerCase();
+    const signedIn = signIn !== undefined && cookieValues(single(request.cookie), signIn.cookieName).length > 0;
+    const mustSignIn = codeOf(error) === 'SIGN_IN_REQUIRED' || codeOf(error) === 'UNAUTHORIZED';
+    if (signIn !== undefined && mustSignIn && this.slugOf(normalizedHost(forwardedHost)) !== undefined) {
+      return {
+        kind: 'sign-in',
+        location: signInLocation(signIn, originalUrl(single(request.forwardedProto), forwardedHost, single(request.forwardedUri))),
+        clearCookie: signedIn ? clearedSessionCookie(signIn) : undefined,
+      };
+    }
+    return { kind: 'page', error, host, signOutAction: signedIn && !mustSignIn ? `${signIn.publicAuthOrigin}/api/auth/logout` : undefined };
   }
 
   /** Verifies a token not in the cache (and asks whether its agent is active) and caches the caller. */
@@ -147,8 +250,7 @@ export class ForwardAuthService {
   }
 
   /** Reads a tenant not in the cache through its owners (tenants, licensing) and caches the answer. */
-  private async load(slug: string, principal: Principal): Promise<TenantAnswer> {
-    const caller = `${principal.scheme}:${principal.subject}`;
+  private async load(slug: string, caller: string): Promise<TenantAnswer> {
     if (!this.caches.mayLookUpUnknownTenants(caller)) {
       throw new ForwardAuthError('TOO_MANY_UNKNOWN_TENANTS', 'Too many requests for hosts that are no tenant; retry later.', { headers: { 'retry-after': '60' } });
     }
@@ -210,4 +312,8 @@ function single(value: string | string[] | undefined): string | undefined {
 
 function isPreflight(request: ForwardedRequest): boolean {
   return single(request.forwardedMethod)?.toUpperCase() === 'OPTIONS' && single(request.origin) !== undefined && single(request.accessControlRequestMethod) !== undefined;
+}
+
+function codeOf(error: unknown): string | undefined {
+  return error instanceof CodedError ? (error as CodedError).code : undefined;
 }

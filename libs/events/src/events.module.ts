@@ -2,7 +2,10 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { SecurityModule } from '@app/security';
 import { eventsConfig } from './events.config';
+import { EventDeliveryWorker } from './event-delivery.worker';
 import { EventOutbox } from './event-outbox';
+import { EventSubscriptionsService } from './event-subscriptions.service';
+import { EventFeedController, EventSubscriptionsController } from './http/events.controller';
 
 /**
  * The signed event feed for the data plane: the outbox other libs append to (EventOutbox, exported), the pull
@@ -10,7 +13,8 @@ import { EventOutbox } from './event-outbox';
  */
 @Module({
   imports: [ConfigModule.forFeature(eventsConfig), SecurityModule],
-  providers: [EventOutbox],
+  controllers: [EventFeedController, EventSubscriptionsController],
+  providers: [EventOutbox, EventSubscriptionsService, EventDeliveryWorker],
   exports: [EventOutbox],
 })
 export class EventsModule {}

@@ -172,7 +172,7 @@ export class EventDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
       const req = send(url, {
         method: 'POST',
         agent: false,
-        lookup: checkedLookup(allowInsecure) as never,
+        lookup: checkedLookup(allowInsecure),
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),

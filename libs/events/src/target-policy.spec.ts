@@ -48,17 +48,18 @@ describe('webhook target policy', () => {
   });
 
   it('refuses a name that resolves to any private address, even alongside a public one', async () => {
-    const resolver = async () => [
-      { address: '93.184.215.14', family: 4 },
-      { address: '10.0.0.5', family: 4 },
-    ];
+    const resolver = () =>
+      Promise.resolve([
+        { address: '93.184.215.14', family: 4 },
+        { address: '10.0.0.5', family: 4 },
+      ]);
     await expect(resolveAllowed('mixed.example.com', false, resolver)).rejects.toMatchObject({ code: 'TARGET_NOT_ALLOWED' });
     await expect(resolveAllowed('mixed.example.com', true, resolver)).resolves.toHaveLength(2);
   });
 
   it('at connection time hands the socket only checked addresses: a name rebound to loopback fails the lookup', async () => {
     let answer = '93.184.215.14';
-    const lookup = checkedLookup(false, async () => [{ address: answer, family: 4 }]);
+    const lookup = checkedLookup(false, () => Promise.resolve([{ address: answer, family: 4 }]));
     const resolveOnce = () =>
       new Promise<string>((resolve, reject) => lookup('rebind.example.com', {}, (error, address) => (error ? reject(error) : resolve(address as string))));
     await expect(resolveOnce()).resolves.toBe('93.184.215.14');

@@ -1,9 +1,14 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createPublicKey, randomUUID, verify } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { eventually } from '../support/eventually';
+import { itWithTool } from '../support/requires-tool';
 import { startTestApp, TestApp } from '../support/test-app';
 import { startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 
@@ -161,6 +166,49 @@ describe('event feed: pull, signed webhooks, dead letters', () => {
       expect(verify(null, Buffer.from(`${t}.${body} `), key, Buffer.from(sig!, 'base64url'))).toBe(false);
     }
   });
+
+  itWithTool('java', ['-version'], 'the JDK verification snippet of docs/event-feed.md', (text) => /version "(1[5-9]|[2-9]\d)/.test(text))(
+    'a real delivery verifies with the JDK snippet of docs/event-feed.md; a changed body or another key does not',
+    async () => {
+      const hook = receiver();
+      await subscribe(await hook.start(), ['tenant.created']);
+      const tenant = await createTenant();
+      const delivery = await eventually(
+        () => {
+          const found = hook.received.find((each) => each.event.tenantId === tenant);
+          expect(found).toBeDefined();
+          return found!;
+        },
+        { within: 10_000 },
+      );
+      const jwks = (await (await fetch(`${await testApp.app.getUrl()}/.well-known/platform-jwks.json`)).json()) as { keys: { kid: string; x: string }[] };
+      const kid = /kid=([^,]+)/.exec(delivery.signature)![1]!;
+      const jwk = jwks.keys.find((key) => key.kid === kid)!;
+      const snippet = /```java\n([\s\S]*?)```/.exec(readFileSync(join(__dirname, '..', '..', 'docs', 'event-feed.md'), 'utf8'))?.[1];
+      expect(snippet).toBeDefined();
+      const work = mkdtempSync(join(tmpdir(), 'delivery-check-'));
+      try {
+        const source = join(work, 'DeliveryCheck.java');
+        writeFileSync(source, snippet!);
+        writeFileSync(join(work, 'body.json'), delivery.body);
+        writeFileSync(join(work, 'changed.json'), delivery.body.replace('tenant.created', 'tenant.deleted'));
+        const java = async (bodyFile: string, x: string) => {
+          try {
+            return { code: 0, stdout: (await promisify(execFile)('java', [source, delivery.signature, join(work, bodyFile), x, kid], { encoding: 'utf8' })).stdout };
+          } catch (error) {
+            return { code: (error as { code: number }).code, stdout: (error as { stdout: string }).stdout };
+          }
+        };
+        expect(await java('body.json', jwk.x)).toEqual({ code: 0, stdout: `OK ${delivery.body}\n` });
+        expect(await java('changed.json', jwk.x)).toEqual({ code: 1, stdout: 'INVALID bad signature\n' });
+        const otherKey = Buffer.from(jwk.x, 'base64url');
+        otherKey[0] = otherKey[0]! ^ 1;
+        expect((await java('body.json', otherKey.toString('base64url'))).code).toBe(1);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('does not follow a redirect; the delivery becomes a dead letter, visible in the API, until redelivered', async () => {
     const elsewhere = receiver();

@@ -19,10 +19,5 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** The prefixes a subscription may name (`tenant.*`), one per object that has events. */
 const EVENT_PREFIXES: readonly string[] = [...new Set(EVENT_TYPES.map((type) => `${type.split('.')[0]}.*`))];
 
-/** True for an event name or an `<object>.*` prefix that matches at least one event. */
-export function isEventPattern(pattern: string): boolean {
-  return (EVENT_TYPES as readonly string[]).includes(pattern) || EVENT_PREFIXES.includes(pattern);
-}
-
 /** The patterns a subscription may list, for error messages and the OpenAPI document. */
 export const EVENT_PATTERNS: readonly string[] = [...EVENT_TYPES, ...EVENT_PREFIXES];

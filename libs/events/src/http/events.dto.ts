@@ -4,7 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString,
 import { PageOf } from '@app/service-core';
 import { EVENT_PATTERNS } from '../event-types';
 
-export const MAX_FEED_LIMIT = 1000;
+const MAX_FEED_LIMIT = 1000;
 
 export class EventFeedQuery {
   @ApiPropertyOptional({ example: '0', description: 'Read events after this position: 0 (the default) for the oldest kept, then `next` of the page before.' })
@@ -63,7 +63,7 @@ export class EventSubscriptionDto {
 
 export class EventSubscriptionPage extends PageOf(EventSubscriptionDto) {}
 
-export class DeadLetterDto {
+class DeadLetterDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) eventId!: string;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) tenantId!: string | null;

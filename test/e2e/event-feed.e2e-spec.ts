@@ -249,6 +249,25 @@ describe('event feed: pull, signed webhooks, dead letters', () => {
     expect(hook.hits).toBe(0);
   });
 
+  it('a data-plane token minted by an operator reads the feed and nothing else', async () => {
+    const minted = await api().post('/api/events/tokens').set(bearer()).send({ name: 'cameleer3-server-eu1', ttlSeconds: 3600 }).expect(201);
+    const { token, tokenId } = minted.body as { token: string; tokenId: string };
+    const tenant = await createTenant();
+    const page = (await api().get('/api/events?after=0&limit=1000').set(bearer(token)).expect(200)).body as Page;
+    expect(page.items).toContainEqual(expect.objectContaining({ type: 'tenant.created', tenantId: tenant }));
+    await api().get('/api/event-subscriptions').set(bearer(token)).expect(401);
+    await api().post('/api/event-subscriptions').set(bearer(token)).send({ url: 'http://127.0.0.1/x', events: ['tenant.*'] }).expect(401);
+    await api().get('/api/tenants').set(bearer(token)).expect(401);
+    await api().post('/api/events/tokens').set(bearer(token)).send({ name: 'again' }).expect(401);
+    const tampered = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+    await api().get('/api/events').set(bearer(tampered)).expect(401);
+    for (const body of [{ name: 'Bad Name' }, { name: 'ok', ttlSeconds: 91 * 86_400 }, { name: 'ok', ttlSeconds: 10 }, {}]) {
+      await api().post('/api/events/tokens').set(bearer()).send(body).expect(400);
+    }
+    const audit = (await api().get('/api/audit-events?action=data_plane_token.minted').set(bearer()).expect(200)).body as { items: { targetId: string }[] };
+    expect(audit.items.map((each) => each.targetId)).toContain(tokenId);
+  });
+
   it('refuses bad input with a 4xx problem and callers without the platform scopes', async () => {
     const readOnlyOperator = await logto.idp.mintUserToken({ sub: 'read-only-operator', scopes: ['platform:read'] });
     await api().get('/api/events').expect(401);

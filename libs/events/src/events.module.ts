@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { SecurityModule } from '@app/security';
 import { eventsConfig } from './events.config';
+import { DataPlaneTokens } from './data-plane-tokens';
 import { EventDeliveryWorker } from './event-delivery.worker';
 import { EventOutbox } from './event-outbox';
 import { EventSubscriptionsService } from './event-subscriptions.service';
@@ -14,7 +15,7 @@ import { EventFeedController, EventSubscriptionsController } from './http/events
 @Module({
   imports: [ConfigModule.forFeature(eventsConfig), SecurityModule],
   controllers: [EventFeedController, EventSubscriptionsController],
-  providers: [EventOutbox, EventSubscriptionsService, EventDeliveryWorker],
+  providers: [EventOutbox, EventSubscriptionsService, EventDeliveryWorker, DataPlaneTokens],
   exports: [EventOutbox],
 })
 export class EventsModule {}

@@ -2,17 +2,20 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ClientAddress, Page, PageQuery } from '@app/service-core';
 import { actorOf, Authorize, ChangedBy, CurrentPrincipal, Principal } from '@app/security';
+import { DataPlaneTokens, MintedDataPlaneToken } from '../data-plane-tokens';
 import { EventDelivery } from '../event-feed.entities';
 import { EventOutbox, FeedPage } from '../event-outbox';
 import { EventSubscriptionsService, SubscriptionView } from '../event-subscriptions.service';
 import { EVENTS_ERRORS } from '../events.errors';
 import {
   CreateEventSubscriptionDto,
+  DataPlaneTokenDto,
   DeadLetterPage,
   EventFeedQuery,
   EventSubscriptionDto,
   EventSubscriptionPage,
   FeedPageDto,
+  MintDataPlaneTokenDto,
   RedeliverResultDto,
 } from './events.dto';
 
@@ -23,12 +26,15 @@ function changedBy(principal: Principal, sourceIp: string | undefined): ChangedB
 @ApiTags('events')
 @Controller('events')
 export class EventFeedController {
-  constructor(private readonly outbox: EventOutbox) {}
+  constructor(
+    private readonly outbox: EventOutbox,
+    private readonly dataPlaneTokens: DataPlaneTokens,
+  ) {}
 
   @Get()
-  @Authorize({ platform: 'platform:read' })
+  @Authorize({ platform: 'platform:read', machine: ['data-plane'] })
   @ApiOperation({
-    summary: 'The event feed for the data plane, in commit order',
+    summary: 'The event feed for the data plane, in commit order (operators, or a data-plane token)',
     description:
       'Tenant, license and agent changes, each written in the transaction of the change. Read from `after=0`, then pass each ' +
       "page's `next`: positions increase in commit order, so a reader never skips an event that commits later, and a cursor " +
@@ -38,6 +44,20 @@ export class EventFeedController {
   @ApiErrors(EVENTS_ERRORS, 'INVALID_CURSOR')
   read(@Query() query: EventFeedQuery): Promise<FeedPage> {
     return this.outbox.read(query.after, query.limit);
+  }
+
+  @Post('tokens')
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Mint a data-plane token that reads the event feed',
+    description:
+      'A machine token (typ data-plane+jwt, signed with the machine key) accepted by GET /api/events and nothing else. ' +
+      'Shown once and never stored; it cannot be revoked before it expires, so keep ttlSeconds short and re-mint. Audited.',
+  })
+  @ApiCreatedResponse({ type: DataPlaneTokenDto })
+  mintToken(@Body() body: MintDataPlaneTokenDto, @CurrentPrincipal() principal: Principal, @ClientAddress() sourceIp: string | undefined): Promise<MintedDataPlaneToken> {
+    return this.dataPlaneTokens.mint(body.name, body.ttlSeconds, changedBy(principal, sourceIp));
   }
 }
 

@@ -37,6 +37,29 @@ export class FeedPageDto {
   @ApiProperty({ example: '42', description: 'Pass as `after` to read on; the same as `after` when nothing new was there.' }) next!: string;
 }
 
+const DATA_PLANE_TTL_MAX_S = 90 * 86_400;
+
+export class MintDataPlaneTokenDto {
+  @ApiProperty({ example: 'cameleer3-server-eu1', description: 'Which data-plane service holds it (the token subject is data-plane:<name>).' })
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'name: lower-case letters, digits and dashes, at most 63' })
+  name!: string;
+
+  @ApiPropertyOptional({ minimum: 60, maximum: DATA_PLANE_TTL_MAX_S, default: 30 * 86_400, description: 'Lifetime in seconds (at most 90 days).' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(DATA_PLANE_TTL_MAX_S)
+  ttlSeconds: number = 30 * 86_400;
+}
+
+export class DataPlaneTokenDto {
+  @ApiProperty({ description: 'A machine token (typ data-plane+jwt) for GET /api/events; shown once, never stored.' }) token!: string;
+  @ApiProperty({ format: 'uuid' }) tokenId!: string;
+  @ApiProperty() expiresAt!: Date;
+}
+
 export class CreateEventSubscriptionDto {
   @ApiProperty({ maxLength: 2048, example: 'https://cameleer3.example.com/hooks/platform', description: 'An https URL on a public address; redirects are not followed.' })
   @IsString()

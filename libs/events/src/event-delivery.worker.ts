@@ -112,13 +112,16 @@ export class EventDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
          UPDATE event_deliveries d
             SET next_attempt_at = now() + make_interval(secs => $2), attempts = d.attempts + 1, last_attempt_at = now()
           WHERE d.id IN (
-            SELECT c.id FROM event_deliveries c JOIN event_outbox o ON o.id = c.event_id
-             WHERE c.status = 'PENDING' AND c.next_attempt_at <= now()
-               AND NOT EXISTS (
-                 SELECT 1 FROM event_deliveries e JOIN event_outbox p ON p.id = e.event_id
-                  WHERE e.subscription_id = c.subscription_id AND e.tenant_id IS NOT DISTINCT FROM c.tenant_id
-                    AND e.status = 'PENDING' AND p.position < o.position)
-             ORDER BY o.position
+            -- The head of each (subscription, tenant) queue: its earliest owed event. Only a head that is due (not
+            -- waiting for a retry, not leased by a replica) is claimed, so a tenant's events go one at a time.
+            SELECT c.id
+              FROM (SELECT DISTINCT ON (q.subscription_id, q.tenant_id) q.id, q.next_attempt_at, o.position
+                      FROM event_deliveries q JOIN event_outbox o ON o.id = q.event_id
+                     WHERE q.status = 'PENDING'
+                     ORDER BY q.subscription_id, q.tenant_id, o.position) head
+              JOIN event_deliveries c ON c.id = head.id
+             WHERE head.next_attempt_at <= now()
+             ORDER BY head.position
              LIMIT $1
              FOR UPDATE OF c SKIP LOCKED)
           RETURNING d.id, d.subscription_id, d.event_id, d.attempts)

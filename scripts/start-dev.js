@@ -37,6 +37,8 @@ const env = {
   EDGE_AUTH_HOST: given('EDGE_AUTH_HOST') ?? `auth.${tenantBaseDomain}`,
   // Plain HTTP on loopback: the cookie is `cameleer_session` without Secure (allowed in development only).
   SESSION_COOKIE_SECURE: given('SESSION_COOKIE_SECURE') ?? 'false',
+  // Browsers reach the sign-in host through the dev edge: the edge app's redirect URIs carry its port.
+  EDGE_AUTH_PORT: given('EDGE_AUTH_PORT') ?? edgePort,
   LOGTO_API_RESOURCE: given('LOGTO_API_RESOURCE') ?? 'https://api.cameleer.local',
   ...(given('DEFAULT_TENANT_SLUG') === undefined && given('DEFAULT_TENANT_NAME') === undefined
     ? { DEFAULT_TENANT_SLUG: 'demo', DEFAULT_TENANT_NAME: 'Demo' }

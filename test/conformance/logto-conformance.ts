@@ -564,6 +564,27 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         expect((await edgeToken({ grant_type: 'refresh_token', refresh_token: refreshToken, organization_id: tenant.logtoOrganizationId!, resource: api })).status).toBe(200);
       });
 
+      it('the organization token carries only the resource scopes asked for at sign-in: none when only the base scopes were', async () => {
+        const verifier = randomBytes(32).toString('base64url');
+        const authorize = new URL(endpoints.authorization_endpoint!);
+        Object.entries({
+          client_id: edge.clientId,
+          redirect_uri: edgeRedirect,
+          response_type: 'code',
+          scope: edgeScopes.filter((name) => !TENANT_SCOPES.includes(name)).join(' '),
+          resource: api,
+          prompt: 'consent',
+          state: 's',
+          code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+          code_challenge_method: 'S256',
+        }).forEach(([name, value]) => authorize.searchParams.set(name, value));
+        const code = new URL(await logto.authorize(owner, authorize.toString())).searchParams.get('code')!;
+        const exchanged = await edgeToken({ grant_type: 'authorization_code', code, redirect_uri: edgeRedirect, code_verifier: verifier });
+        const answer = await edgeToken({ grant_type: 'refresh_token', refresh_token: String(exchanged.body.refresh_token), organization_id: tenant.logtoOrganizationId!, resource: api });
+        expect(answer.status).toBe(200);
+        expect(claims(String(answer.body.access_token)).payload).toMatchObject({ organization_id: tenant.logtoOrganizationId, scope: '' });
+      });
+
       it('a user who is not a member of the organization is refused: 403 access_denied', async () => {
         const stranger = await logto.createUser('edge_stranger');
         const { refresh_token: refreshToken } = await signInAtEdge(stranger);

@@ -25,7 +25,7 @@ import { shellBlocks, type ShellBlock } from './shell-blocks';
  *   runs on a shared machine do not collide.
  */
 const ROOT = resolve(__dirname, '../..');
-const DOCS = ['README.md', 'deploy/README.md', 'keys/README.md', 'docs/operators.md'];
+const DOCS = ['README.md', 'deploy/README.md', 'deploy/helm/README.md', 'keys/README.md', 'docs/operators.md'];
 const DOCS_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/cameleer_saas';
 const BLOCK_TIMEOUT_MS = 900_000;
 

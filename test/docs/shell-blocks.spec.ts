@@ -6,7 +6,7 @@ describe('shellBlocks (the marks of the docs runner)', () => {
   it('reads runnable, runnable needs=postgres and the syntax-only needs', () => {
     expect(shellBlocks('a.md', doc('sh runnable'))).toEqual([{ where: 'a.md:3', info: 'sh runnable', body: 'echo hi', mark: { run: true, needsPostgres: false } }]);
     expect(shellBlocks('a.md', doc('bash runnable needs=postgres'))[0]?.mark).toEqual({ run: true, needsPostgres: true });
-    for (const need of ['docker', 'logto', 'root', 'ci']) {
+    for (const need of ['docker', 'logto', 'root', 'ci', 'kubernetes']) {
       expect(shellBlocks('a.md', doc(`sh needs=${need}`))[0]?.mark).toEqual({ run: false, needs: need });
     }
   });
@@ -14,7 +14,7 @@ describe('shellBlocks (the marks of the docs runner)', () => {
   it('refuses an unmarked shell block, an unknown mark and a runnable block needing what cannot run', () => {
     expect(shellBlocks('a.md', doc('sh'))[0]?.problem).toMatch(/^unmarked/);
     expect(shellBlocks('a.md', doc('bash runable'))[0]?.problem).toBe('unknown mark runable');
-    expect(shellBlocks('a.md', doc('sh needs=kubernetes'))[0]?.problem).toMatch(/needs one of docker, logto, root, ci/);
+    expect(shellBlocks('a.md', doc('sh needs=openshift'))[0]?.problem).toMatch(/needs one of docker, logto, root, ci, kubernetes/);
     expect(shellBlocks('a.md', doc('sh runnable needs=docker'))[0]?.problem).toMatch(/may need only postgres/);
   });
 

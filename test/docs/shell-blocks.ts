@@ -4,13 +4,14 @@
  *
  * - ```` ```sh runnable ````: run by `test/docs/runnable-docs.e2e-spec.ts` on a fresh copy of the repository;
  * - ```` ```sh runnable needs=postgres ````: the same, on a PostgreSQL server (skipped with a reason without one);
- * - ```` ```sh needs=docker ```` / `needs=logto` / `needs=root` / `needs=ci`: needs a Docker engine, a real Logto,
- *   root (chown to the container's uid), or is what CI runs itself (lint, the whole suite); checked for syntax only.
+ * - ```` ```sh needs=docker ```` / `needs=logto` / `needs=root` / `needs=ci` / `needs=kubernetes`: needs a Docker engine, a
+ *   real Logto, root (chown to the container's uid), is what CI runs itself (lint, the whole suite), or needs a
+ *   Kubernetes cluster (deploy/helm/README.md); checked for syntax only.
  *
  * GitHub highlights by the first word of the info string and ignores the rest, so the marks do not show.
  */
 const SHELL_LANGUAGES: readonly string[] = ['sh', 'bash', 'shell', 'console', 'zsh'];
-const SYNTAX_ONLY_NEEDS: readonly string[] = ['docker', 'logto', 'root', 'ci'];
+const SYNTAX_ONLY_NEEDS: readonly string[] = ['docker', 'logto', 'root', 'ci', 'kubernetes'];
 
 export type BlockMark = { readonly run: true; readonly needsPostgres: boolean } | { readonly run: false; readonly needs: string };
 

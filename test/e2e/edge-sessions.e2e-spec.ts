@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '@app/security';
-import { EdgeSessions } from '@app/edge-sessions';
+import { EdgeSessions, EdgeSessionsPurge } from '@app/edge-sessions';
+import { eventually } from '../support/eventually';
 import { startRefreshDouble, RefreshDouble } from '../support/logto-refresh-double';
 import { createTestDatabase, RunningApp, startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { TestDatabase } from '../support/test-database';
@@ -179,6 +180,18 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       expect((await callback({ code, state: started.params.get('state') ?? '' }, started.loginCookie).expect(400)).body.code).toBe('SIGN_IN_INVALID');
     });
 
+    it('a browser (Accept: text/html) gets the refusal as a small escaped HTML page with the same status', async () => {
+      const { params, loginCookie } = await startSignIn();
+      const response = await callback({ error: 'access_denied', state: params.get('state') ?? '' }, loginCookie).set('Accept', 'text/html,application/xhtml+xml').expect(403);
+      expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(response.text).toContain('<h1>Sign-in refused</h1>');
+      expect(response.text).not.toMatch(/<script|access_denied|stack/);
+      expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+      const badRd = await login('https://evil.example/<script>').set('Accept', 'text/html').expect(400);
+      expect(badRd.text).toContain('Invalid redirect target');
+      expect(badRd.text).not.toContain('evil.example');
+    });
+
     it('Logto’s error=access_denied ends the sign-in with a clear 403 problem', async () => {
       const { params, loginCookie } = await startSignIn();
       const response = await callback({ error: 'access_denied', state: params.get('state') ?? '' }, loginCookie).expect(403);
@@ -252,6 +265,59 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       }
       expect(await sessions.find(cookie)).toBeDefined();
     });
+  });
+
+  describe('expiry', () => {
+    const sessionRow = async (cookie: string) => {
+      const session = await sessions.find(cookie);
+      const [row] = await running.app.get(DataSource).query<{ last_seen_at: Date; idle_expires_at: Date; created_at: Date }[]>(
+        'SELECT last_seen_at, idle_expires_at, created_at FROM edge_sessions WHERE id = $1',
+        [session?.id],
+      );
+      return row;
+    };
+
+    it('a session past its idle expiry or its absolute expiry is no session', async () => {
+      const idle = cookieValue(await signIn('ella'), COOKIE) ?? '';
+      const old = cookieValue(await signIn('ella'), COOKIE) ?? '';
+      await running.app.get(DataSource).query(`UPDATE edge_sessions SET idle_expires_at = now() - interval '1 second' WHERE subject = 'ella' AND cookie_hash = encode(sha256($1::bytea), 'hex')`, [idle]);
+      await running.app.get(DataSource).query(
+        `UPDATE edge_sessions SET created_at = now() - interval '2 days', expires_at = now() - interval '1 second', idle_expires_at = now() - interval '1 second' WHERE cookie_hash = encode(sha256($1::bytea), 'hex')`,
+        [old],
+      );
+      expect(await sessions.find(idle)).toBeUndefined();
+      expect(await sessions.find(old)).toBeUndefined();
+    });
+
+    it('using a session moves its idle expiry at most once a minute, never past the absolute expiry', async () => {
+      const cookie = cookieValue(await signIn('fred'), COOKIE) ?? '';
+      const before = await sessionRow(cookie);
+      await sessions.find(cookie);
+      await sessions.find(cookie);
+      expect(await sessionRow(cookie)).toEqual(before);
+
+      const stale = cookieValue(await signIn('fred'), COOKIE) ?? '';
+      await running.app.get(DataSource).query(
+        `UPDATE edge_sessions SET last_seen_at = now() - interval '2 minutes', idle_expires_at = now() + interval '1 minute' WHERE cookie_hash = encode(sha256($1::bytea), 'hex')`,
+        [stale],
+      );
+      expect(await sessions.find(stale)).toBeDefined();
+      await eventually(async () => expect((await sessionRow(stale))?.idle_expires_at.getTime()).toBeGreaterThan(Date.now() + 7 * 3_600_000), { within: 5000 });
+    });
+  });
+
+  it('the purge deletes expired sessions (with their organization tokens) and stale sign-in attempts, and nothing else', async () => {
+    const live = cookieValue(await signIn('gail'), COOKIE) ?? '';
+    const expired = cookieValue(await signIn('gail'), COOKIE) ?? '';
+    await startSignIn();
+    const db = running.app.get(DataSource);
+    await db.query(`UPDATE edge_sessions SET idle_expires_at = now() - interval '1 second' WHERE cookie_hash = encode(sha256($1::bytea), 'hex')`, [expired]);
+    await db.query(`UPDATE edge_sign_in_attempts SET expires_at = now() - interval '1 second'`);
+    await running.app.get(EdgeSessionsPurge).purge();
+    const left = await db.query<{ n: string }[]>(`SELECT count(*) AS n FROM edge_sessions WHERE cookie_hash IN (encode(sha256($1::bytea), 'hex'), encode(sha256($2::bytea), 'hex'))`, [live, expired]);
+    expect(Number(left[0]?.n)).toBe(1);
+    expect(await db.query(`SELECT 1 FROM edge_sign_in_attempts WHERE expires_at < now()`)).toEqual([]);
+    expect(await sessions.find(live)).toBeDefined();
   });
 
   describe('organization tokens', () => {
@@ -433,5 +499,42 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       expect(response.text).toContain('Signed out');
       expect(response.text).not.toMatch(/<script|eyJ/);
     });
+  });
+
+  it('rate-limits the sign-in routes per client address, apart from the other routes', async () => {
+    const limited = await startAppOn(
+      database,
+      logto.env({ TENANT_BASE_DOMAIN: BASE, LOGTO_EDGE_APP_ID: EDGE_APP_ID, LOGTO_EDGE_APP_SECRET: 's', LOGTO_INTERNAL_URL: double.url, EDGE_SIGN_IN_RATE_LIMIT_MAX: '3' }),
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        await request(limited.server).get('/api/auth/login').query({ rd: 'https://evil.example/' }).expect(400);
+      }
+      // The throttler keeps a bucket per route (as for every route): the fourth sign-in start is refused.
+      const refused = await request(limited.server).get('/api/auth/login').query({ rd: `https://acme.${BASE}/` }).expect(429);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(refused.headers['retry-after']).toBeDefined();
+      for (let i = 0; i < 3; i++) {
+        await request(limited.server).post('/api/auth/logout').set('Origin', AUTH_ORIGIN).expect(303);
+      }
+      await request(limited.server).post('/api/auth/logout').set('Origin', AUTH_ORIGIN).expect(429);
+      await request(limited.server).get('/api/health').expect(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('Logto unreachable when a sign-in starts: 503 problem, no login cookie', async () => {
+    const cut = await startAppOn(
+      database,
+      logto.env({ TENANT_BASE_DOMAIN: BASE, LOGTO_EDGE_APP_ID: EDGE_APP_ID, LOGTO_EDGE_APP_SECRET: 's', LOGTO_INTERNAL_URL: 'http://127.0.0.1:9' }),
+    );
+    try {
+      const response = await request(cut.server).get('/api/auth/login').query({ rd: `https://acme.${BASE}/` }).expect(503);
+      expect(response.body.code).toBe('LOGTO_UNAVAILABLE');
+      expect(setCookies(response)).toEqual([]);
+    } finally {
+      await cut.close();
+    }
   });
 });

@@ -322,7 +322,8 @@ async function signInWithPassword({ authorizeUrl, username, password }: SignInWi
       throw new Error(`signInWithPassword: the sign-in page refused ${username}: ${/role="alert"[^>]*>([^<]*)/.exec(html)?.[1] ?? 'no message'}`);
     }
     submitted = true;
-    url = new URL(action.replaceAll('&#47;', '/'), url).toString();
+    // The page escapes what it writes into attributes as numeric character references.
+    url = new URL(action.replace(/&#(\d+);/g, (_entity, code: string) => String.fromCharCode(Number(code))), url).toString();
     response = await browser.call('POST', url, undefined, new URLSearchParams({ username, password }));
   }
   throw new Error(`signInWithPassword: no redirect to ${redirectUri} after ${MAX_REDIRECTS} steps`);

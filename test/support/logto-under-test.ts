@@ -3,11 +3,11 @@
  * through LOGTO_CONFORMANCE_* (npm run test:logto) and over the dev IdP started here (npm test), so the same
  * assertions run against both and the dev IdP cannot drift from Logto unnoticed.
  *
- * Everything goes through Logto's public surface (Management API, /oidc/token) on both targets; the only
- * difference is how a user gets a token. A real Logto signs users in through its Experience API; the dev IdP has
- * no sign-in, so its tokens are minted over IPC with the scopes Logto would grant at sign-in, read from the dev
- * IdP's own Management API (organization roles) and from the global roles given here (the dev IdP has no user
- * role assignment).
+ * Everything goes through Logto's public surface (Management API, /oidc) on both targets. Browser sign-ins
+ * (`authorize`) go through Logto's Experience API or the dev IdP's sign-in page. `signIn`'s tokens for the shapes
+ * suite are minted over IPC on the dev IdP, with the scopes Logto would grant at sign-in, read from the dev IdP's
+ * own Management API (organization roles) and from the global roles given here (the dev IdP has no user role
+ * assignment, so its real sign-in could not grant a global role's scopes).
  */
 import { randomBytes } from 'node:crypto';
 

@@ -278,6 +278,27 @@ describe('dev IdP: sign-in flow of a Traditional app (Logto-compatible)', () => 
       expect(answer.body.refresh_token).toBe(refreshToken);
     });
 
+    it('carries only the resource scopes asked for and held at sign-in (the grant Logto consents to then)', async () => {
+      // Asked without tenant:* scopes: the organization token has none, whatever the roles.
+      const { callback, verifier } = await signIn('alice', 'alice-dev-password', { scope: BASE_SCOPES });
+      const plain = await token({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier });
+      const withoutScopes = await token({ grant_type: 'refresh_token', refresh_token: plain.body.refresh_token!, organization_id: organizationId, resource: API });
+      expect(withoutScopes).toMatchObject({ status: 200, body: { scope: '' } });
+      expect(decodeJwt(withoutScopes.body.access_token!)).toMatchObject({ organization_id: organizationId, scope: '' });
+
+      // Asked with them by a user who held none at sign-in and joined afterwards: a member, still no scope.
+      const erin = await management<{ id: string }>('POST', '/users', { username: 'erin', password: 'erin-Passw0rd' });
+      const { refresh_token: refreshToken } = await exchange('erin', 'erin-Passw0rd');
+      await management('POST', `/organizations/${organizationId}/users`, { userIds: [erin.body.id] });
+      await management('POST', `/organizations/${organizationId}/users/${erin.body.id}/roles`, { organizationRoleNames: ['member'] });
+      const joined = await token({ grant_type: 'refresh_token', refresh_token: refreshToken!, organization_id: organizationId, resource: API });
+      expect(joined).toMatchObject({ status: 200, body: { scope: '' } });
+      // A new sign-in consents to what the user holds now.
+      const again = await exchange('erin', 'erin-Passw0rd');
+      const now = await token({ grant_type: 'refresh_token', refresh_token: again.refresh_token!, organization_id: organizationId, resource: API });
+      expect(now).toMatchObject({ status: 200, body: { scope: 'tenant:read' } });
+    });
+
     it('a non-member is refused with 403 access_denied, and the refresh token stays usable', async () => {
       const { refresh_token: refreshToken } = await exchange('alice', 'alice-dev-password');
       const refused = await token({ grant_type: 'refresh_token', refresh_token: refreshToken!, organization_id: otherOrganizationId, resource: API });

@@ -37,6 +37,9 @@ describe('edge sessions configuration', () => {
     expect(problemsOf({ ...EDGE, SESSION_COOKIE_SECURE: 'false', NODE_ENV: 'production' })).toHaveLength(1);
     const dev = loadConfig(edgeSessionsConfigSchema, { ...EDGE, SESSION_COOKIE_SECURE: 'false', CAMELEER_DEV: '1', PUBLIC_URL: 'http://localhost:3000' });
     expect(dev).toMatchObject({ cookieName: 'cameleer_session', cookieSecure: false, publicAuthOrigin: 'http://auth.cameleer.example:3000' });
+    // npm start: the dev edge's port, where the sign-in host is reached.
+    const edge = loadConfig(edgeSessionsConfigSchema, { ...EDGE, SESSION_COOKIE_SECURE: 'false', CAMELEER_DEV: '1', PUBLIC_URL: 'http://localhost:3000', EDGE_AUTH_PORT: '8080' });
+    expect(edge.publicAuthOrigin).toBe('http://auth.cameleer.example:8080');
   });
 
   it.each([

@@ -26,6 +26,13 @@ class EdgeSessionsEnv {
   @IsOptional() @IsString()
   EDGE_AUTH_HOST?: string;
 
+  /**
+   * The port browsers reach EDGE_AUTH_HOST on, when not the scheme's default (development: the dev edge's port).
+   * Unset: in development with Secure off, PUBLIC_URL's port; else none.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(65535)
+  EDGE_AUTH_PORT?: number;
+
   /** The public base URL of this service: in development (Secure off) the sign-in origin keeps its port. */
   @IsOptional() @IsString()
   PUBLIC_URL?: string;
@@ -56,7 +63,7 @@ export interface EdgeSessionsConfig {
   readonly enabled: boolean;
   /** EDGE_AUTH_HOST or auth.<TENANT_BASE_DOMAIN>. */
   readonly authHost: string | undefined;
-  /** `https://<authHost>`, or `http://<authHost>[:<PUBLIC_URL's port>]` in development with Secure off. */
+  /** `https://<authHost>[:EDGE_AUTH_PORT]`, or `http://<authHost>[:EDGE_AUTH_PORT or PUBLIC_URL's port]` in development with Secure off. */
   readonly publicAuthOrigin: string | undefined;
   /** __Secure-cameleer_session, or cameleer_session where Secure is off. */
   readonly cookieName: string;
@@ -127,7 +134,7 @@ export const edgeSessionsConfigSchema: ConfigSchema<EdgeSessionsEnv, EdgeSession
     if (problems.length > 0) {
       throw new ConfigValidationError(problems);
     }
-    const port = env.SESSION_COOKIE_SECURE ? '' : (publicUrlPart(env.PUBLIC_URL, 'port') ?? '');
+    const port = env.EDGE_AUTH_PORT !== undefined ? String(env.EDGE_AUTH_PORT) : env.SESSION_COOKIE_SECURE ? '' : (publicUrlPart(env.PUBLIC_URL, 'port') ?? '');
     return {
       enabled: env.LOGTO_EDGE_APP_ID !== undefined && baseDomain !== undefined,
       authHost,

@@ -6,4 +6,6 @@ export { EDGE_SESSIONS_ERRORS, EdgeSessionError, type EdgeSessionErrorCode } fro
 export { type ActiveSession, EDGE_SESSION_TOPIC, EdgeSessions } from './edge-sessions.service';
 export { readCookie } from './http/cookies';
 export { EdgeSessionsModule } from './edge-sessions.module';
+// The specs run a purge on demand.
+export { EdgeSessionsPurge } from './edge-sessions-purge';
 export { SignInRateLimit } from './sign-in-rate-limit';

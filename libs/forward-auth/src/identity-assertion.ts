@@ -5,9 +5,9 @@ import { Keyring, machineTokensConfig, MachineTokensConfig, PLATFORM_KEYRING, Pr
 import type { IdentityHeaders } from './decision';
 
 /** The `typ` of the identity assertion; verifiers require it, so no other platform JWT passes as one. */
-export const IDENTITY_ASSERTION_TYP = 'identity+jwt';
+const IDENTITY_ASSERTION_TYP = 'identity+jwt';
 /** The longest an assertion lives (less when the caller's own token expires sooner). */
-export const IDENTITY_ASSERTION_TTL_S = 60;
+const IDENTITY_ASSERTION_TTL_S = 60;
 // Re-signed once fewer than this many seconds remain, so an upstream always receives at least this much
 // lifetime and a warm caller costs one signature per 40 s, not one per request.
 const RESIGN_WHEN_LEFT_S = 20;

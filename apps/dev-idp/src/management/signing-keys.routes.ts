@@ -9,7 +9,7 @@ export interface SigningKeyControl {
   rotateSigningKeys(algorithm: SigningKeyAlgorithm): Promise<readonly SigningKey[]>;
 }
 
-/** Logto's `LogtoOidcConfigKeyType`; cookie keys exist only for interactive sign-in, which the dev IdP lacks. */
+/** Logto's `LogtoOidcConfigKeyType`; the dev IdP's cookie keys are a random key per process, not managed here. */
 const KEY_TYPES = ['private-keys', 'cookie-keys'] as const;
 
 /** Logto's redacted key answer (core libraries/logto-config.ts getRedactedOidcKeyResponse): never the key itself. */
@@ -32,7 +32,7 @@ export function addSigningKeyRoutes(routes: RouteTable, keys: SigningKeyControl)
       throw invalidInput(`"keyType" must be one of ${KEY_TYPES.join(', ')}`);
     }
     if (value !== 'private-keys') {
-      throw new RequestError(422, 'oidc.invalid_request', 'The dev IdP has no cookie keys (no interactive sign-in).');
+      throw new RequestError(422, 'oidc.invalid_request', 'The dev IdP does not manage cookie keys (a random key per process).');
     }
   };
 

@@ -23,6 +23,11 @@ export function signedOutPage(): string {
   return page('Signed out', '<h1>Signed out</h1><p>You have signed out of Cameleer. You can close this window.</p>');
 }
 
+/** A refusal of a sign-in route, for a browser: what went wrong, in the route's own words. */
+export function errorPage(title: string, detail: string): string {
+  return page(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p>`);
+}
+
 /**
  * The page-specific CSP: nothing may load, and forms may post to this origin and be redirected on to Logto's
  * end-session endpoint (Chromium applies form-action to the redirects after a submission too).

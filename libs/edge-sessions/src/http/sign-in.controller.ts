@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, clientAddressOf, Public } from '@app/service-core';
@@ -8,6 +8,7 @@ import { EDGE_SESSIONS_ERRORS, EdgeSessionError } from '../edge-sessions.errors'
 import { EdgeSessions } from '../edge-sessions.service';
 import { SignInRateLimited } from '../sign-in-rate-limit';
 import { CallbackQuery, SIGN_IN_TTL_MS, SignInService } from '../sign-in.service';
+import { BrowserPageFilter } from './browser-page.filter';
 import { readCookie, setCookie } from './cookies';
 import { pageSecurityPolicy, signedOutPage, signOutConfirmationPage } from './pages';
 
@@ -23,6 +24,7 @@ const QUERY_TEXT_MAX = 2048;
 @Controller('auth')
 @Public()
 @SignInRateLimited()
+@UseFilters(BrowserPageFilter)
 export class SignInController {
   private readonly loginCookieName: string;
 

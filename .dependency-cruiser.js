@@ -9,10 +9,11 @@ const allowedLibImports = {
   'service-core': [],
   'logto-client': ['service-core'],
   security: ['service-core'],
-  tenants: ['security', 'logto-client', 'service-core'],
-  licensing: ['tenants', 'security', 'service-core'],
+  events: ['security', 'service-core'],
+  tenants: ['events', 'security', 'logto-client', 'service-core'],
+  licensing: ['events', 'tenants', 'security', 'service-core'],
   'forward-auth': ['licensing', 'tenants', 'security', 'service-core'],
-  agents: ['forward-auth', 'licensing', 'tenants', 'security', 'service-core'],
+  agents: ['events', 'forward-auth', 'licensing', 'tenants', 'security', 'service-core'],
   'edge-sessions': ['security', 'service-core'],
 };
 

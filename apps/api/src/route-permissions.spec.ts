@@ -31,5 +31,6 @@ function describePolicy(policy: AccessPolicy | undefined): string {
     return `machine: ${policy.kinds.join(' | ')}`;
   }
   const parts = [policy.platform && `operator ${policy.platform}`, policy.tenant && `tenant member ${policy.tenant} (param ${policy.tenantParam ?? 'id'})`].filter(Boolean);
-  return `logto: ${parts.length > 0 ? parts.join(' or ') : 'any caller'}`;
+  const machine = policy.machine === undefined ? '' : ` or machine: ${policy.machine.join(' | ')}`;
+  return `logto: ${parts.length > 0 ? parts.join(' or ') : 'any caller'}${machine}`;
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { findPage, isUuid, Page, PageQuery } from '@app/service-core';
 import { AuditTrail, MachinePrincipal } from '@app/security';
+import { EventOutbox } from '@app/events';
 import { LicensingService } from '@app/licensing';
 import { TenantsService } from '@app/tenants';
 import { Agent, Ed25519PublicJwk } from './agent.entities';
@@ -47,6 +48,7 @@ export class AgentAdminService {
     private readonly tenants: TenantsService,
     private readonly licensing: LicensingService,
     private readonly audit: AuditTrail,
+    private readonly outbox: EventOutbox,
     private readonly events: AgentEvents,
   ) {}
 
@@ -70,6 +72,7 @@ export class AgentAdminService {
       }
       if (updated.affected === 1) {
         await this.audit.record({ tenantId, actor: disabledBy, action: 'agent.disabled', targetId: agentId, sourceIp }, manager);
+        await this.outbox.append(manager, { type: 'agent.disabled', tenantId, data: { agentId } });
       }
       return { agent: found, changed: updated.affected === 1 };
     });

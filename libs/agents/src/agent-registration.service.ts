@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { isUniqueViolation, isUuid } from '@app/service-core';
 import { AuditTrail, MachinePrincipal, MachineTokenService } from '@app/security';
+import { EventOutbox } from '@app/events';
 import { License, LicensingService } from '@app/licensing';
 import { Tenant, TenantsError, TenantsService } from '@app/tenants';
 import { Agent, AGENT_PUBLIC_KEY_INDEX, AgentBootstrapToken } from './agent.entities';
@@ -68,6 +69,7 @@ export class AgentRegistrationService {
     private readonly tenants: TenantsService,
     private readonly licensing: LicensingService,
     private readonly audit: AuditTrail,
+    private readonly outbox: EventOutbox,
     private readonly failures: AgentAuthFailureCounter,
   ) {}
 
@@ -117,6 +119,11 @@ export class AgentRegistrationService {
         });
         await this.audit.record({ tenantId, actor, action: 'bootstrap_token.used', targetId: tokenId, sourceIp }, manager);
         await this.audit.record({ tenantId, actor, action: 'agent.registered', targetId: agent.id, sourceIp }, manager);
+        await this.outbox.append(manager, {
+          type: 'agent.registered',
+          tenantId,
+          data: { agentId: agent.id, name: agent.name, environment: agent.environment, publicKeyJwk: agent.publicKeyJwk },
+        });
         return { agent, license: usable.license, tenant };
       });
     } catch (error) {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf, SecurityModule } from '@app/security';
+import { EventsModule } from '@app/events';
 import { TenantsModule } from '@app/tenants';
 import { LicensingModule } from '@app/licensing';
 import { AgentAdminService } from './agent-admin.service';
@@ -23,7 +24,7 @@ import { TenantAgentsController } from './http/tenant-agents.controller';
  * wires it into forward-auth as AGENT_STATUS) and AgentRateLimit (the app's throttler applies it).
  */
 @Module({
-  imports: [ConfigModule.forFeature(agentsConfig), SecurityModule, TenantsModule, LicensingModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
+  imports: [ConfigModule.forFeature(agentsConfig), SecurityModule, TenantsModule, LicensingModule, EventsModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [TenantAgentsController, AgentsController],
   providers: [
     BootstrapTokensService,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf, SecurityModule } from '@app/security';
+import { EventsModule } from '@app/events';
 import { TenantsModule } from '@app/tenants';
 import { LicenseTokenRestorer } from './http/license-token.restorer';
 import { LicensingController } from './http/licensing.controller';
@@ -14,7 +15,7 @@ import { LicensingService } from './licensing.service';
  * keyring (LICENSE_KEYRING from the global KeysModule), and LicenseEvents for in-process listeners.
  */
 @Module({
-  imports: [ConfigModule.forFeature(licensingConfig), SecurityModule, TenantsModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
+  imports: [ConfigModule.forFeature(licensingConfig), SecurityModule, TenantsModule, EventsModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [LicensingController],
   providers: [LicensingService, LicenseEvents, LicenseTokenRestorer],
   exports: [LicensingService, LicenseEvents],

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { FieldError, findPage, isUniqueViolation, isUuid, Metrics, Page, PageQuery, queryEntities } from '@app/service-core';
 import { AuditTrail, ChangedBy, Keyring, LICENSE_KEYRING } from '@app/security';
+import { EventOutbox } from '@app/events';
 import { Tenant, TenantsError, TenantsService } from '@app/tenants';
 import { License } from './license.entity';
 import { LicenseEvents } from './license-events';
@@ -14,6 +15,20 @@ import { LicenseLimits, LimitName, MAX_GRACE_DAYS, MAX_VALIDITY_DAYS } from './t
 const DAY_MS = 86_400_000;
 const CURRENT_INDEX = 'uq_licenses_current';
 const ISSUE_ATTEMPTS = 3;
+
+/** What `license.issued` tells the data plane: the terms, never the token (it fetches that with its own grant). */
+function licenseEventData(license: License, supersededLicenseId: string | null): Record<string, unknown> {
+  return {
+    licenseId: license.id,
+    tier: license.tier,
+    features: license.features,
+    limits: license.limits,
+    startsAt: license.startsAt.toISOString(),
+    endsAt: license.endsAt.toISOString(),
+    graceDays: license.graceDays,
+    supersededLicenseId,
+  };
+}
 
 export interface IssueLicenseInput {
   readonly tier: string;
@@ -81,6 +96,7 @@ export class LicensingService {
     private readonly events: LicenseEvents,
     private readonly tenants: TenantsService,
     private readonly audit: AuditTrail,
+    private readonly outbox: EventOutbox,
     metrics: Metrics,
   ) {
     if (keyring.purpose !== 'license') {
@@ -134,6 +150,7 @@ export class LicensingService {
             throw new Error('INSERT … RETURNING returned no row');
           }
           await this.audit.record({ tenantId, actor: by.actor, action: 'license.issued', targetId: license.id, sourceIp: by.sourceIp }, manager);
+          await this.outbox.append(manager, { type: 'license.issued', tenantId, data: licenseEventData(license, supersededRows[0][0]?.id ?? null) });
           return { license, tenant, superseded: supersededRows[0][0]?.id ?? null };
         });
         this.logger.log(`license ${license.id} (${license.tier}, until ${license.endsAt.toISOString()}) issued to tenant ${tenant.slug} by ${by.actor}`);
@@ -215,6 +232,7 @@ export class LicensingService {
         throw noCurrentLicense();
       }
       await this.audit.record({ tenantId, actor: by.actor, action: 'license.revoked', targetId: license.id, sourceIp: by.sourceIp }, manager);
+      await this.outbox.append(manager, { type: 'license.revoked', tenantId, data: { licenseId: license.id, tier: license.tier } });
       return license;
     });
     this.logger.warn(`license ${license.id} of tenant ${tenantId} revoked by ${by.actor}: ${reason}`);

@@ -35,5 +35,5 @@ export {
   SIGNING_KID_ENV,
   type SigningKey,
 } from './keys';
-export { MACHINE_TOKEN_KINDS, MachineTokenService, type MachineTokensConfig, machineTokensConfig, machineTokensConfigSchema } from './machine';
+export { DATA_PLANE_TENANT, MACHINE_TOKEN_KINDS, MachineTokenService, type MachineTokensConfig, machineTokensConfig, machineTokensConfigSchema } from './machine';
 export { SecurityModule } from './security.module';

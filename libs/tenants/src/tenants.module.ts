@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { EventsModule } from '@app/events';
 import { LogtoClientModule } from '@app/logto-client';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf, SecurityModule, TENANT_ACCESS_DIRECTORY } from '@app/security';
@@ -17,7 +18,7 @@ import { TenantsService } from './tenants.service';
  * AccessModule) TENANT_ACCESS_DIRECTORY import it.
  */
 @Module({
-  imports: [ConfigModule.forFeature(tenantsConfig), LogtoClientModule, SecurityModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
+  imports: [ConfigModule.forFeature(tenantsConfig), LogtoClientModule, SecurityModule, EventsModule, IdempotencyModule.forFeature({ callerOf: callerKeyOf })],
   controllers: [TenantsController],
   providers: [
     TenantsRepository,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUniqueViolation, isUuid, Page, PageQuery, retryOptimistically, STALE } from '@app/service-core';
+import { EventOutbox, EventType } from '@app/events';
 import { AuditTrail, ChangedBy } from '@app/security';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
@@ -67,6 +68,15 @@ export type TenantAuditAction =
   | 'tenant.repaired'
   | 'tenant.sync_retried';
 
+/** The event-feed event each audited tenant change also is; repairs and retries change nothing the data plane sees. */
+const FEED_EVENT_OF: Readonly<Partial<Record<TenantAuditAction, EventType>>> = {
+  'tenant.created': 'tenant.created',
+  'tenant.renamed': 'tenant.updated',
+  'tenant.suspended': 'tenant.suspended',
+  'tenant.resumed': 'tenant.resumed',
+  'tenant.deleted': 'tenant.deleted',
+};
+
 function requireExisting(tenant: Tenant | undefined): Tenant {
   if (tenant === undefined || tenant.status === 'DELETED') {
     throw tenantNotFound();
@@ -95,18 +105,23 @@ export class TenantsService {
     private readonly events: TenantEvents,
     private readonly dataSource: DataSource,
     private readonly audit: AuditTrail,
+    private readonly outbox: EventOutbox,
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
   ) {}
 
   /**
-   * Runs `write` and, when it changed a row, records `action` in the same transaction: a tenant change is never
-   * committed without its audit record, nor recorded without the change.
+   * Runs `write` and, when it changed a row, records `action` (and its event-feed event) in the same transaction: a
+   * tenant change is never committed without its audit record and event, nor recorded without the change.
    */
   async audited<T extends Tenant | undefined>(action: TenantAuditAction, by: ChangedBy, write: (tx: EntityManager) => Promise<T>, reason?: string): Promise<T> {
     return this.dataSource.transaction(async (tx) => {
       const tenant = await write(tx);
       if (tenant !== undefined) {
         await this.audit.record({ tenantId: tenant.id, actor: by.actor, action, targetId: tenant.id, sourceIp: by.sourceIp, reason }, tx);
+        const type = FEED_EVENT_OF[action];
+        if (type !== undefined) {
+          await this.outbox.append(tx, { type, tenantId: tenant.id, data: { id: tenant.id, slug: tenant.slug, name: tenant.name, status: tenant.status } });
+        }
       }
       return tenant;
     });

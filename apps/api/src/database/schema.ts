@@ -4,6 +4,7 @@ import { License } from '@app/licensing';
 import { AuditEvent } from '@app/security';
 import { Agent, AgentAssertionJti, AgentBootstrapToken } from '@app/agents';
 import { EdgeSession, EdgeSessionOrganizationToken, EdgeSignInAttempt } from '@app/edge-sessions';
+import { EventDelivery, EventSubscription, OutboxEvent } from '@app/events';
 import { CreateIdempotencyKeys1795965600000 } from './migrations/1795965600000-CreateIdempotencyKeys';
 import { CreateTenants1795965700000 } from './migrations/1795965700000-CreateTenants';
 import { CreateLicenses1795965800000 } from './migrations/1795965800000-CreateLicenses';
@@ -12,10 +13,11 @@ import { StripTokensFromIdempotencyKeys1795966300000 } from './migrations/179596
 import { TenantSyncMarkerAndFailure1795966400000 } from './migrations/1795966400000-TenantSyncMarkerAndFailure';
 import { UniqueAgentPublicKey1795966500000 } from './migrations/1795966500000-UniqueAgentPublicKey';
 import { CreateEdgeSessions1795966600000 } from './migrations/1795966600000-CreateEdgeSessions';
+import { CreateEventFeed1795966700000 } from './migrations/1795966700000-CreateEventFeed';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
-  entities: [IdempotencyKey, Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent, EdgeSession, EdgeSignInAttempt, EdgeSessionOrganizationToken],
+  entities: [IdempotencyKey, Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent, EdgeSession, EdgeSignInAttempt, EdgeSessionOrganizationToken, OutboxEvent, EventSubscription, EventDelivery],
   migrations: [
     CreateIdempotencyKeys1795965600000,
     CreateTenants1795965700000,
@@ -25,5 +27,6 @@ export const schema: SchemaDefinition = {
     TenantSyncMarkerAndFailure1795966400000,
     UniqueAgentPublicKey1795966500000,
     CreateEdgeSessions1795966600000,
+    CreateEventFeed1795966700000,
   ],
 };

@@ -15,15 +15,26 @@ export type TenantScope = 'tenant:read' | 'tenant:admin';
  * - `machine`: a machine token of one of the given kinds.
  */
 export type AccessPolicy =
-  | { readonly scheme: 'logto'; readonly platform?: PlatformScope; readonly tenant?: TenantScope; readonly tenantParam?: string }
+  | {
+      readonly scheme: 'logto';
+      readonly platform?: PlatformScope;
+      readonly tenant?: TenantScope;
+      readonly tenantParam?: string;
+      /** Machine tokens of these kinds are accepted too (only on routes about no tenant). */
+      readonly machine?: readonly MachineTokenKind[];
+    }
   | { readonly scheme: 'machine'; readonly kinds: readonly MachineTokenKind[] };
 
 /** Operators with `platform`, or members of the path's tenant with `tenant` (path param `tenantParam`, default `id`). */
-export function Authorize(scopes: { platform?: PlatformScope; tenant?: TenantScope; tenantParam?: string }): MethodDecorator & ClassDecorator {
+export function Authorize(scopes: { platform?: PlatformScope; tenant?: TenantScope; tenantParam?: string; machine?: readonly MachineTokenKind[] }): MethodDecorator & ClassDecorator {
   if (scopes.platform === undefined && scopes.tenant === undefined) {
     throw new Error('Authorize() needs a platform or a tenant scope; use Authenticated() for any Logto caller');
   }
-  return applyDecorators(SetMetadata(ACCESS_POLICY, { scheme: 'logto', ...scopes } satisfies AccessPolicy), ApiBearerAuth('logto'));
+  if (scopes.machine !== undefined && scopes.tenant !== undefined) {
+    throw new Error('Authorize() takes machine kinds only on routes about no tenant (platform scopes)');
+  }
+  const policy = applyDecorators(SetMetadata(ACCESS_POLICY, { scheme: 'logto', ...scopes } satisfies AccessPolicy), ApiBearerAuth('logto'));
+  return scopes.machine === undefined ? policy : applyDecorators(policy, ApiBearerAuth('machine'));
 }
 
 /** Any caller with a valid Logto access token for this API. */

@@ -51,8 +51,11 @@ export function requirementOf(policy: AccessPolicy): AccessRequirement {
   if (policy.scheme === 'machine') {
     return { machine: policy.kinds };
   }
-  const { platform, tenant } = policy;
-  return tenant === undefined ? { logto: { platform } } : { logto: { platform, tenant }, tenant: { mustBeActive: false } };
+  const { platform, tenant, machine } = policy;
+  if (tenant === undefined) {
+    return machine === undefined ? { logto: { platform } } : { logto: { platform }, machine };
+  }
+  return { logto: { platform, tenant }, tenant: { mustBeActive: false } };
 }
 
 /**

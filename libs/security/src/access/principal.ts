@@ -17,10 +17,10 @@ export interface LogtoPrincipal {
   readonly expiresAt: Date;
 }
 
-/** An agent (or an agent-to-be) holding a machine token signed with this platform's machine key. */
+/** An agent (or an agent-to-be), or a data-plane service, holding a machine token signed with this platform's machine key. */
 export interface MachinePrincipal {
   readonly scheme: 'machine';
-  readonly kind: 'agent-bootstrap' | 'agent';
+  readonly kind: 'agent-bootstrap' | 'agent' | 'data-plane';
   readonly subject: string;
   readonly tenantId: string;
   readonly tokenId: string;

@@ -32,6 +32,7 @@ const TOKEN_KIND_NAMES: Readonly<Record<TokenKind, string>> = {
   logto: 'a Logto access token for this API',
   agent: 'an agent access token',
   'agent-bootstrap': 'an agent bootstrap token',
+  'data-plane': 'a data-plane token',
 };
 
 /** How to get a fresh token of each kind. */
@@ -39,6 +40,7 @@ const RENEWAL: Readonly<Record<TokenKind, string>> = {
   logto: 'request a new one from Logto',
   agent: 'sign a new assertion and trade it at POST /api/agents/token',
   'agent-bootstrap': 'ask an operator or a tenant admin for a new one',
+  'data-plane': 'ask an operator to mint a new one (POST /api/events/tokens)',
 };
 
 /**

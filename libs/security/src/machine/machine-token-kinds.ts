@@ -1,7 +1,7 @@
 import { KeyPurpose } from '../keys';
 
 /** The machine tokens this service mints. Each kind has its own `typ`, audience and lifetime cap. */
-export type MachineTokenKind = 'agent-bootstrap' | 'agent';
+export type MachineTokenKind = 'agent-bootstrap' | 'agent' | 'data-plane';
 
 export interface MachineTokenKindSpec {
   readonly kind: MachineTokenKind;
@@ -30,9 +30,21 @@ export const MACHINE_TOKEN_KINDS: Readonly<Record<MachineTokenKind, MachineToken
     maxLifetimeSeconds: 15 * 60,
     keyPurpose: 'machine',
   }),
+  // A data-plane service (cameleer3-server) reading the event feed: minted by an operator, bound to no tenant
+  // (tenant_id is DATA_PLANE_TENANT, never a tenant's id, so no tenant route accepts it), audience the feed.
+  'data-plane': Object.freeze({
+    kind: 'data-plane',
+    typ: 'data-plane+jwt',
+    audience: (publicUrl: string) => `${publicUrl}/api/events`,
+    maxLifetimeSeconds: 90 * 24 * 60 * 60,
+    keyPurpose: 'machine',
+  }),
 });
 
-const MACHINE_TOKEN_KIND_NAMES: readonly MachineTokenKind[] = Object.freeze(['agent-bootstrap', 'agent'] as const);
+/** The tenant_id claim of data-plane tokens: they speak for the platform's data plane, not for a tenant. */
+export const DATA_PLANE_TENANT = 'platform';
+
+const MACHINE_TOKEN_KIND_NAMES: readonly MachineTokenKind[] = Object.freeze(['agent-bootstrap', 'agent', 'data-plane'] as const);
 
 /**
  * The kind a `typ` header names, or undefined. Compared as RFC 7515 §4.1.9 suggests (case-insensitive,

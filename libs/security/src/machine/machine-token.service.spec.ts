@@ -329,11 +329,13 @@ describe('MachineTokenService', () => {
 
 describe('machine token kinds', () => {
   it('one typ per kind, all signed by the machine keyring', () => {
-    expect(Object.values(MACHINE_TOKEN_KINDS).map((spec) => spec.typ).sort()).toEqual(['agent+jwt', 'agent-bootstrap+jwt']);
-    expect(Object.values(MACHINE_TOKEN_KINDS).map((spec) => spec.keyPurpose)).toEqual(['machine', 'machine']);
+    expect(Object.values(MACHINE_TOKEN_KINDS).map((spec) => spec.typ).sort()).toEqual(['agent+jwt', 'agent-bootstrap+jwt', 'data-plane+jwt']);
+    expect(Object.values(MACHINE_TOKEN_KINDS).map((spec) => spec.keyPurpose)).toEqual(['machine', 'machine', 'machine']);
     expect(MACHINE_TOKEN_KINDS['agent-bootstrap'].audience(ISSUER)).toBe(BOOTSTRAP_AUD);
     expect(MACHINE_TOKEN_KINDS.agent.audience(ISSUER)).toBe(AGENT_AUD);
+    expect(MACHINE_TOKEN_KINDS['data-plane'].audience(ISSUER)).toBe(`${ISSUER}/api/events`);
     expect(machineTokenKindOfTyp('Agent+JWT')).toBe('agent');
+    expect(machineTokenKindOfTyp('data-plane+jwt')).toBe('data-plane');
     expect(machineTokenKindOfTyp('application/agent-bootstrap+jwt')).toBe('agent-bootstrap');
     expect(machineTokenKindOfTyp('license+jwt')).toBeUndefined();
     expect(machineTokenKindOfTyp(undefined)).toBeUndefined();

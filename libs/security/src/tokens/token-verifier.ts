@@ -16,6 +16,7 @@ const SERIES = {
   logto: { valid: 'logto_valid', invalid: 'logto_invalid', not_accepted: 'logto_not_accepted' },
   agent: { valid: 'agent_valid', invalid: 'agent_invalid', not_accepted: 'agent_not_accepted' },
   'agent-bootstrap': { valid: 'agent_bootstrap_valid', invalid: 'agent_bootstrap_invalid', not_accepted: 'agent_bootstrap_not_accepted' },
+  'data-plane': { valid: 'data_plane_valid', invalid: 'data_plane_invalid', not_accepted: 'data_plane_not_accepted' },
   unknown: { valid: 'unknown_valid', invalid: 'unknown_invalid', not_accepted: 'unknown_not_accepted' },
 } as const satisfies Record<VerifiedKind, Record<VerificationResult, string>>;
 
@@ -53,7 +54,7 @@ export class TokenVerifier {
   ) {
     this.verifications = metrics.tally(
       'cameleer_token_verifications_total',
-      'Bearer token verifications by kind (logto, agent, agent-bootstrap, unknown typ) and result (valid, invalid, not_accepted where it was sent).',
+      'Bearer token verifications by kind (logto, agent, agent-bootstrap, data-plane, unknown typ) and result (valid, invalid, not_accepted where it was sent).',
       verificationSeries(),
     );
   }

@@ -440,6 +440,10 @@ describe('edge sessions: sign-in, sessions and sign-out', () => {
       const audit = await running.app.get(DataSource).getRepository(AuditEvent).findOneBy({ action: 'edge_sessions.revoked', targetId: 'victor' });
       expect(audit?.actor).toBe('operator:user:op');
       await request(running.server).delete(`/api/users/${encodeURIComponent('bad sub')}/sessions`).auth(operator, { type: 'bearer' }).expect(400);
+      await request(running.server).delete(`/api/users/${encodeURIComponent('../tenants')}/sessions`).auth(operator, { type: 'bearer' }).expect(400);
+      // Ended already: nothing to end, nothing audited.
+      await request(running.server).delete('/api/users/victor/sessions').auth(operator, { type: 'bearer' }).expect(404);
+      expect(await running.app.get(DataSource).getRepository(AuditEvent).countBy({ action: 'edge_sessions.revoked', targetId: 'victor' })).toBe(1);
     });
   });
 

@@ -157,6 +157,7 @@ function baseBodies(keys: AgentKeys): Record<string, Record<string, unknown>> {
     'POST /api/tenants/:id/bootstrap-tokens': { label: 'sweep' },
     'POST /api/agents/register': { name: 'sweep-agent', environment: 'prod', publicKey: keys.publicPem },
     'POST /api/agents/token': { assertion: 'x' },
+    'POST /api/event-subscriptions': { url: 'https://hooks.example.com/cameleer', events: ['tenant.*'] },
   };
 }
 
@@ -321,7 +322,8 @@ describe('hardening: hostile-input sweep over every route', () => {
     keys = agentKeys();
     const agent = await api.post('/api/agents/register').auth(minted.body.token as string, { type: 'bearer' }).send({ name: 'a1', publicKey: agentKeys().publicPem }).expect(201);
     Object.assign(callers, { logto: operator, 'agent-bootstrap': minted.body.token as string, agent: agent.body.accessToken as string });
-    Object.assign(paramValues, { id: tenantId, agentId: agent.body.agentId as string, tokenId: minted.body.id as string });
+    // :sub names a user (operators end their sessions); the sweep's user has none, so nothing is ended.
+    Object.assign(paramValues, { id: tenantId, agentId: agent.body.agentId as string, tokenId: minted.body.id as string, sub: 'sweepuser001' });
   });
   beforeEach(() => {
     errorLogs = recordErrorLogs();

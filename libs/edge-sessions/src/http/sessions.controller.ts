@@ -24,8 +24,8 @@ export class EndedSessionsDto {
 }
 
 class UserSubjectParams {
-  /** A Logto user id (`sub`). */
-  @IsString() @Length(1, 255) @Matches(/^[\x21-\x7e]+$/, { message: 'sub must be printable ASCII without spaces' })
+  /** A Logto user id (`sub`): Logto's ids are letters, digits, `_` and `-` (core's generateStandardId). */
+  @IsString() @Length(1, 128) @Matches(/^[A-Za-z0-9_-]+$/, { message: 'sub must be a Logto user id (letters, digits, _ and -)' })
   sub!: string;
 }
 
@@ -73,10 +73,14 @@ export class SessionsController {
 
   @Delete('users/:sub/sessions')
   @Authorize({ platform: 'platform:write' })
-  @ApiOperation({ summary: 'End every browser session of a user (operators)', description: 'Audited as edge_sessions.revoked; every replica refuses them within a second.' })
+  @ApiOperation({ summary: 'End every browser session of a user (operators)', description: 'Audited as edge_sessions.revoked; every replica refuses them within a second. A user with no session is 404.' })
   @ApiOkResponse({ type: EndedSessionsDto })
   async endAllOf(@Param() params: UserSubjectParams, @CurrentPrincipal() principal: Principal, @ClientAddress() sourceIp: string | undefined): Promise<EndedSessionsDto> {
     const ended = await this.sessions.endAllOf(params.sub);
+    if (ended === 0) {
+      // Nothing ended, nothing to audit: like a DELETE of what is not there.
+      throw new EdgeSessionError('NOT_FOUND', 'This user has no browser session to end.');
+    }
     await this.audit.record({ tenantId: null, actor: actorOf(principal), action: ACTION_REVOKED, targetId: params.sub.slice(0, 64), sourceIp });
     return { ended };
   }

@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
 import { eventually } from '../support/eventually';
+import { itWithTool } from '../support/requires-tool';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -41,6 +43,7 @@ interface Started {
 }
 
 const BANNER = 'cameleer-saas is running in development mode';
+const CHROMIUM = '/usr/bin/chromium';
 
 /** `npm start` as a developer runs it: build, the dev IdP and the API on embedded defaults, all in a temp dir. */
 describe('npm start (scripts/start-dev.js)', () => {
@@ -169,6 +172,37 @@ describe('npm start (scripts/start-dev.js)', () => {
       body: { code: 'NOT_FOUND', detail: 'No such tenant at host "nope.cameleer.localhost".' },
     });
   }, 60_000);
+
+  itWithTool(CHROMIUM, ['--version'], "the banner's browser flow (Debian's chromium package)")(
+    "signs alice in through the banner's URL in Chromium: the dev IdP, back to the demo tenant's stub page with her identity; signed out, the next visit asks again",
+    async () => {
+      // No resolver rules: Chromium itself resolves *.localhost to loopback, as for a developer.
+      const browser = await chromium.launch({ executablePath: CHROMIUM });
+      try {
+        const page = await (await browser.newContext()).newPage();
+        const tenantUrl = `http://demo.cameleer.localhost:${edgePort}/`;
+        await page.goto(tenantUrl);
+        expect(new URL(page.url()).origin).toBe(`http://localhost:${idpPort}`);
+        await page.fill('input[name="username"]', 'alice');
+        await page.fill('input[name="password"]', 'alice-dev-password');
+        await Promise.all([page.waitForURL(tenantUrl), page.click('button[type="submit"]')]);
+        expect(await page.textContent('h1')).toBe('cameleer3-server would answer here');
+        const identity: Record<string, string> = {};
+        for (const row of await page.locator('#identity tr').all()) {
+          identity[(await row.locator('th').textContent()) ?? ''] = (await row.locator('td').textContent()) ?? '';
+        }
+        expect(identity).toMatchObject({ 'x-cameleer-tenant-slug': 'demo', 'x-cameleer-subject': 'aliceown0001', 'x-cameleer-principal': 'user' });
+        await page.goto(`http://auth.cameleer.localhost:${edgePort}/api/auth/logout`);
+        await Promise.all([page.waitForURL((url) => url.pathname === '/api/auth/signed-out'), page.click('button[type="submit"]')]);
+        await page.goto(tenantUrl);
+        expect(new URL(page.url()).origin).toBe(`http://localhost:${idpPort}`);
+        await page.waitForSelector('input[name="password"]');
+      } finally {
+        await browser.close();
+      }
+    },
+    120_000,
+  );
 
   it('makes a tenant with a seeded owner ACTIVE (the dev IdP has the bootstrap organization roles), and its owner gets in', async () => {
     const created = await fetch(api('/api/tenants'), {

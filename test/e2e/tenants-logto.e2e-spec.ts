@@ -8,6 +8,7 @@ interface TenantBody {
   id: string;
   slug: string;
   name: string;
+  ownerUserId: string | null;
   status: string;
   logtoOrganizationId: string | null;
   sync?: { pendingAction: string | null; attempts: number; lastError: string | null };

@@ -196,7 +196,9 @@ describe('npm start (scripts/start-dev.js)', () => {
         }
         expect(identity).toMatchObject({ 'x-cameleer-tenant-slug': 'demo', 'x-cameleer-subject': 'aliceown0001', 'x-cameleer-principal': 'user' });
         await page.goto(`http://auth.cameleer.localhost:${edgePort}/api/auth/logout`);
-        await Promise.all([page.waitForURL((url) => url.pathname === '/api/auth/signed-out'), page.click('button[type="submit"]')]);
+        const [posted] = await Promise.all([page.waitForResponse((response) => response.request().method() === 'POST'), page.click('button[type="submit"]')]);
+        expect({ status: posted.status(), location: posted.headers().location, body: posted.status() === 303 ? '' : await posted.text() }).toEqual({ status: 303, location: expect.any(String), body: '' });
+        await eventually(async () => expect({ url: page.url(), text: (await page.textContent('body').catch(() => ''))?.slice(0, 300) }).toMatchObject({ url: expect.stringContaining('/api/auth/signed-out') }), { within: 30_000, every: 500 });
         await page.goto(tenantUrl);
         expect({ url: page.url(), isDevIdp: isDevIdp(page.url()) }).toMatchObject({ isDevIdp: true });
         await page.waitForSelector('input[name="password"]');

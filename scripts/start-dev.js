@@ -44,6 +44,11 @@ const env = {
     ? { DEFAULT_TENANT_SLUG: 'demo', DEFAULT_TENANT_NAME: 'Demo' }
     : {}),
 };
+// alice (config/dev-idp.json) owns the default tenant so the browser flow lands on it, not on "No access". Only
+// with the dev IdP (a real Logto has no such user) and a default tenant (the owner needs one).
+if (given('DEFAULT_TENANT_OWNER') === undefined && !given('LOGTO_ENDPOINT') && env.DEFAULT_TENANT_SLUG) {
+  env.DEFAULT_TENANT_OWNER = 'aliceown0001';
+}
 const children = new Set();
 // Set once a stop began (a signal, or a child that ended): the exit code npm start will report.
 let stopCode;

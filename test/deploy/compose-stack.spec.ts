@@ -501,6 +501,7 @@ describe('docker-compose.prod.yml', () => {
           'TENANT_BASE_DOMAIN',
           'DEFAULT_TENANT_SLUG',
           'DEFAULT_TENANT_NAME',
+          'DEFAULT_TENANT_OWNER',
           'TRUSTED_PROXIES',
         ].sort(),
       );

@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
 import { eventually } from '../support/eventually';
+import { itWithTool } from '../support/requires-tool';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -41,6 +43,7 @@ interface Started {
 }
 
 const BANNER = 'cameleer-saas is running in development mode';
+const CHROMIUM = '/usr/bin/chromium';
 
 /** `npm start` as a developer runs it: build, the dev IdP and the API on embedded defaults, all in a temp dir. */
 describe('npm start (scripts/start-dev.js)', () => {
@@ -169,6 +172,42 @@ describe('npm start (scripts/start-dev.js)', () => {
       body: { code: 'NOT_FOUND', detail: 'No such tenant at host "nope.cameleer.localhost".' },
     });
   }, 60_000);
+
+  itWithTool(CHROMIUM, ['--version'], "the banner's browser flow (Debian's chromium package)")(
+    "signs alice in through the banner's URL in Chromium: the dev IdP, back to the demo tenant's stub page with her identity; signed out, the next visit asks again",
+    async () => {
+      // No resolver rules: Chromium itself resolves *.localhost to loopback, as for a developer.
+      const browser = await chromium.launch({ executablePath: CHROMIUM });
+      try {
+        const page = await (await browser.newContext()).newPage();
+        const tenantUrl = `http://demo.cameleer.localhost:${edgePort}/`;
+        // The dev IdP's sign-in page. Its host is the one the API asked discovery at (LOGTO_INTERNAL_URL, 127.0.0.1):
+        // oidc-provider derives endpoints from the request, where Logto uses its configured endpoint.
+        const isDevIdp = (at: string) => new URL(at).port === String(idpPort) && ['localhost', '127.0.0.1'].includes(new URL(at).hostname);
+        await page.goto(tenantUrl);
+        expect({ url: page.url(), isDevIdp: isDevIdp(page.url()) }).toMatchObject({ isDevIdp: true });
+        await page.fill('input[name="username"]', 'alice');
+        await page.fill('input[name="password"]', 'alice-dev-password');
+        await Promise.all([page.waitForURL(tenantUrl), page.click('button[type="submit"]')]);
+        expect(await page.textContent('h1')).toBe('cameleer3-server would answer here');
+        const identity: Record<string, string> = {};
+        for (const row of await page.locator('#identity tr').all()) {
+          identity[(await row.locator('th').textContent()) ?? ''] = (await row.locator('td').textContent()) ?? '';
+        }
+        expect(identity).toMatchObject({ 'x-cameleer-tenant-slug': 'demo', 'x-cameleer-subject': 'aliceown0001', 'x-cameleer-principal': 'user' });
+        await page.goto(`http://auth.cameleer.localhost:${edgePort}/api/auth/logout`);
+        const [posted] = await Promise.all([page.waitForResponse((response) => response.request().method() === 'POST'), page.click('button[type="submit"]')]);
+        expect({ status: posted.status(), location: posted.headers().location, body: posted.status() === 303 ? '' : await posted.text() }).toEqual({ status: 303, location: expect.any(String), body: '' });
+        await eventually(async () => expect({ url: page.url(), text: (await page.textContent('body').catch(() => ''))?.slice(0, 300) }).toMatchObject({ url: expect.stringContaining('/api/auth/signed-out') }), { within: 30_000, every: 500 });
+        await page.goto(tenantUrl);
+        expect({ url: page.url(), isDevIdp: isDevIdp(page.url()) }).toMatchObject({ isDevIdp: true });
+        await page.waitForSelector('input[name="password"]');
+      } finally {
+        await browser.close();
+      }
+    },
+    120_000,
+  );
 
   it('makes a tenant with a seeded owner ACTIVE (the dev IdP has the bootstrap organization roles), and its owner gets in', async () => {
     const created = await fetch(api('/api/tenants'), {

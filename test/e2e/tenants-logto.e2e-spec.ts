@@ -8,6 +8,7 @@ interface TenantBody {
   id: string;
   slug: string;
   name: string;
+  ownerUserId: string | null;
   status: string;
   logtoOrganizationId: string | null;
   sync?: { pendingAction: string | null; attempts: number; lastError: string | null };
@@ -193,6 +194,20 @@ describe('tenants and Logto faults', () => {
       await boot({ DEFAULT_TENANT_SLUG: slug, DEFAULT_TENANT_NAME: 'Default Tenant' });
       expect(await queryDatabase(database.url, 'SELECT id FROM tenants WHERE slug = $1', [slug])).toHaveLength(1);
       expect(await organizationsOf(rows[0]!.id)).toHaveLength(1);
+      await shutdown();
+    });
+
+    it('makes DEFAULT_TENANT_OWNER the owner of the default tenant\'s organization when it creates the tenant', async () => {
+      await logto.ensureOwnerRole();
+      const olga = await logto.createUser('olga');
+      const slug = unique('owned');
+      await boot({ DEFAULT_TENANT_SLUG: slug, DEFAULT_TENANT_NAME: 'Owned Default', DEFAULT_TENANT_OWNER: olga });
+      const rows = await queryDatabase<{ id: string }>(database.url, 'SELECT id FROM tenants WHERE slug = $1', [slug]);
+      expect(rows).toHaveLength(1);
+      const active = await untilActive(rows[0]!.id);
+      expect(active.ownerUserId).toBe(olga);
+      const members = await logto.admin<{ id: string; organizationRoles: { name: string }[] }[]>('GET', `/organizations/${active.logtoOrganizationId}/users`);
+      expect(members).toEqual([expect.objectContaining({ id: olga, organizationRoles: [expect.objectContaining({ name: 'owner' })] })]);
       await shutdown();
     });
   });

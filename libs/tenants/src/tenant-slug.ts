@@ -88,3 +88,6 @@ export function IsTenantName(options?: ValidationOptions): PropertyDecorator {
     });
   };
 }
+
+/** A Logto user id as the API accepts it (an owner in POST /api/tenants, DEFAULT_TENANT_OWNER). */
+export const LOGTO_USER_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;

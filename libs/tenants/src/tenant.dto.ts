@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQuery } from '@app/service-core';
-import { IsTenantName, IsTenantSlug, RESERVED_TENANT_SLUGS } from './tenant-slug';
+import { IsTenantName, IsTenantSlug, LOGTO_USER_ID_PATTERN, RESERVED_TENANT_SLUGS } from './tenant-slug';
 import { LOGTO_ACTIONS, LogtoAction, Tenant, TENANT_STATUSES, TenantStatus } from './tenant.entity';
 
 const trim = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
@@ -26,7 +26,7 @@ export class CreateTenantDto {
   @ApiPropertyOptional({ description: 'Logto user id added to the organization with the `owner` organization role.', example: 'u1a2b3c4d5e6' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,128}$/, { message: 'ownerUserId must be a Logto user id (1–128 letters, digits, _ or -)' })
+  @Matches(LOGTO_USER_ID_PATTERN, { message: 'ownerUserId must be a Logto user id (1–128 letters, digits, _ or -)' })
   ownerUserId?: string;
 }
 

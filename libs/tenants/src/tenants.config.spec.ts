@@ -28,6 +28,16 @@ describe('tenants configuration', () => {
     });
   });
 
+  it('takes an owner for the default tenant (DEFAULT_TENANT_OWNER), a Logto user id, only with the default tenant', () => {
+    expect(
+      loadConfig(tenantsConfigSchema, { DEFAULT_TENANT_SLUG: 'demo', DEFAULT_TENANT_NAME: 'Demo', DEFAULT_TENANT_OWNER: 'aliceown0001' }).defaultTenant,
+    ).toEqual({ slug: 'demo', name: 'Demo', ownerUserId: 'aliceown0001' });
+    expect(problemsOf({ DEFAULT_TENANT_OWNER: 'aliceown0001' })).toEqual([expect.stringMatching(/^DEFAULT_TENANT_OWNER: only with DEFAULT_TENANT_SLUG/)]);
+    expect(problemsOf({ DEFAULT_TENANT_SLUG: 'demo', DEFAULT_TENANT_NAME: 'Demo', DEFAULT_TENANT_OWNER: 'alice@example.com' })).toEqual([
+      expect.stringMatching(/^DEFAULT_TENANT_OWNER: must be a Logto user id/),
+    ]);
+  });
+
   it('wants both DEFAULT_TENANT_SLUG and DEFAULT_TENANT_NAME, or neither', () => {
     expect(problemsOf({ DEFAULT_TENANT_SLUG: 'default' })).toEqual([expect.stringMatching(/both or neither/)]);
     expect(problemsOf({ DEFAULT_TENANT_NAME: 'Default' })).toEqual([expect.stringMatching(/both or neither/)]);

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { ConfigSchema, ConfigValidationError, registerConfig } from '@app/service-core';
-import { tenantNameProblem, tenantSlugProblem } from './tenant-slug';
+import { LOGTO_USER_ID_PATTERN, tenantNameProblem, tenantSlugProblem } from './tenant-slug';
 
 class TenantsEnv {
   /** Slug of a tenant created at boot when absent (with DEFAULT_TENANT_NAME; both or neither). */
@@ -10,6 +10,13 @@ class TenantsEnv {
 
   @IsOptional() @IsString()
   DEFAULT_TENANT_NAME?: string;
+
+  /**
+   * Logto user id made the owner of the default tenant's organization (as ownerUserId of POST /api/tenants) when
+   * the default tenant is created; only with DEFAULT_TENANT_SLUG. A default tenant that already exists is left as is.
+   */
+  @IsOptional() @IsString()
+  DEFAULT_TENANT_OWNER?: string;
 
   /** How often the reconciler retries pending Logto work (organizations to create, rename or delete). */
   @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
@@ -36,7 +43,7 @@ class TenantsEnv {
 }
 
 export interface TenantsConfig {
-  readonly defaultTenant?: { readonly slug: string; readonly name: string };
+  readonly defaultTenant?: { readonly slug: string; readonly name: string; readonly ownerUserId?: string };
   readonly reconcileIntervalMs: number;
   readonly driftIntervalMs: number;
   readonly backoffBaseMs: number;
@@ -63,6 +70,13 @@ export const tenantsConfigSchema: ConfigSchema<TenantsEnv, TenantsConfig> = {
     if (nameProblem !== undefined) {
       problems.push(`DEFAULT_TENANT_NAME: ${nameProblem}`);
     }
+    const owner = env.DEFAULT_TENANT_OWNER?.trim();
+    if (owner !== undefined && slug === undefined) {
+      problems.push('DEFAULT_TENANT_OWNER: only with DEFAULT_TENANT_SLUG and DEFAULT_TENANT_NAME');
+    }
+    if (owner !== undefined && !LOGTO_USER_ID_PATTERN.test(owner)) {
+      problems.push('DEFAULT_TENANT_OWNER: must be a Logto user id (1-128 letters, digits, "_" or "-")');
+    }
     if (env.TENANT_REQUEST_SYNC_BUDGET_MS >= env.TENANT_SYNC_LEASE_MS) {
       problems.push('TENANT_REQUEST_SYNC_BUDGET_MS: must be below TENANT_SYNC_LEASE_MS (the request holds the lease meanwhile)');
     }
@@ -73,7 +87,7 @@ export const tenantsConfigSchema: ConfigSchema<TenantsEnv, TenantsConfig> = {
       throw new ConfigValidationError(problems);
     }
     return {
-      defaultTenant: slug !== undefined && name !== undefined ? { slug, name } : undefined,
+      defaultTenant: slug !== undefined && name !== undefined ? { slug, name, ...(owner === undefined ? {} : { ownerUserId: owner }) } : undefined,
       reconcileIntervalMs: env.TENANT_RECONCILE_INTERVAL_MS,
       driftIntervalMs: env.TENANT_DRIFT_INTERVAL_MS,
       backoffBaseMs: env.TENANT_SYNC_BACKOFF_BASE_MS,

@@ -65,13 +65,13 @@ export class TenantsRepository {
   }
 
   /** The boot-time default tenant; several replicas may race here, exactly one row results. */
-  async insertIfAbsent(slug: string, name: string): Promise<boolean> {
+  async insertIfAbsent(slug: string, name: string, ownerUserId?: string): Promise<boolean> {
     const inserted = await this.rows(
-      `INSERT INTO tenants (slug, name, status, pending_logto_action, sync_attempts, next_sync_at, provisioning_marker)
-       VALUES ($1, $2, 'PROVISIONING', 'PROVISION', 0, now(), $3)
+      `INSERT INTO tenants (slug, name, owner_user_id, status, pending_logto_action, sync_attempts, next_sync_at, provisioning_marker)
+       VALUES ($1, $2, $3, 'PROVISIONING', 'PROVISION', 0, now(), $4)
        ON CONFLICT (slug) DO NOTHING
        RETURNING *`,
-      [slug, name, newProvisioningMarker()],
+      [slug, name, ownerUserId ?? null, newProvisioningMarker()],
     );
     return inserted.length > 0;
   }

@@ -268,13 +268,16 @@ export class TenantsService {
     return this.sync.configured ? this.sync.runWithin(queued, this.config.requestBudgetMs) : this.sync.recordNotConfigured(queued);
   }
 
-  /** Creates the configured default tenant unless it exists (safe across restarts and concurrent replicas). */
+  /**
+   * Creates the configured default tenant unless it exists (safe across restarts and concurrent replicas). Its
+   * owner, when configured, is provisioned like the owner of POST /api/tenants; an existing tenant is not changed.
+   */
   async ensureDefaultTenant(): Promise<void> {
     const defaults = this.config.defaultTenant;
     if (defaults === undefined) {
       return;
     }
-    if (await this.repository.insertIfAbsent(defaults.slug, defaults.name)) {
+    if (await this.repository.insertIfAbsent(defaults.slug, defaults.name, defaults.ownerUserId)) {
       this.logger.log(`default tenant ${defaults.slug} created; the reconciler provisions its organization`);
     }
   }

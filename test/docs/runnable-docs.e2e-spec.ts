@@ -20,9 +20,9 @@ import { shellBlocks, type ShellBlock } from './shell-blocks';
  * - Long-running commands: `npm start` and `npm run start:prod` are started in the background, the block goes on
  *   once `/api/health` answers, and they are stopped (their process group) when the block ends. `npm test` and
  *   `npm run test:*` are skipped (CI runs the suite itself), and so is `npm ci` (node_modules is linked).
- * - Addresses: the docs' fixed ports (API 3000, dev IdP 3001) become free ones (also in PORT / DEV_IDP_PORT), and
- *   the README's `…/cameleer_saas` database URL becomes a fresh empty database on TEST_DATABASE_URL's server, so
- *   runs on a shared machine do not collide.
+ * - Addresses: the docs' fixed ports (API 3000, dev IdP 3001, dev edge 8080) become free ones (also in PORT,
+ *   DEV_IDP_PORT, DEV_EDGE_PORT), and the README's `…/cameleer_saas` database URL becomes a fresh empty database on
+ *   TEST_DATABASE_URL's server, so runs on a shared machine do not collide.
  */
 const ROOT = resolve(__dirname, '../..');
 const DOCS = ['README.md', 'deploy/README.md', 'deploy/helm/README.md', 'keys/README.md', 'docs/operators.md'];
@@ -106,10 +106,11 @@ interface BlockRun {
 }
 
 async function runBlock(block: ShellBlock, copy: string, databaseUrl: string | undefined): Promise<BlockRun> {
-  const [apiPort, idpPort] = [await freePort(), await freePort()];
+  const [apiPort, idpPort, edgePort] = [await freePort(), await freePort(), await freePort()];
   let body = block.body
     .replace(/\b(localhost|127\.0\.0\.1):3000\b/g, `$1:${apiPort}`)
-    .replace(/\b(localhost|127\.0\.0\.1):3001\b/g, `$1:${idpPort}`);
+    .replace(/\b(localhost|127\.0\.0\.1):3001\b/g, `$1:${idpPort}`)
+    .replace(/\b((?:[a-z0-9-]+\.)*localhost|127\.0\.0\.1):8080\b/g, `$1:${edgePort}`);
   if (databaseUrl !== undefined) {
     body = body.split(DOCS_DATABASE_URL).join(databaseUrl);
   }
@@ -128,6 +129,7 @@ async function runBlock(block: ShellBlock, copy: string, databaseUrl: string | u
       HOME: home,
       PORT: String(apiPort),
       DEV_IDP_PORT: String(idpPort),
+      DEV_EDGE_PORT: String(edgePort),
       DOCS_RUNNER_LOGS: logs,
       npm_config_update_notifier: 'false',
       npm_config_fund: 'false',

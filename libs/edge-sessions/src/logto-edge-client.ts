@@ -209,10 +209,12 @@ export class LogtoEdgeClient {
     if (announced !== issuer || !isHttpUrl(authorize) || !isHttpUrl(token) || !isHttpUrl(endSession)) {
       throw unavailable("Logto's discovery document does not describe this issuer.");
     }
+    // oidc-provider (Logto's too) writes its endpoints from the host it was asked on: asked at LOGTO_INTERNAL_URL, it
+    // names internal addresses. The browser goes to the issuer's host, the server to the internal one.
     const value: Discovery = {
-      authorizationEndpoint: authorize,
-      tokenEndpoint: token.startsWith(`${issuer}/`) ? `${internalIssuer}${token.slice(issuer.length)}` : token,
-      endSessionEndpoint: endSession,
+      authorizationEndpoint: rebased(authorize, internalIssuer, issuer),
+      tokenEndpoint: rebased(rebased(token, internalIssuer, issuer), issuer, internalIssuer),
+      endSessionEndpoint: rebased(endSession, internalIssuer, issuer),
     };
     this.discovery = { value, at: Date.now() };
     return value;
@@ -233,4 +235,9 @@ function isHttpUrl(value: unknown): value is string {
 
 function unavailable(detail: string): EdgeSessionError {
   return new EdgeSessionError('LOGTO_UNAVAILABLE', detail, { headers: { 'retry-after': '5' } });
+}
+
+/** `url` moved from under `from` to under `to` (the same path); anything else as it is. */
+function rebased(url: string, from: string, to: string): string {
+  return url.startsWith(`${from}/`) ? `${to}${url.slice(from.length)}` : url;
 }

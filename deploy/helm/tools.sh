@@ -38,4 +38,4 @@ fi
 
 printf 'HELM_BIN=%q\nKUBECTL_BIN=%q\n' "$helm_bin" "$kubectl_bin"
 "$helm_bin" version --short >&2
-"$kubectl_bin" version --client 2>/dev/null | head -n1 >&2
+"$kubectl_bin" version --client 2>/dev/null | sed -n 1p >&2   # sed reads it all: head would close the pipe early (SIGPIPE under pipefail)

@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { assertSafeTestDatabase, databaseUrlWithName } from '../support/database-safety';
 import { freePort } from '../support/free-port';
@@ -130,6 +130,9 @@ async function runBlock(block: ShellBlock, copy: string, databaseUrl: string | u
       PORT: String(apiPort),
       DEV_IDP_PORT: String(idpPort),
       DEV_EDGE_PORT: String(edgePort),
+      // HOME is the block's own: deploy/helm/tools.sh finds the helm/kubectl CI installed in the real cache instead of
+      // installing them again with an npm that may lack this machine's registry settings (npm@24's has none).
+      CAMELEER_HELM_TOOLS_DIR: process.env.CAMELEER_HELM_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cameleer', 'helm-tools'),
       DOCS_RUNNER_LOGS: logs,
       npm_config_update_notifier: 'false',
       npm_config_fund: 'false',

@@ -249,7 +249,7 @@ describe('principal revocations across replicas', () => {
       });
       // Heard here before the commit returned; on the other replica within a second.
       expect(heard[0]!.map((revocation) => revocation.userId)).toEqual(['committed']);
-      await eventually(async () => expect(heard[1]!.map((revocation) => revocation.userId)).toEqual(['committed']), { within: 1000 });
+      await eventually(() => expect(heard[1]!.map((revocation) => revocation.userId)).toEqual(['committed']), { within: 1000 });
       expect(await dataSource.query(`SELECT user_id FROM principal_revocations WHERE user_id = 'rolled-back'`)).toEqual([]);
     } finally {
       stop.forEach((unsubscribe) => unsubscribe());

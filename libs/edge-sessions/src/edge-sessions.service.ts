@@ -236,13 +236,11 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Applies REVOCATION_EFFECTS; resolves once the rows are gone (never rejects: a failure is logged). */
-  async revoked(revocation: Revocation): Promise<void> {
+  private async revoked(revocation: Revocation): Promise<void> {
     const { userId, organizationId } = revocation;
     const effect = REVOCATION_EFFECTS[revocation.reason];
-    const forget =
-      effect === 'end-sessions'
-        ? () => this.forgetWhere((entry) => entry.subject === userId)
-        : () => this.forgetWhere((entry, key) => entry.subject === userId && key !== undefined && key.endsWith(`\n${organizationId ?? ''}`), { sessions: false });
+    // Ending sessions drops every cached session and token of the user; a role change only their tokens there.
+    const forget = (): void => (effect === 'end-sessions' ? this.forgetUser(userId) : this.forgetUser(userId, organizationId ?? undefined));
     forget();
     try {
       if (effect === 'end-sessions') {
@@ -406,18 +404,21 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Drops cached sessions (unless told not to) and organization tokens matching, under a new generation. */
-  private forgetWhere(matches: (entry: { subject: string }, tokenKey?: string) => boolean, what: { sessions: boolean } = { sessions: true }): void {
+  /**
+   * Drops, under a new generation, the user's cached sessions and organization tokens, or with `organizationId` only
+   * their organization tokens for it.
+   */
+  private forgetUser(subject: string, organizationId?: string): void {
     this.generation++;
-    if (what.sessions) {
+    if (organizationId === undefined) {
       for (const [key, entry] of this.sessions) {
-        if (matches({ subject: entry.session.subject })) {
+        if (entry.session.subject === subject) {
           this.sessions.delete(key);
         }
       }
     }
     for (const [key, entry] of this.tokens) {
-      if (matches(entry, key)) {
+      if (entry.subject === subject && (organizationId === undefined || key.endsWith(`\n${organizationId}`))) {
         this.tokens.delete(key);
       }
     }

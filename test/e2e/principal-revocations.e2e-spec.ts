@@ -295,4 +295,40 @@ describe('principal revocations across replicas', () => {
     expect(events).toHaveLength(1);
     expect(await first.app.get(DataSource).query(`SELECT id FROM audit_events WHERE action = 'member.removed' AND tenant_id = $1`, [hooli.id])).toHaveLength(1);
   });
+
+  (onServer ? it : it.skip)('a revocation inside a savepoint that rolls back is dropped, the enclosing transaction’s is broadcast on commit', async () => {
+    const heard: string[] = [];
+    const stop = second.app.get(PrincipalRevocations).onRevoked((revocation) => heard.push(revocation.userId));
+    try {
+      const revocations = first.app.get(PrincipalRevocations);
+      await first.app.get(DataSource).transaction(async (tx) => {
+        await expect(
+          tx.transaction(async (savepoint) => {
+            await revocations.revokeUser({ userId: 'in-savepoint', reason: 'user_deleted' }, savepoint);
+            throw new Error('the savepoint rolls back');
+          }),
+        ).rejects.toThrow('the savepoint rolls back');
+        await tx.transaction((savepoint) => revocations.revokeUser({ userId: 'in-released-savepoint', reason: 'user_deleted' }, savepoint));
+        await revocations.revokeUser({ userId: 'in-transaction', reason: 'user_suspended' }, tx);
+      });
+      await eventually(() => expect([...heard].sort()).toEqual(['in-released-savepoint', 'in-transaction']), { within: 1000 });
+    } finally {
+      stop();
+    }
+  });
+
+  (onServer ? it : it.skip)('ids that no Logto user or organization has: 422 INVALID_REVOCATION, nothing written', async () => {
+    const removals = first.app.get(MemberRemovals);
+    const revocations = first.app.get(PrincipalRevocations);
+    for (const attempt of [
+      () => removals.removed({ organizationId: '', userId: 'gina', actor: 'logto', source: 'logto-webhook' }),
+      () => removals.removed({ organizationId: 'org-g', userId: 'g'.repeat(65), actor: 'logto', source: 'logto-webhook' }),
+      () => revocations.revokeUser({ userId: '', reason: 'user_deleted' }),
+      () => revocations.revokeUser({ userId: 'gina', reason: 'promoted' as never }),
+      () => revocations.revokeMembership({ organizationId: 'org-g', userId: 'gina', reason: 'member_removed', at: new Date(Number.NaN) }),
+    ]) {
+      await expect(attempt()).rejects.toMatchObject({ code: 'INVALID_REVOCATION', spec: { status: 422 } });
+    }
+    expect(await first.app.get(DataSource).query(`SELECT id FROM principal_revocations WHERE user_id IN ('', 'gina') OR organization_id IN ('', 'org-g')`)).toEqual([]);
+  });
 });

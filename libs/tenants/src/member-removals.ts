@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EventOutbox } from '@app/events';
-import { AuditTrail, PrincipalRevocations } from '@app/security';
+import { AuditTrail, PrincipalRevocations, SecurityError } from '@app/security';
 import { TenantsRepository } from './tenants.repository';
 
 /** Where a removal was learnt: Logto's webhook, this API's members route, or the reconciler's membership comparison. */
@@ -36,13 +36,14 @@ export class MemberRemovals {
    * repeat: no second event or audit record. The revocation itself is still moved to now — invisible for a genuine
    * repeat (Logto issues a removed member no token in between), and right for a member re-added and removed again.
    * What Logto does not tell us is a re-adding, so such a second removal within REVOCATION_RETENTION_SECONDS of the
-   * first is refused at once but gives no second event.
+   * first is refused at once but gives no second event. Ids that are no Logto ids (empty, over 64 characters): 422
+   * INVALID_REVOCATION, nothing written.
    */
   async removed(input: { organizationId: string; userId: string; actor: string; source: MemberRemovalSource }): Promise<void> {
     const { organizationId, userId, actor, source } = input;
     for (const [name, value] of [['organizationId', organizationId], ['userId', userId]] as const) {
       if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID) {
-        throw new TypeError(`member removal ${name}: a non-empty string of at most ${MAX_ID} characters`);
+        throw new SecurityError('INVALID_REVOCATION', `${name}: a non-empty string of at most ${MAX_ID} characters.`);
       }
     }
     const tenant = await this.tenants.findByOrganization(organizationId);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { Change, ChangeBus } from '@app/service-core';
 import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import type { LogtoPrincipal } from '../access/principal';
+import { SecurityError } from '../access/security-errors';
 import { MembershipRevocationReason, Revocation, RevocationIndex, RevocationReason, UserRevocationReason } from './revocation-index';
 import { revocationsConfig, RevocationsConfig } from './revocations.config';
 
@@ -93,7 +94,7 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
     return this.index.refuses(principal);
   }
 
-  /** Refuses the user's tokens for the organization issued up to `at` (default now). */
+  /** Refuses the user's tokens for the organization issued up to `at` (default now). Bad input: 422 INVALID_REVOCATION, nothing written. */
   revokeMembership(input: { organizationId: string; userId: string; reason: MembershipRevocationReason; at?: Date }, tx?: EntityManager): Promise<void> {
     checkId('organizationId', input.organizationId, MAX_ORGANIZATION_ID);
     return this.record(input.organizationId, input.userId, input.reason, input.at, tx);
@@ -139,11 +140,11 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
   private async record(organizationId: string | null, userId: string, reason: RevocationReason, at: Date | undefined, tx: EntityManager | undefined): Promise<void> {
     checkId('userId', userId, MAX_USER_ID);
     if (!REASONS.has(reason)) {
-      throw new TypeError(`revocation reason: not one of ${[...REASONS].join(', ')}`);
+      throw new SecurityError('INVALID_REVOCATION', `reason: not one of ${[...REASONS].join(', ')}.`);
     }
     const revokedAt = at ?? new Date();
     if (!(revokedAt instanceof Date) || Number.isNaN(revokedAt.getTime())) {
-      throw new TypeError('revocation at: not a valid date');
+      throw new SecurityError('INVALID_REVOCATION', 'at: not a valid date.');
     }
     const expiresAt = new Date(revokedAt.getTime() + this.config.retentionSeconds * 1000);
     // One row per (organization or none, user): a repeated or later revocation keeps the later instant (never moves
@@ -251,7 +252,7 @@ function depthOf(runner: QueryRunner): number {
 
 function checkId(name: string, value: unknown, max: number): void {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new TypeError(`revocation ${name}: a non-empty string of at most ${max} characters`);
+    throw new SecurityError('INVALID_REVOCATION', `${name}: a non-empty string of at most ${max} characters.`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Change, ChangeBus } from '@app/service-core';
+import { Change, ChangeBus, isDatabaseUnavailable } from '@app/service-core';
 import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import type { LogtoPrincipal } from '../access/principal';
 import { SecurityError } from '../access/security-errors';
@@ -12,6 +12,9 @@ export const PRINCIPAL_REVOCATION_TOPIC = 'principal-revocation';
 const REASONS: ReadonlySet<string> = new Set<RevocationReason>(['member_removed', 'roles_changed', 'user_deleted', 'user_suspended']);
 const MAX_USER_ID = 255;
 const MAX_ORGANIZATION_ID = 128;
+// While the change channel is down, other replicas' revocations arrive by reading the table this often instead:
+// "within a second" holds as long as the database answers.
+const RELOAD_WHILE_DISCONNECTED_MS = 1_000;
 
 interface RevocationRow {
   organization_id: string | null;
@@ -30,10 +33,10 @@ interface Pending {
 /**
  * Who is refused although their Logto token still verifies: a member removed from an organization, a member whose
  * roles changed through this API, a user deleted or suspended (the rule: RevocationIndex.refuses). The records are
- * rows of `principal_revocations`, kept REVOCATION_RETENTION_SECONDS; every replica holds the live ones in memory
- * (loaded at boot, on every recovery of the change channel and every minute with the purge) and hears new ones on the
- * ChangeBus: the replica that records one applies it before the call returns, the others within the NOTIFY round
- * trip.
+ * rows of `principal_revocations`, kept REVOCATION_RETENTION_SECONDS; every replica holds the live ones in memory,
+ * hears new ones on the ChangeBus (the replica that records one applies it before the call returns, the others within
+ * the NOTIFY round trip) and reads the table again at boot, when the change channel comes back, every second while it
+ * is down, and every minute with the purge.
  *
  * Publishing after commit: with `tx` the row is written in the caller's transaction and queued on its query runner; a
  * TypeORM transaction subscriber publishes the queue when the outermost transaction commits and drops it on rollback
@@ -51,6 +54,7 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
   private readonly listeners = new Set<(revocation: Revocation) => void>();
   private readonly pending = new WeakMap<QueryRunner, Pending[]>();
   private readonly unsubscribe: (() => void)[] = [];
+  private polling?: NodeJS.Timeout;
   private readonly transactionSubscriber: EntitySubscriberInterface = {
     afterTransactionCommit: (event: TransactionCommitEvent) => this.afterCommit(event.queryRunner),
     afterTransactionRollback: (event: TransactionRollbackEvent) => this.afterRollback(event.queryRunner),
@@ -68,18 +72,15 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
     this.dataSource.subscribers.push(this.transactionSubscriber);
     this.unsubscribe.push(
       this.changes.subscribe((change) => this.hear(change)),
-      // What other replicas revoked while the channel was down is unknown: read it all again.
-      this.changes.onConnectionChange((connected) => {
-        if (connected) {
-          void this.reloadQuietly();
-        }
-      }),
+      this.changes.onConnectionChange((connected) => this.channelChanged(connected)),
     );
     await this.reload();
+    this.channelChanged(this.changes.connected);
   }
 
   onModuleDestroy(): void {
     this.unsubscribe.forEach((stop) => stop());
+    clearInterval(this.polling);
     const at = this.dataSource.subscribers.indexOf(this.transactionSubscriber);
     if (at >= 0) {
       this.dataSource.subscribers.splice(at, 1);
@@ -233,11 +234,29 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * Channel lost: read the table every second until it is back (notifications from other replicas are lost meanwhile).
+   * Channel back: read it once more (what was revoked just before it came back) and stop polling.
+   */
+  private channelChanged(connected: boolean): void {
+    clearInterval(this.polling);
+    this.polling = undefined;
+    if (connected) {
+      void this.reloadQuietly();
+    } else {
+      this.polling = setInterval(() => void this.reloadQuietly(), RELOAD_WHILE_DISCONNECTED_MS);
+      this.polling.unref();
+    }
+  }
+
   private async reloadQuietly(): Promise<void> {
     try {
       await this.reload();
     } catch (error) {
-      this.logger.warn({ err: error }, 'could not reload the revocations (retried with the next purge, every minute)');
+      // A database outage is readiness's to report (and would warn every second while the channel is down too).
+      if (!isDatabaseUnavailable(error)) {
+        this.logger.warn({ err: error }, 'could not reload the revocations (retried with the next purge, every minute)');
+      }
     }
   }
 }

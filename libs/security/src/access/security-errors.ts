@@ -19,6 +19,8 @@ export const SECURITY_ERRORS = {
   TENANT_PROVISIONING: { status: 403, title: 'Tenant provisioning' },
   TENANT_SUSPENDED: { status: 403, title: 'Tenant suspended' },
   TENANT_DELETED: { status: 403, title: 'Tenant deleted' },
+  /** A revocation asked for with an id that no Logto user or organization has (PrincipalRevocations, MemberRemovals). */
+  INVALID_REVOCATION: { status: 422, title: 'Not a revocable Logto user or organization' },
 } as const satisfies ErrorCatalog<string>;
 
 export type SecurityErrorCode = keyof typeof SECURITY_ERRORS;

@@ -14,6 +14,7 @@ import { TenantSyncMarkerAndFailure1795966400000 } from './migrations/1795966400
 import { UniqueAgentPublicKey1795966500000 } from './migrations/1795966500000-UniqueAgentPublicKey';
 import { CreateEdgeSessions1795966600000 } from './migrations/1795966600000-CreateEdgeSessions';
 import { CreateEventFeed1795966700000 } from './migrations/1795966700000-CreateEventFeed';
+import { TenantRetentionAndPurge1795966900000 } from './migrations/1795966900000-TenantRetentionAndPurge';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
@@ -28,5 +29,6 @@ export const schema: SchemaDefinition = {
     UniqueAgentPublicKey1795966500000,
     CreateEdgeSessions1795966600000,
     CreateEventFeed1795966700000,
+    TenantRetentionAndPurge1795966900000,
   ],
 };

@@ -10,7 +10,7 @@ import { AfterCommit, Tenant, TenantRetirement, TenantsModule } from '@app/tenan
  * may belong to other tenants); forward-auth refuses the deleted tenant whatever a session holds.
  */
 @Injectable()
-export class EdgeSessionRetirement implements OnModuleInit {
+class EdgeSessionRetirement implements OnModuleInit {
   readonly name = 'edge-sessions';
 
   constructor(
@@ -31,8 +31,8 @@ export class EdgeSessionRetirement implements OnModuleInit {
   }
 
   /** Nothing to do after a restore: a session obtains a new organization token when it needs one. */
-  async describeStopped(): Promise<undefined> {
-    return undefined;
+  describeStopped(): Promise<undefined> {
+    return Promise.resolve(undefined);
   }
 
   private async drop(tenant: Tenant, tx: EntityManager): Promise<AfterCommit | void> {

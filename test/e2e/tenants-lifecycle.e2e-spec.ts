@@ -130,6 +130,16 @@ describe('tenant lifecycle: delete, restore, purge', () => {
       expect(await feed(tenant.id)).toEqual(events);
     });
 
+    it('two DELETEs at once: both 204, each effect once', async () => {
+      const tenant = await liveTenant();
+      const answers = await Promise.all([0, 1].map(() => api().delete(`/api/tenants/${tenant.id}`).set(bearer(operator))));
+      expect(answers.map((answer) => answer.status)).toEqual([204, 204]);
+      const events = await feed(tenant.id);
+      for (const type of ['tenant.deleted', 'license.revoked', 'agent.disabled']) {
+        expect(events.filter((event) => event === type)).toHaveLength(1);
+      }
+    });
+
     it('changes nothing when one participant fails: the delete is one transaction', async () => {
       const tenant = await liveTenant();
       // A trigger refusing the agents' update stands in for any failure inside the delete.
@@ -181,6 +191,15 @@ describe('tenant lifecycle: delete, restore, purge', () => {
       expect(await verify(tenant.slug, tenant.agentToken)).not.toBe(200);
       expect((await api().get(`/api/tenants/${tenant.id}/license`).set(bearer(operator))).body.code).toBe('NO_CURRENT_LICENSE');
       await api().post(`/api/tenants/${tenant.id}/license`).set(bearer(operator)).send({ tier: 'pro' }).expect(201);
+    });
+
+    it('two restores at once: one 200, the other 409 TENANT_NOT_DELETED, one tenant.restored', async () => {
+      const tenant = await liveTenant();
+      await api().delete(`/api/tenants/${tenant.id}`).set(bearer(operator)).expect(204);
+      const answers = await Promise.all([0, 1].map(() => api().post(`/api/tenants/${tenant.id}/restore`).set(bearer(operator))));
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+      expect(answers.find((answer) => answer.status === 409)!.body.code).toBe('TENANT_NOT_DELETED');
+      expect((await feed(tenant.id)).filter((type) => type === 'tenant.restored')).toHaveLength(1);
     });
 
     it('refuses a restore after the retention window (409 RETENTION_EXPIRED) and changes nothing', async () => {

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import request from 'supertest';
+import { EdgeSessions } from '@app/edge-sessions';
+import { SessionSealer } from '@app/security';
 import { ORGANIZATION_STEP, PURGED_STEP, TenantPurge } from '@app/tenants';
 import { agentKeys } from '../support/agent-fixtures';
 import { eventually } from '../support/eventually';
@@ -21,6 +23,8 @@ interface LiveTenant {
   /** The agent's access token, and a member's organization-scoped token (tenant:read). */
   readonly agentToken: string;
   readonly memberToken: string;
+  /** A browser session holding an organization token for the tenant's organization. */
+  readonly sessionId: string;
 }
 
 /**
@@ -62,19 +66,35 @@ describe('tenant lifecycle: delete, restore, purge', () => {
     const minted = await api().post(`/api/tenants/${id}/bootstrap-tokens`).set(bearer(operator)).send({}).expect(201);
     const registered = await api().post('/api/agents/register').set(bearer(minted.body.token as string)).send({ name: 'edge-1', publicKey: agentKeys().publicPem }).expect(201);
     const memberToken = await logto.idp.mintUserToken({ sub: ownerUserId, organizationId, scopes: ['tenant:read'] });
-    // A browser session holding an organization token for the tenant (as the edge stores it: sealed; the value does not matter here).
+    // A browser session holding an organization token for the tenant, stored sealed as the edge stores it, then read
+    // (and so cached) by this replica the way forward-auth reads it.
+    const cookieHash = randomUUID().replace(/-/g, '').padEnd(64, '0');
     const [session] = await sql<{ id: string }>(
       `INSERT INTO edge_sessions (cookie_hash, subject, idle_expires_at, expires_at, refresh_token_sealed, id_token_sealed)
        VALUES ($1, $2, now() + interval '1 hour', now() + interval '1 day', 'sealed', 'sealed') RETURNING id`,
-      [randomUUID().replace(/-/g, '').padEnd(64, '0'), ownerUserId],
+      [cookieHash, ownerUserId],
     );
-    await sql(`INSERT INTO edge_session_organization_tokens (session_id, organization_id, access_token_sealed, expires_at) VALUES ($1, $2, 'sealed', now() + interval '1 hour')`, [
+    const sealed = running.app.get(SessionSealer).seal(`org-token-of-${slug}`, `${cookieHash}\norganization:${organizationId}`);
+    await sql(`INSERT INTO edge_session_organization_tokens (session_id, organization_id, access_token_sealed, expires_at) VALUES ($1, $2, $3, now() + interval '1 hour')`, [
       session!.id,
       organizationId,
+      sealed,
     ]);
+    const sessions = running.app.get(EdgeSessions);
+    expect(await sessions.organizationToken({ id: session!.id, subject: ownerUserId }, organizationId)).toBe(`org-token-of-${slug}`);
+    expect(sessions.cachedOrganizationToken(session!.id, organizationId)).toBe(`org-token-of-${slug}`);
     expect(await verify(slug, memberToken)).toBe(200);
     expect(await verify(slug, registered.body.accessToken as string)).toBe(200);
-    return { id, slug, organizationId, ownerUserId, agentId: registered.body.agentId as string, agentToken: registered.body.accessToken as string, memberToken };
+    return {
+      id,
+      slug,
+      organizationId,
+      ownerUserId,
+      agentId: registered.body.agentId as string,
+      agentToken: registered.body.accessToken as string,
+      memberToken,
+      sessionId: session!.id,
+    };
   }
 
   beforeAll(async () => {
@@ -105,6 +125,7 @@ describe('tenant lifecycle: delete, restore, purge', () => {
         async () => {
           expect(await verify(tenant.slug, tenant.memberToken)).not.toBe(200);
           expect(await verify(tenant.slug, tenant.agentToken)).not.toBe(200);
+          expect(running.app.get(EdgeSessions).cachedOrganizationToken(tenant.sessionId, tenant.organizationId)).toBeUndefined();
         },
         { within: 1000 },
       );

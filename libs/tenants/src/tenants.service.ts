@@ -313,7 +313,7 @@ export class TenantsService {
         throw new TenantsError(
           'RETENTION_EXPIRED',
           `The tenant was deleted on ${tenant.deletedAt.toISOString()}; it could be restored until ${restorableUntil.toISOString()} ` +
-            `(TENANT_RETENTION_DAYS=${this.config.retentionDays}) and is being purged.`,
+            `(TENANT_RETENTION_DAYS=${this.config.retentionDays}); the purge job takes it.`,
         );
       }
       const outcome = await this.dataSource.transaction(async (tx) => {

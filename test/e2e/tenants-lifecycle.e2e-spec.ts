@@ -304,6 +304,25 @@ describe('tenant lifecycle: delete, restore, purge', () => {
       expect((await feed(tenant.id)).filter((type) => type === 'tenant.purged')).toHaveLength(1);
     });
 
+    it('two replicas purging at once share the work: each tenant purged by one of them, tenant.purged once each', async () => {
+      const tenants = [await liveTenant(), await liveTenant(), await liveTenant()];
+      for (const tenant of tenants) {
+        await api().delete(`/api/tenants/${tenant.id}`).set(bearer(operator)).expect(204);
+        await expireRetention(tenant.id);
+      }
+      const other = await startAppOn(database, appEnv);
+      try {
+        const [mine, theirs] = await Promise.all([purge(), other.app.get(TenantPurge).purgeDue()]);
+        expect([...mine, ...theirs].sort()).toEqual(tenants.map((tenant) => tenant.id).sort());
+      } finally {
+        await other.close();
+      }
+      for (const tenant of tenants) {
+        expect((await feed(tenant.id)).filter((type) => type === 'tenant.purged')).toHaveLength(1);
+        await expect(logto.admin('GET', `/organizations/${tenant.organizationId}`)).rejects.toThrow(/404/);
+      }
+    });
+
     describe('killed half-way, then run again', () => {
       /** Runs one purge pass in a child process that exits abruptly right after `step` committed. */
       const crashingPurge = (step: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>

@@ -95,11 +95,11 @@ export class TenantPurge implements OnApplicationBootstrap, OnApplicationShutdow
     const purged: string[] = [];
     for (let batch = 0; batch < 50 && !this.stopped; batch++) {
       const claimed = await this.repository.claimPurge(CLAIM_BATCH, this.config.retentionDays, this.config.leaseMs);
-      for (const tenant of claimed) {
+      for (const { tenant, holdsLogtoWork } of claimed) {
         if (this.stopped) {
           return purged;
         }
-        if (await this.purgeOne(tenant, options)) {
+        if (await this.purgeOne(tenant, holdsLogtoWork, options)) {
           purged.push(tenant.id);
         }
       }
@@ -110,18 +110,21 @@ export class TenantPurge implements OnApplicationBootstrap, OnApplicationShutdow
     return purged;
   }
 
-  /** Runs the steps not yet done; true when the tenant is purged now, false when it has to wait (Logto). */
-  private async purgeOne(claimed: Tenant, options: PurgeOptions): Promise<boolean> {
+  /**
+   * Runs the steps not yet done; true when the tenant is purged now, false when it has to wait for its organization's
+   * deletion (run now when the claim took it, else held by the reconciler or waiting out its backoff).
+   */
+  private async purgeOne(claimed: Tenant, holdsLogtoWork: boolean, options: PurgeOptions): Promise<boolean> {
     let tenant = claimed;
     if (!tenant.purgeSteps.includes(ORGANIZATION_STEP)) {
+      if (tenant.pendingLogtoAction !== null && holdsLogtoWork) {
+        tenant = this.sync.configured ? await this.sync.run(tenant) : await this.sync.recordNotConfigured(tenant);
+      }
       if (tenant.pendingLogtoAction !== null) {
-        tenant = await this.deleteOrganization(tenant);
-        if (tenant.pendingLogtoAction !== null) {
-          // Logto down or refusing: the failure is in the row (sync state), retried with backoff; nothing else goes before it.
-          this.logger.warn(`tenant ${tenant.slug}: purge waits for its organization's deletion (${tenant.lastSyncError ?? 'being retried'})`);
-          await this.repository.releasePurge(tenant.id);
-          return false;
-        }
+        // Logto down or refusing: the failure is in the row (sync state), retried with backoff; nothing else goes before it.
+        this.logger.warn(`tenant ${tenant.slug}: purge waits for its organization's deletion (${tenant.lastSyncError ?? 'being retried'})`);
+        await this.repository.releasePurge(tenant.id);
+        return false;
       }
       await this.dataSource.transaction((tx) => this.repository.recordPurgeStep(tenant.id, ORGANIZATION_STEP, tx));
       await options.afterStep?.(ORGANIZATION_STEP, tenant);
@@ -145,17 +148,5 @@ export class TenantPurge implements OnApplicationBootstrap, OnApplicationShutdow
     this.logger.log(`tenant ${purged.slug} purged (${purged.id}); its slug stays taken, its licenses and audit trail are kept`);
     await options.afterStep?.(PURGED_STEP, purged);
     return true;
-  }
-
-  /**
-   * The organization's deletion, through the tenant's pending Logto work: claimed like the reconciler claims it (so
-   * the two never run it at once, and a failure's backoff holds), then run. The row as it is afterwards.
-   */
-  private async deleteOrganization(tenant: Tenant): Promise<Tenant> {
-    const due = await this.repository.claimOne(tenant.id, this.config.leaseMs);
-    if (due === undefined) {
-      return (await this.repository.findById(tenant.id)) ?? tenant;
-    }
-    return this.sync.configured ? this.sync.run(due) : this.sync.recordNotConfigured(due);
   }
 }

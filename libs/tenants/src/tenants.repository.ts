@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, ILike, IsNull, Not, Repository } from 'typeorm';
+import { DataSource, EntityManager, ILike, In, IsNull, Not, Repository } from 'typeorm';
 import { findPage, Page, PageQuery, queryEntities } from '@app/service-core';
 import { LogtoAction, Tenant, TenantStatus } from './tenant.entity';
 
@@ -185,39 +185,43 @@ export class TenantsRepository {
    * Claims up to `limit` deleted tenants to purge for `leaseMs`: deleted `retentionDays` ago or more (or whose purge
    * started already), not purged, and not leased by another replica (FOR UPDATE SKIP LOCKED on a real server).
    * The first claim starts the purge: from then on the tenant cannot be restored, and its organization's deletion
-   * is queued as the tenant's pending Logto work (TenantLogtoSync's DELETE, with its failure and backoff recording),
-   * due at once: the purge (claimOne) or the reconciler (claimDue) runs it, whichever claims it first.
+   * is queued as the tenant's pending Logto work (TenantLogtoSync's DELETE, with its failure and backoff recording).
+   * The claim also takes that Logto work, as the reconciler's claimDue would, when it is due (always at the first
+   * claim): `holdsLogtoWork` says the purge runs it now; otherwise the reconciler holds it or its backoff runs.
    */
-  async claimPurge(limit: number, retentionDays: number, leaseMs: number): Promise<Tenant[]> {
+  async claimPurge(limit: number, retentionDays: number, leaseMs: number): Promise<{ tenant: Tenant; holdsLogtoWork: boolean }[]> {
     const lock = (await this.isEmbedded()) ? '' : 'FOR UPDATE SKIP LOCKED';
-    return this.rows(
+    const claimed = await this.dataSource.query<{ id: string; holds: boolean }[]>(
       `UPDATE tenants AS t SET
          purge_started_at = coalesce(t.purge_started_at, now()),
          purge_lease_until = ${inMs('$3')},
          pending_logto_action = CASE WHEN t.purge_started_at IS NULL THEN 'DELETE' ELSE t.pending_logto_action END,
-         sync_attempts = CASE WHEN t.purge_started_at IS NULL THEN 0 ELSE t.sync_attempts END,
-         next_sync_at = CASE WHEN t.purge_started_at IS NULL THEN now() ELSE t.next_sync_at END,
+         sync_attempts = CASE WHEN t.purge_started_at IS NULL THEN 1 WHEN due.holds THEN t.sync_attempts + 1 ELSE t.sync_attempts END,
+         next_sync_at = CASE WHEN due.holds THEN ${inMs('$3')} ELSE t.next_sync_at END,
          sync_failed_at = CASE WHEN t.purge_started_at IS NULL THEN NULL ELSE t.sync_failed_at END
-       FROM (SELECT id FROM tenants
+       FROM (SELECT id,
+                    (purge_started_at IS NULL OR (pending_logto_action IS NOT NULL AND sync_failed_at IS NULL AND next_sync_at <= now())) AS holds
+               FROM tenants
               WHERE status = 'DELETED' AND purged_at IS NULL
                 AND (purge_started_at IS NOT NULL OR deleted_at <= now() - make_interval(days => $2))
                 AND (purge_lease_until IS NULL OR purge_lease_until <= now())
               ORDER BY deleted_at
               LIMIT $1 ${lock}) AS due
        WHERE t.id = due.id
-       RETURNING t.*`,
+       RETURNING t.id, due.holds`,
       [limit, retentionDays, leaseMs],
     );
-  }
-
-  /** Claims one tenant's pending Logto work if it is due, as claimDue does (attempt counted, lease); else undefined. */
-  claimOne(id: string, leaseMs: number): Promise<Tenant | undefined> {
-    return this.one(
-      `UPDATE tenants SET sync_attempts = sync_attempts + 1, next_sync_at = ${inMs('$2')}
-       WHERE id = $1 AND pending_logto_action IS NOT NULL AND next_sync_at <= now()
-       RETURNING *`,
-      [id, leaseMs],
-    );
+    // The pg driver answers an UPDATE … RETURNING with [rows, count].
+    const rows = (Array.isArray(claimed[0]) ? claimed[0] : claimed) as { id: string; holds: boolean }[];
+    if (rows.length === 0) {
+      return [];
+    }
+    const tenants = await this.tenants.findBy({ id: In(rows.map((row) => row.id)) });
+    const byId = new Map(tenants.map((tenant) => [tenant.id, tenant]));
+    return rows.flatMap((row) => {
+      const tenant = byId.get(row.id);
+      return tenant === undefined ? [] : [{ tenant, holdsLogtoWork: row.holds }];
+    });
   }
 
   /** Records a purge step as done, in the step's own transaction (a no-op when it is recorded already). */

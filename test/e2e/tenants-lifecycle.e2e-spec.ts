@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { EdgeSessions } from '@app/edge-sessions';
 import { SessionSealer } from '@app/security';
+import { Metrics } from '@app/service-core';
 import { ORGANIZATION_STEP, PURGED_STEP, TenantPurge } from '@app/tenants';
 import { agentKeys } from '../support/agent-fixtures';
 import { eventually } from '../support/eventually';
@@ -256,7 +257,15 @@ describe('tenant lifecycle: delete, restore, purge', () => {
       const tenant = await liveTenant();
       await api().delete(`/api/tenants/${tenant.id}`).set(bearer(operator)).expect(204);
       expect(await purge()).not.toContain(tenant.id);
+      const backlog = async (state: string): Promise<number> => {
+        const text = await running.app.get(Metrics).scrape();
+        return Number(new RegExp(`^cameleer_tenant_purge_backlog\\{state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      };
+      const restorable = await backlog('restorable');
+      expect(restorable).toBeGreaterThanOrEqual(1);
       await expireRetention(tenant.id);
+      expect(await backlog('restorable')).toBe(restorable - 1);
+      expect(await backlog('due')).toBeGreaterThanOrEqual(1);
       const audit = await count('SELECT count(*) AS n FROM audit_events WHERE tenant_id = $1', [tenant.id]);
 
       expect(await purge()).toContain(tenant.id);

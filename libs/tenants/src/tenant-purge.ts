@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { isDatabaseUnavailable } from '@app/service-core';
+import { isDatabaseUnavailable, Metrics } from '@app/service-core';
 import { TenantLogtoSync } from './tenant-logto-sync';
 import { TenantRetirement } from './tenant-retirement';
 import { Tenant } from './tenant.entity';
@@ -49,7 +49,22 @@ export class TenantPurge implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly retirement: TenantRetirement,
     private readonly dataSource: DataSource,
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
-  ) {}
+    metrics: Metrics,
+  ) {
+    metrics.gauge(
+      'cameleer_tenant_purge_backlog',
+      'Deleted tenants not yet purged: restorable (within TENANT_RETENTION_DAYS), due (to purge now), waiting (for their organization to be deleted in Logto).',
+      ['state'],
+      async () => {
+        const { restorable, due, waiting } = await this.repository.purgeBacklog(this.config.retentionDays);
+        return [
+          [{ state: 'restorable' }, restorable],
+          [{ state: 'due' }, due],
+          [{ state: 'waiting' }, waiting],
+        ];
+      },
+    );
+  }
 
   onApplicationBootstrap(): void {
     // Not at boot: a deleted tenant is refused everywhere already, its purge is not urgent.

@@ -224,6 +224,21 @@ export class TenantsRepository {
     });
   }
 
+  /**
+   * Deleted tenants not yet purged: restorable (within the window, purge not started), due (past it, nothing pending
+   * in Logto) and waiting (their organization's deletion pending or failed).
+   */
+  async purgeBacklog(retentionDays: number): Promise<{ restorable: number; due: number; waiting: number }> {
+    const [row] = await this.dataSource.query<{ restorable: string; due: string; waiting: string }[]>(
+      `SELECT count(*) FILTER (WHERE purge_started_at IS NULL AND deleted_at > now() - make_interval(days => $1)) AS restorable,
+              count(*) FILTER (WHERE (purge_started_at IS NOT NULL OR deleted_at <= now() - make_interval(days => $1)) AND pending_logto_action IS NULL) AS due,
+              count(*) FILTER (WHERE purge_started_at IS NOT NULL AND pending_logto_action IS NOT NULL) AS waiting
+         FROM tenants WHERE status = 'DELETED' AND purged_at IS NULL`,
+      [retentionDays],
+    );
+    return { restorable: Number(row?.restorable ?? 0), due: Number(row?.due ?? 0), waiting: Number(row?.waiting ?? 0) };
+  }
+
   /** Records a purge step as done, in the step's own transaction (a no-op when it is recorded already). */
   async recordPurgeStep(id: string, step: string, tx: EntityManager): Promise<void> {
     await tx.query(`UPDATE tenants SET purge_steps = array_append(purge_steps, $2::text) WHERE id = $1 AND NOT ($2::text = ANY (purge_steps))`, [id, step]);

@@ -10,11 +10,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
+import { TenantPurge } from '@app/tenants';
 
 import { BootstrapRefusedError, type BootstrapResult, run } from '../../scripts/logto-bootstrap';
 import { endSession } from '../support/dev-idp';
 import { eventually } from '../support/eventually';
 import { type AppCredential, type ConformanceUser, expectStatus, type LogtoUnderTest, MANAGEMENT_API_RESOURCE } from '../support/logto-under-test';
+import { queryDatabase } from '../support/tenant-fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const BASE_DOMAIN = 'conformance.test';
@@ -341,14 +343,19 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         expect((await members(recreated.logtoOrganizationId!)).map((member) => member.id)).toEqual([owner.id]);
       });
 
-      it('deletes the organization with the tenant; its members are members no more', async () => {
+      it('keeps the organization and its members at delete (refused meanwhile); the purge deletes it', async () => {
         const doomed = await createTenant(`doomed-${runId}`, 'Doomed', owner.id);
         const signedIn = await logto.signIn(owner, api, TENANT_SCOPES);
         const member = await signedIn.organizationResourceToken(doomed.logtoOrganizationId!);
         await verify(doomed.slug, member).expect(200);
         await asOperator('delete', `/api/tenants/${doomed.id}`).expect(204);
-        expect((await organization(doomed.logtoOrganizationId!)).status).toBe(404);
         expect((await verify(doomed.slug, member)).status).toBe(404);
+        expect((await organization(doomed.logtoOrganizationId!)).status).toBe(200);
+        expect((await members(doomed.logtoOrganizationId!)).map((user) => user.id)).toEqual([owner.id]);
+        // The retention window over (TENANT_RETENTION_DAYS), the purge deletes the organization in Logto.
+        await queryDatabase(testApp.database.url, `UPDATE tenants SET deleted_at = now() - interval '31 days' WHERE id = $1`, [doomed.id]);
+        expect(await testApp.app.get(TenantPurge).purgeDue()).toContain(doomed.id);
+        expect((await organization(doomed.logtoOrganizationId!)).status).toBe(404);
       });
     });
 

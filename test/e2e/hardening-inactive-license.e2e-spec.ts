@@ -73,12 +73,15 @@ describe('hardening: no fresh license tokens for a tenant that is not ACTIVE', (
     expect((await api().get('/api/agents/me').set(bearer(tenant.agent)).expect(200)).body.license).toEqual(expect.any(String));
   });
 
-  it('a deleted tenant: its agent gets 409, its member no longer belongs to it (404)', async () => {
+  it('a deleted tenant: its agent, disabled with it, gets 401, its member no longer belongs to it (404)', async () => {
     const tenant = await tenantWithAgent();
     await api().delete(`/api/tenants/${tenant.id}`).set(bearer(operator)).expect((response) => expect(response.status).toBeLessThan(300));
     const before = await rowCounts(testApp);
 
-    expectNotActive(await api().get('/api/agents/me').set(bearer(tenant.agent)), 'DELETED');
+    // The delete disabled the tenant's agents (issue 16): a disabled agent is refused before any license question.
+    const agent = await api().get('/api/agents/me').set(bearer(tenant.agent));
+    expect(agent.status).toBe(401);
+    expect(JSON.stringify(agent.body)).not.toMatch(/eyJ/);
     const member = await api().get(`/api/tenants/${tenant.id}/license`).set(bearer(tenant.member));
     expect(member.status).toBe(404);
     expect(JSON.stringify(member.body)).not.toMatch(/eyJ/);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { TenantPurge } from '@app/tenants';
 import { FaultKind } from '../support/dev-idp';
 import { createTestDatabase, eventually, queryDatabase, RunningApp, startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { TestDatabase } from '../support/test-database';
@@ -132,27 +133,27 @@ describe('tenants and Logto faults', () => {
       await untilActive(created.body.id);
     });
 
-    it('renames and deletes organizations later when Logto was down at the time', async () => {
+    it('renames organizations later when Logto was down at the time; a delete leaves the organization to the purge', async () => {
       const renamed = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('ren'), name: 'Before' }).expect(201);
       const deleted = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('del'), name: 'Doomed' }).expect(201);
       await logto.idp.setFault('down', { target: 'management' });
       const patch = await api().patch(`/api/tenants/${renamed.body.id}`).set('authorization', `Bearer ${operator}`).send({ name: 'After' }).expect(200);
       expect(patch.body).toMatchObject({ name: 'After', sync: expect.objectContaining({ pendingAction: 'RENAME' }) });
       await api().delete(`/api/tenants/${deleted.body.id}`).set('authorization', `Bearer ${operator}`).expect(204);
-      expect((await get(deleted.body.id)).sync).toMatchObject({ pendingAction: 'DELETE' });
+      expect((await get(deleted.body.id)).sync).toMatchObject({ pendingAction: null });
       await logto.idp.setFault('none');
       await eventually(async () => ((await logto.admin<{ name: string }>('GET', `/organizations/${renamed.body.logtoOrganizationId}`)).name === 'After' ? true : undefined));
-      await eventually(async () => ((await organizationsOf(deleted.body.id)).length === 0 ? true : undefined));
-      await eventually(async () => ((await get(deleted.body.id)).sync?.pendingAction === null ? true : undefined));
+      expect(await organizationsOf(deleted.body.id)).toHaveLength(1);
       expect((await get(renamed.body.id)).sync).toMatchObject({ pendingAction: null });
     });
 
-    it('deletes the organization a PROVISIONING tenant got from an ambiguous create', async () => {
+    it('purges the organization a PROVISIONING tenant got from an ambiguous create (kept at delete)', async () => {
       await logto.idp.setFault('timeoutAfterSuccess', { delayMs: 1500, target: 'management', times: 1 });
       const created = await api().post('/api/tenants').set('authorization', `Bearer ${operator}`).send({ slug: unique('amb'), name: 'Ambiguous' });
       expect(created.status).toBe(202);
       await api().delete(`/api/tenants/${created.body.id}`).set('authorization', `Bearer ${operator}`).expect(204);
-      await eventually(async () => ((await get(created.body.id)).sync?.pendingAction === null ? true : undefined));
+      await queryDatabase(database.url, `UPDATE tenants SET deleted_at = now() - interval '31 days' WHERE id = $1`, [created.body.id]);
+      await eventually(async () => ((await running!.app.get(TenantPurge).purgeDue()).includes(created.body.id) ? true : undefined));
       expect(await organizationsOf(created.body.id)).toEqual([]);
     });
 

@@ -98,6 +98,8 @@ describe('tenants drift reconcile', () => {
         expect.objectContaining({ organizationId: unmarked.id, claimedTenantId: live.id, reason: 'UNMARKED' }),
       ]),
     );
+    // The deleted tenant's own organization is kept for a restore until the purge: not an orphan.
+    expect((report.body.orphanOrganizations as { organizationId: string }[]).map((orphan) => orphan.organizationId)).not.toContain(gone.logtoOrganizationId);
   });
 
   it('needs platform:write, and answers 503 while Logto is down', async () => {

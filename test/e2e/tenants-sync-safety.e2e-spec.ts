@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { TenantPurge } from '@app/tenants';
 import { createTestDatabase, eventually, queryDatabase, RunningApp, startAppOn, startTenantsIdp, TenantsIdp } from '../support/tenant-fixtures';
 import { TestDatabase } from '../support/test-database';
 
@@ -159,7 +160,7 @@ describe('tenant sync: organization adoption and permanent failures', () => {
       expect(organizations.map((organization) => organization.id).sort()).toEqual([marked[0]!.id, planted.id].sort());
     });
 
-    it('deletes only its own organizations with a tenant, never a planted one', async () => {
+    it('purges only its own organizations with a tenant, never a planted one', async () => {
       await logto.idp.setFault('down', { target: 'management' });
       const slug = unique('delplant');
       const id = ((await create({ slug, name: 'Delete planted' })).body as TenantBody).id;
@@ -168,7 +169,8 @@ describe('tenant sync: organization adoption and permanent failures', () => {
       await nextAttempt();
       await untilActive(id);
       await api().delete(`/api/tenants/${id}`).set('authorization', `Bearer ${operator}`).expect(204);
-      await eventually(async () => ((await get(id)).sync.pendingAction === null ? true : undefined));
+      await queryDatabase(database.url, `UPDATE tenants SET deleted_at = now() - interval '31 days' WHERE id = $1`, [id]);
+      await eventually(async () => ((await running!.app.get(TenantPurge).purgeDue()).includes(id) ? true : undefined));
       expect((await claiming(id)).map((organization) => organization.id)).toEqual([planted.id]);
     });
   });

@@ -22,6 +22,7 @@ import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
 import { EdgeSessionsModule, SignInRateLimit } from '@app/edge-sessions';
 import { schema } from './database/schema';
 import { EdgeBrowserSessions, EdgeBrowserSessionsModule } from './edge-browser-sessions';
+import { EdgeSessionRetirementModule } from './edge-session-retirement';
 
 @Module({
   imports: [
@@ -39,6 +40,7 @@ import { EdgeBrowserSessions, EdgeBrowserSessionsModule } from './edge-browser-s
     // and the edge sessions for a browser's session cookie (without LOGTO_EDGE_APP_ID it stays bearer-only).
     ForwardAuthModule.forRoot({ imports: [AgentsModule, EdgeBrowserSessionsModule], agentStatus: AgentStatusService, browserSessions: EdgeBrowserSessions }),
     EdgeSessionsModule,
+    EdgeSessionRetirementModule,
     // After the feature modules, which keep their order (that of the routes in openapi.json).
     ThrottlerModule.forRootAsync({
       imports: [AgentsModule, EdgeSessionsModule],

@@ -8,6 +8,7 @@ import { LicensingModule } from '@app/licensing';
 import { AgentAdminService } from './agent-admin.service';
 import { AgentEvents } from './agent-events';
 import { AgentRateLimit } from './agent-rate-limit';
+import { AgentRetirement } from './agent-retirement';
 import { AgentRegistrationService } from './agent-registration.service';
 import { AgentStatusService } from './agent-status.service';
 import { AgentTokensService } from './agent-tokens.service';
@@ -37,6 +38,7 @@ import { TenantAgentsController } from './http/tenant-agents.controller';
     AgentAuthFailureCounter,
     AgentRateLimit,
     BootstrapTokenRestorer,
+    AgentRetirement,
   ],
   exports: [AgentStatusService, AgentRateLimit, AgentAuthFailureCounter],
 })

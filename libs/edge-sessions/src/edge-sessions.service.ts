@@ -28,6 +28,8 @@ export interface SessionSummary {
 /** Revocations on the ChangeBus: id = the session's cookie hash, or `subject:<sub>` for all of a user's sessions. */
 export const EDGE_SESSION_TOPIC = 'edge-session';
 const SUBJECT_PREFIX = 'subject:';
+/** A change naming an organization: its tokens are dropped, the sessions stay. */
+const ORGANIZATION_PREFIX = 'organization:';
 // 256 bits of randomness, base64url without padding: the only shape a session cookie has.
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 const EXTEND_EVERY_MS = 60_000;
@@ -221,6 +223,15 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
     return ended.length;
   }
 
+  /**
+   * Drops every session's organization token for `organizationId` (its tenant was deleted or purged), in `tx` when
+   * given; returns what tells every replica to forget its cached ones, to run once `tx` committed.
+   */
+  async dropOrganizationTokens(organizationId: string, tx?: EntityManager): Promise<() => void> {
+    await (tx ?? this.dataSource.manager).query('DELETE FROM edge_session_organization_tokens WHERE organization_id = $1', [organizationId]);
+    return () => this.publish(`${ORGANIZATION_PREFIX}${organizationId}`);
+  }
+
   /** Ends the cookie's session (sign-out); returns its ID token for Logto's end-session hint, when it had one. */
   async endByCookie(cookieValue: string): Promise<{ idToken?: string } | undefined> {
     if (!COOKIE_VALUE.test(cookieValue)) {
@@ -390,6 +401,15 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
       return;
     }
     this.generation++;
+    if (change.id.startsWith(ORGANIZATION_PREFIX)) {
+      const suffix = `\n${change.id.slice(ORGANIZATION_PREFIX.length)}`;
+      for (const key of this.tokens.keys()) {
+        if (key.endsWith(suffix)) {
+          this.tokens.delete(key);
+        }
+      }
+      return;
+    }
     const subject = change.id.startsWith(SUBJECT_PREFIX) ? change.id.slice(SUBJECT_PREFIX.length) : undefined;
     const ended = (entry: { cookieHash: string; subject: string }) => (subject === undefined ? entry.cookieHash === change.id : entry.subject === subject);
     for (const [key, entry] of this.sessions) {

@@ -221,23 +221,34 @@ export class LicensingService {
   async revoke(tenantId: string, reason: string, by: ChangedBy, now: Date = new Date()): Promise<LicenseView> {
     const license = await this.dataSource.transaction(async (manager) => {
       await this.tenants.lockExisting(tenantId, manager);
-      const [license] = await queryEntities(
-        manager,
-        License,
-        `UPDATE licenses SET state = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
-          WHERE tenant_id = $1 AND state = 'CURRENT' RETURNING *`,
-        [tenantId, now, by.actor, reason],
-      );
+      const license = await this.revokeCurrent(tenantId, reason, by, manager, now);
       if (license === undefined) {
         throw noCurrentLicense();
       }
-      await this.audit.record({ tenantId, actor: by.actor, action: 'license.revoked', targetId: license.id, sourceIp: by.sourceIp }, manager);
-      await this.outbox.append(manager, { type: 'license.revoked', tenantId, data: { licenseId: license.id, tier: license.tier } });
       return license;
     });
     this.logger.warn(`license ${license.id} of tenant ${tenantId} revoked by ${by.actor}: ${reason}`);
     this.events.emit({ type: 'revoked', tenantId, licenseId: license.id });
     return this.view(license, now);
+  }
+
+  /**
+   * The tenant's CURRENT license revoked (audited as `license.revoked`, feed event) in `manager`, the caller's
+   * transaction, which holds the tenant row's lock; undefined when it has none. `auditReason` is a short code.
+   */
+  async revokeCurrent(tenantId: string, reason: string, by: ChangedBy, manager: EntityManager, now: Date = new Date(), auditReason?: string): Promise<License | undefined> {
+    const [license] = await queryEntities(
+      manager,
+      License,
+      `UPDATE licenses SET state = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
+        WHERE tenant_id = $1 AND state = 'CURRENT' RETURNING *`,
+      [tenantId, now, by.actor, reason],
+    );
+    if (license !== undefined) {
+      await this.audit.record({ tenantId, actor: by.actor, action: 'license.revoked', targetId: license.id, sourceIp: by.sourceIp, reason: auditReason }, manager);
+      await this.outbox.append(manager, { type: 'license.revoked', tenantId, data: { licenseId: license.id, tier: license.tier } });
+    }
+    return license;
   }
 
   /**

@@ -3,6 +3,9 @@ export { Tenant, type TenantStatus } from './tenant.entity';
 export { tenantsConfigSchema } from './tenants.config';
 export { TenantEvents, type TenantEvent } from './tenant-events';
 export { TENANTS_ERRORS, TenantsError, type TenantsErrorCode } from './tenants-errors';
-export { TenantsService } from './tenants.service';
+export { TenantsService, type RestoredTenant } from './tenants.service';
+export { type AfterCommit, type StillStopped, TenantRetirement, type TenantRetirementParticipant } from './tenant-retirement';
+// The specs (and the purge crash test's child process) run a purge pass on demand.
+export { ORGANIZATION_STEP, PURGED_STEP, type PurgeOptions, TenantPurge } from './tenant-purge';
 export { MemberRemovals, type MemberRemovalSource } from './member-removals';
 export { TenantsModule } from './tenants.module';

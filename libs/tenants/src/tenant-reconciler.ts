@@ -228,7 +228,9 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
   private orphanReason(organization: Organization, tenant: Tenant): OrphanOrganizationView['reason'] | undefined {
     const settled = tenant.pendingLogtoAction === null;
     if (tenant.status === 'DELETED') {
-      return settled ? 'TENANT_DELETED' : undefined;
+      // A deleted tenant keeps its own organization until the purge (a restore finds it); any other is an orphan.
+      const keptForRestore = tenant.purgedAt === null && tenant.logtoOrganizationId === organization.id;
+      return settled && !keptForRestore ? 'TENANT_DELETED' : undefined;
     }
     if (tenant.logtoOrganizationId === organization.id) {
       return undefined;

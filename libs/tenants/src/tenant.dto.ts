@@ -39,7 +39,7 @@ export class UpdateTenantDto {
 }
 
 export class ListTenantsQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: TENANT_STATUSES, description: 'Only tenants in this status (deleted tenants are listed only when asked for).' })
+  @ApiPropertyOptional({ enum: TENANT_STATUSES, description: 'Only tenants in this status (deleted tenants are listed only when asked for; purged ones, tombstones, never).' })
   @IsOptional()
   @IsIn(TENANT_STATUSES)
   status?: TenantStatus;
@@ -98,6 +98,30 @@ export class TenantView {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) deletedAt!: string | null;
   @ApiPropertyOptional({ type: TenantSyncView, description: 'Logto sync state (operators only). The provisioning marker of a tenant is never shown.' })
   sync?: TenantSyncView;
+}
+
+/** Something the delete stopped that a restore does not bring back, and what an operator does about it. */
+export class StillStoppedView {
+  @ApiProperty({ description: 'What: `licensing` (the license revoked at delete), `agents` (the agents disabled at delete)…', example: 'agents' })
+  kind!: string;
+  @ApiProperty({ description: 'How many stay stopped.', example: 2 })
+  count!: number;
+  @ApiProperty({ description: 'What an operator does about it.', example: 'Register agents again with a new bootstrap token (POST /api/tenants/{id}/bootstrap-tokens); disabled agents stay disabled and their keys burned.' })
+  action!: string;
+}
+
+/** A restored tenant: SUSPENDED, with its organization and members; what stays stopped is listed. */
+export class RestoredTenantView {
+  @ApiProperty({ type: TenantView, description: 'The tenant as GET /api/tenants/{id} shows it (status SUSPENDED); its ETag is in the header.' })
+  tenant!: TenantView;
+  @ApiProperty({ type: [StillStoppedView], description: 'What the delete stopped and the restore did not bring back; empty when nothing.' })
+  stillStopped!: StillStoppedView[];
+  @ApiProperty({
+    type: [String],
+    description: 'What an operator does next, in order.',
+    example: ['POST /api/tenants/{id}/resume to make the tenant ACTIVE again', 'POST /api/tenants/{id}/license to issue a license'],
+  })
+  nextSteps!: string[];
 }
 
 export function toTenantView(tenant: Tenant, options: { includeSync: boolean }): TenantView {

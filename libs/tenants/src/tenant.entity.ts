@@ -1,7 +1,10 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn, VersionColumn } from 'typeorm';
 
 export const TENANT_STATUSES = ['PROVISIONING', 'ACTIVE', 'SUSPENDED', 'DELETED'] as const;
-/** PROVISIONING until its Logto organization exists (and the owner is in it); DELETED is final. */
+/**
+ * PROVISIONING until its Logto organization exists (and the owner is in it). DELETED may be restored (to SUSPENDED)
+ * within TENANT_RETENTION_DAYS; then it is purged and stays DELETED with purgedAt set (a tombstone).
+ */
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 export const TenantStatus = {
   PROVISIONING: 'PROVISIONING',
@@ -30,6 +33,11 @@ export type LogtoAction = (typeof LOGTO_ACTIONS)[number];
 @Check('ck_tenants_status', `status IN ('PROVISIONING', 'ACTIVE', 'SUSPENDED', 'DELETED')`)
 @Check('ck_tenants_deleted', `(status = 'DELETED') = (deleted_at IS NOT NULL)`)
 @Check('ck_tenants_pending_logto_action', `pending_logto_action IN ('PROVISION', 'RENAME', 'DELETE')`)
+// A purge runs only on a deleted tenant, and a purged tenant's purge started.
+@Check('ck_tenants_purge', `(purge_started_at IS NULL AND purged_at IS NULL) OR status = 'DELETED'`)
+@Check('ck_tenants_purged', `purged_at IS NULL OR purge_started_at IS NOT NULL`)
+// The purge job's queue: deleted tenants not yet purged, oldest deletion first.
+@Index('ix_tenants_purge_due', ['deletedAt'], { where: `status = 'DELETED' AND purged_at IS NULL` })
 // Only pending work can have failed.
 @Check('ck_tenants_sync_failed', `sync_failed_at IS NULL OR pending_logto_action IS NOT NULL`)
 // The reconciler's work queue: rows with something left to do in Logto, soonest first.
@@ -87,6 +95,22 @@ export class Tenant {
 
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt!: Date | null;
+
+  /** When the purge (after TENANT_RETENTION_DAYS) began; from then on the tenant cannot be restored. */
+  @Column({ name: 'purge_started_at', type: 'timestamptz', nullable: true })
+  purgeStartedAt!: Date | null;
+
+  /** The purge's steps already done (TenantPurge's step names): a purge resumed after a crash skips them. */
+  @Column({ name: 'purge_steps', type: 'text', array: true, default: () => "'{}'" })
+  purgeSteps!: string[];
+
+  /** Until when the replica that claimed the purge runs it; another one takes over after it (a crash). */
+  @Column({ name: 'purge_lease_until', type: 'timestamptz', nullable: true })
+  purgeLeaseUntil!: Date | null;
+
+  /** When the purge completed: the row is a tombstone keeping the slug (never reused) and the audit trail's tenant. */
+  @Column({ name: 'purged_at', type: 'timestamptz', nullable: true })
+  purgedAt!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -52,4 +52,14 @@ describe('tenants configuration', () => {
     expect(problemsOf({ TENANT_SYNC_BACKOFF_BASE_MS: '5000', TENANT_SYNC_BACKOFF_MAX_MS: '1000' })).toEqual([expect.stringMatching(/^TENANT_SYNC_BACKOFF_MAX_MS/)]);
     expect(problemsOf({ TENANT_RECONCILE_INTERVAL_MS: '10' })).toEqual([expect.stringMatching(/^TENANT_RECONCILE_INTERVAL_MS/)]);
   });
+
+  it('keeps deleted tenants restorable for 30 days and looks for expired ones hourly by default; both configurable', () => {
+    const defaults = loadConfig(tenantsConfigSchema, {});
+    expect(defaults.retentionDays).toBe(30);
+    expect(defaults.purgeIntervalMs).toBe(3_600_000);
+    expect(loadConfig(tenantsConfigSchema, { TENANT_RETENTION_DAYS: '0', TENANT_PURGE_INTERVAL_MS: '500' })).toMatchObject({ retentionDays: 0, purgeIntervalMs: 500 });
+    expect(problemsOf({ TENANT_RETENTION_DAYS: '-1' })).toEqual([expect.stringMatching(/^TENANT_RETENTION_DAYS/)]);
+    expect(problemsOf({ TENANT_RETENTION_DAYS: '1.5' })).toEqual([expect.stringMatching(/^TENANT_RETENTION_DAYS/)]);
+    expect(problemsOf({ TENANT_PURGE_INTERVAL_MS: '10' })).toEqual([expect.stringMatching(/^TENANT_PURGE_INTERVAL_MS/)]);
+  });
 });

@@ -37,6 +37,17 @@ class TenantsEnv {
   @Type(() => Number) @IsInt() @Min(100) @Max(60_000)
   TENANT_REQUEST_SYNC_BUDGET_MS = 10_000;
 
+  /**
+   * How long a deleted tenant can be restored (POST /api/tenants/{id}/restore); after it the purge job deletes its
+   * Logto organization, agents, bootstrap tokens and sessions. 0: purged at the next pass, never restorable.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3650)
+  TENANT_RETENTION_DAYS = 30;
+
+  /** How often the purge job looks for deleted tenants past TENANT_RETENTION_DAYS (and resumes interrupted purges). */
+  @Type(() => Number) @IsInt() @Min(100) @Max(86_400_000)
+  TENANT_PURGE_INTERVAL_MS = 3_600_000;
+
   /** How long a claimed tenant is left to the claiming process before another one may retry it. */
   @Type(() => Number) @IsInt() @Min(1000) @Max(3_600_000)
   TENANT_SYNC_LEASE_MS = 60_000;
@@ -50,6 +61,8 @@ export interface TenantsConfig {
   readonly backoffMaxMs: number;
   readonly leaseMs: number;
   readonly requestBudgetMs: number;
+  readonly retentionDays: number;
+  readonly purgeIntervalMs: number;
 }
 
 export const tenantsConfigSchema: ConfigSchema<TenantsEnv, TenantsConfig> = {
@@ -94,6 +107,8 @@ export const tenantsConfigSchema: ConfigSchema<TenantsEnv, TenantsConfig> = {
       backoffMaxMs: env.TENANT_SYNC_BACKOFF_MAX_MS,
       leaseMs: env.TENANT_SYNC_LEASE_MS,
       requestBudgetMs: env.TENANT_REQUEST_SYNC_BUDGET_MS,
+      retentionDays: env.TENANT_RETENTION_DAYS,
+      purgeIntervalMs: env.TENANT_PURGE_INTERVAL_MS,
     };
   },
 };

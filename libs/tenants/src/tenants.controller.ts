@@ -3,7 +3,7 @@ import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiNoContentRespons
 import type { FastifyReply } from 'fastify';
 import { ApiErrors, ClientAddress, Idempotent, Page, PageOf } from '@app/service-core';
 import { actorOf, Authorize, ChangedBy, CurrentPrincipal, hasPlatformScope, LogtoPrincipal, Principal } from '@app/security';
-import { CreateTenantDto, ListTenantsQuery, ReconcileReportView, TenantView, toTenantView, UpdateTenantDto } from './tenant.dto';
+import { CreateTenantDto, ListTenantsQuery, ReconcileReportView, RestoredTenantView, TenantView, toTenantView, UpdateTenantDto } from './tenant.dto';
 import { TenantReconciler } from './tenant-reconciler';
 import { Tenant } from './tenant.entity';
 import { tenantEtag, TenantsService } from './tenants.service';
@@ -91,7 +91,7 @@ export class TenantsController {
   @Authorize({ platform: 'platform:read', tenant: 'tenant:read' })
   @ApiOperation({ summary: 'A tenant (operators, or members of it with tenant:read)' })
   @ApiOkResponse({ type: TenantView, description: 'With an ETag header.' })
-  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND')
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_PURGED')
   async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<TenantView> {
     const operator = hasPlatformScope(logtoPrincipal(principal), 'platform:read');
     const tenant = await this.tenants.get(id);
@@ -190,10 +190,17 @@ export class TenantsController {
   @Delete(':id')
   @Authorize({ platform: 'platform:write' })
   @HttpCode(204)
-  @ApiOperation({ summary: 'Soft-delete a tenant (status DELETED; its slug is never reused) and its Logto organization' })
+  @ApiOperation({
+    summary: 'Soft-delete a tenant (status DELETED; its slug is never reused); restorable for TENANT_RETENTION_DAYS',
+    description:
+      'In one transaction: the tenant becomes DELETED, its current license is revoked (license.revoked), its agents are ' +
+      'disabled (agent.disabled) and its browser sessions lose their organization tokens for it; forward-auth and the API ' +
+      'refuse the tenant, its agents and its members from then on. The Logto organization and its members are kept until ' +
+      'the purge, TENANT_RETENTION_DAYS later (POST /api/tenants/{id}/restore until then).',
+  })
   @ApiHeader(IF_MATCH)
   @ApiNoContentResponse({ description: 'Deleted (or already deleted).' })
-  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'CONFLICT', 'PRECONDITION_FAILED')
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_PURGED', 'CONFLICT', 'PRECONDITION_FAILED')
   async delete(
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
@@ -201,6 +208,33 @@ export class TenantsController {
     @ClientAddress() sourceIp: string | undefined,
   ): Promise<void> {
     await this.tenants.delete(id, changedBy(principal, sourceIp), ifMatch);
+  }
+
+  @Post(':id/restore')
+  @Authorize({ platform: 'platform:write' })
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Restore a deleted tenant within TENANT_RETENTION_DAYS (DELETED → SUSPENDED)',
+    description:
+      'The tenant comes back SUSPENDED, with its Logto organization and members as they were (audited as tenant.restored, ' +
+      'with its feed event). What the delete stopped stays stopped, and the answer lists it: the license stays revoked and ' +
+      'the agents disabled until an operator resumes the tenant, issues a license and registers agents again. ' +
+      '409 TENANT_NOT_DELETED for a tenant that is not deleted; 409 RETENTION_EXPIRED once the window is over (the purge ' +
+      'takes it); 410 TENANT_PURGED after the purge.',
+  })
+  @ApiHeader(IF_MATCH)
+  @ApiOkResponse({ type: RestoredTenantView, description: 'With the ETag header of the restored tenant.' })
+  @ApiErrors(TENANTS_ERRORS, 'NOT_FOUND', 'TENANT_NOT_DELETED', 'RETENTION_EXPIRED', 'TENANT_PURGED', 'CONFLICT', 'PRECONDITION_FAILED')
+  async restore(
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @ClientAddress() sourceIp: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RestoredTenantView> {
+    const { tenant, stillStopped } = await this.tenants.restore(id, changedBy(principal, sourceIp), ifMatch);
+    const nextSteps = [`POST /api/tenants/${tenant.id}/resume to make the tenant ACTIVE again`, ...stillStopped.map((item) => item.action)];
+    return { tenant: this.withEtag(reply, tenant, true), stillStopped: [...stillStopped], nextSteps };
   }
 
   private withEtag(reply: FastifyReply, tenant: Tenant, operator: boolean): TenantView {

@@ -8,14 +8,17 @@ import { MemberRemovals } from './member-removals';
 import { TenantAccessDirectoryStore } from './tenant-access-directory';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
+import { TenantPurge } from './tenant-purge';
 import { TenantReconciler } from './tenant-reconciler';
+import { TenantRetirement } from './tenant-retirement';
 import { TenantsController } from './tenants.controller';
 import { tenantsConfig } from './tenants.config';
 import { TenantsRepository } from './tenants.repository';
 import { TenantsService } from './tenants.service';
 
 /**
- * Tenants and their Logto organizations. Modules that need TenantsService, TenantEvents or (the security lib's
+ * Tenants and their Logto organizations, and their lifecycle (delete, restore, purge). Modules that need
+ * TenantsService, TenantEvents, TenantRetirement (to take part in deletes and purges) or (the security lib's
  * AccessModule) TENANT_ACCESS_DIRECTORY import it.
  */
 @Module({
@@ -28,8 +31,10 @@ import { TenantsService } from './tenants.service';
     TenantReconciler,
     TenantEvents,
     MemberRemovals,
+    TenantRetirement,
+    TenantPurge,
     { provide: TENANT_ACCESS_DIRECTORY, useClass: TenantAccessDirectoryStore },
   ],
-  exports: [TenantsService, TenantEvents, MemberRemovals, TENANT_ACCESS_DIRECTORY],
+  exports: [TenantsService, TenantEvents, MemberRemovals, TenantRetirement, TenantPurge, TENANT_ACCESS_DIRECTORY],
 })
 export class TenantsModule {}

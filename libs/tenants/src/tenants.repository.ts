@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, ILike, Not, Repository } from 'typeorm';
+import { DataSource, EntityManager, ILike, In, IsNull, Not, Repository } from 'typeorm';
 import { findPage, Page, PageQuery, queryEntities } from '@app/service-core';
 import { LogtoAction, Tenant, TenantStatus } from './tenant.entity';
 
@@ -94,11 +94,12 @@ export class TenantsRepository {
     return (await this.tenants.findOneBy({ slug })) ?? undefined;
   }
 
-  /** Oldest first; deleted tenants only when asked for by status. */
+  /** Oldest first; deleted tenants only when asked for by status, purged ones (tombstones) never. */
   list(filter: TenantListFilter, query: PageQuery): Promise<Page<Tenant>> {
     const status = filter.status ?? Not<TenantStatus>('DELETED');
+    const purgedAt = IsNull();
     const pattern = filter.q !== undefined && filter.q !== '' ? ILike(`%${escapeLike(filter.q)}%`) : undefined;
-    const where = pattern === undefined ? { status } : [{ status, slug: pattern }, { status, name: pattern }];
+    const where = pattern === undefined ? { status, purgedAt } : [{ status, purgedAt, slug: pattern }, { status, purgedAt, name: pattern }];
     return findPage(this.tenants, query, { where, order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
@@ -141,16 +142,124 @@ export class TenantsRepository {
     );
   }
 
-  /** Soft delete, queueing the organization's deletion (claimed by this request for `leaseMs`; earlier failures are moot). */
-  markDeleted(id: string, version: number, leaseMs: number, tx?: EntityManager): Promise<Tenant | undefined> {
+  /**
+   * Soft delete: DELETED with deletedAt, if the row is still at `version`. Logto work still pending (a PROVISION or
+   * RENAME) is dropped: the organization and its members are kept as they are until the purge (a restore finds
+   * them), and nothing renames or provisions a deleted tenant meanwhile.
+   */
+  markDeleted(id: string, version: number, tx?: EntityManager): Promise<Tenant | undefined> {
     return this.one(
       `UPDATE tenants SET
-         status = 'DELETED', deleted_at = now(), pending_logto_action = 'DELETE', sync_attempts = 1,
-         next_sync_at = ${inMs('$3')}, last_sync_error = NULL, last_sync_error_code = NULL, sync_failed_at = NULL,
+         status = 'DELETED', deleted_at = now(), pending_logto_action = NULL, sync_attempts = 0,
+         next_sync_at = NULL, last_sync_error = NULL, last_sync_error_code = NULL, sync_failed_at = NULL,
          version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $2 AND status <> 'DELETED'
        RETURNING *`,
-      [id, version, leaseMs],
+      [id, version],
+      tx,
+    );
+  }
+
+  /**
+   * DELETED → SUSPENDED, if the row is still at `version`, deleted less than `retentionDays` ago and its purge has
+   * not started (the purge claims only rows past the window, so the two never both succeed). A tenant deleted before
+   * its organization existed queues its PROVISION again. Undefined when any of that does not hold.
+   */
+  restore(id: string, version: number, retentionDays: number, tx?: EntityManager): Promise<Tenant | undefined> {
+    return this.one(
+      `UPDATE tenants SET
+         status = 'SUSPENDED', deleted_at = NULL,
+         pending_logto_action = CASE WHEN logto_organization_id IS NULL THEN 'PROVISION' ELSE NULL END,
+         sync_attempts = CASE WHEN logto_organization_id IS NULL THEN 2 ELSE 0 END,
+         next_sync_at = CASE WHEN logto_organization_id IS NULL THEN now() ELSE NULL END,
+         version = version + 1, updated_at = now()
+       WHERE id = $1 AND version = $2 AND status = 'DELETED' AND purge_started_at IS NULL
+         AND deleted_at > now() - make_interval(days => $3)
+       RETURNING *`,
+      [id, version, retentionDays],
+      tx,
+    );
+  }
+
+  /**
+   * Claims up to `limit` deleted tenants to purge for `leaseMs`: deleted `retentionDays` ago or more (or whose purge
+   * started already), not purged, and not leased by another replica (FOR UPDATE SKIP LOCKED on a real server).
+   * The first claim starts the purge: from then on the tenant cannot be restored, and its organization's deletion
+   * is queued as the tenant's pending Logto work (TenantLogtoSync's DELETE, with its failure and backoff recording).
+   * The claim also takes that Logto work, as the reconciler's claimDue would, when it is due (always at the first
+   * claim): `holdsLogtoWork` says the purge runs it now; otherwise the reconciler holds it or its backoff runs.
+   */
+  async claimPurge(limit: number, retentionDays: number, leaseMs: number): Promise<{ tenant: Tenant; holdsLogtoWork: boolean }[]> {
+    const lock = (await this.isEmbedded()) ? '' : 'FOR UPDATE SKIP LOCKED';
+    const claimed = await this.dataSource.query<{ id: string; holds: boolean }[]>(
+      `UPDATE tenants AS t SET
+         purge_started_at = coalesce(t.purge_started_at, now()),
+         purge_lease_until = ${inMs('$3')},
+         pending_logto_action = CASE WHEN t.purge_started_at IS NULL THEN 'DELETE' ELSE t.pending_logto_action END,
+         sync_attempts = CASE WHEN t.purge_started_at IS NULL THEN 1 WHEN due.holds THEN t.sync_attempts + 1 ELSE t.sync_attempts END,
+         next_sync_at = CASE WHEN due.holds THEN ${inMs('$3')} ELSE t.next_sync_at END,
+         sync_failed_at = CASE WHEN t.purge_started_at IS NULL THEN NULL ELSE t.sync_failed_at END
+       FROM (SELECT id,
+                    (purge_started_at IS NULL OR (pending_logto_action IS NOT NULL AND sync_failed_at IS NULL AND next_sync_at <= now())) AS holds
+               FROM tenants
+              WHERE status = 'DELETED' AND purged_at IS NULL
+                AND (purge_started_at IS NOT NULL OR deleted_at <= now() - make_interval(days => $2))
+                AND (purge_lease_until IS NULL OR purge_lease_until <= now())
+              ORDER BY deleted_at
+              LIMIT $1 ${lock}) AS due
+       WHERE t.id = due.id
+       RETURNING t.id, due.holds`,
+      [limit, retentionDays, leaseMs],
+    );
+    // The pg driver answers an UPDATE … RETURNING with [rows, count].
+    const rows = (Array.isArray(claimed[0]) ? claimed[0] : claimed) as { id: string; holds: boolean }[];
+    if (rows.length === 0) {
+      return [];
+    }
+    const tenants = await this.tenants.findBy({ id: In(rows.map((row) => row.id)) });
+    const byId = new Map(tenants.map((tenant) => [tenant.id, tenant]));
+    return rows.flatMap((row) => {
+      const tenant = byId.get(row.id);
+      return tenant === undefined ? [] : [{ tenant, holdsLogtoWork: row.holds }];
+    });
+  }
+
+  /**
+   * Deleted tenants not yet purged: restorable (within the window, purge not started), due (past it, nothing pending
+   * in Logto) and waiting (their organization's deletion pending or failed).
+   */
+  async purgeBacklog(retentionDays: number): Promise<{ restorable: number; due: number; waiting: number }> {
+    const [row] = await this.dataSource.query<{ restorable: string; due: string; waiting: string }[]>(
+      `SELECT count(*) FILTER (WHERE purge_started_at IS NULL AND deleted_at > now() - make_interval(days => $1)) AS restorable,
+              count(*) FILTER (WHERE (purge_started_at IS NOT NULL OR deleted_at <= now() - make_interval(days => $1)) AND pending_logto_action IS NULL) AS due,
+              count(*) FILTER (WHERE purge_started_at IS NOT NULL AND pending_logto_action IS NOT NULL) AS waiting
+         FROM tenants WHERE status = 'DELETED' AND purged_at IS NULL`,
+      [retentionDays],
+    );
+    return { restorable: Number(row?.restorable ?? 0), due: Number(row?.due ?? 0), waiting: Number(row?.waiting ?? 0) };
+  }
+
+  /** Records a purge step as done, in the step's own transaction (a no-op when it is recorded already). */
+  async recordPurgeStep(id: string, step: string, tx: EntityManager): Promise<void> {
+    await tx.query(`UPDATE tenants SET purge_steps = array_append(purge_steps, $2::text) WHERE id = $1 AND NOT ($2::text = ANY (purge_steps))`, [id, step]);
+  }
+
+  /** Gives up this replica's lease on a purge that has to wait (its organization's deletion is being retried). */
+  async releasePurge(id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE tenants SET purge_lease_until = NULL WHERE id = $1 AND purged_at IS NULL`, [id]);
+  }
+
+  /**
+   * The purge's last step: the tombstone (purgedAt), once the organization is gone (nothing pending in Logto).
+   * Undefined when the tenant is purged already or its organization's deletion is still pending: only one caller
+   * ever completes a purge (and so records tenant.purged once).
+   */
+  markPurged(id: string, tx: EntityManager): Promise<Tenant | undefined> {
+    return this.one(
+      `UPDATE tenants SET purged_at = now(), purge_lease_until = NULL, version = version + 1, updated_at = now()
+       WHERE id = $1 AND status = 'DELETED' AND purge_started_at IS NOT NULL AND purged_at IS NULL AND pending_logto_action IS NULL
+       RETURNING *`,
+      [id],
       tx,
     );
   }

@@ -4,6 +4,7 @@ import { isUniqueViolation, isUuid, Page, PageQuery, retryOptimistically, STALE 
 import { EventOutbox, EventType } from '@app/events';
 import { AuditTrail, ChangedBy } from '@app/security';
 import { TenantEvents } from './tenant-events';
+import { AfterCommit, StillStopped, TenantRetirement } from './tenant-retirement';
 import { TenantLogtoSync } from './tenant-logto-sync';
 import { Tenant, TenantStatus } from './tenant.entity';
 import { TenantListFilter, TenantsRepository } from './tenants.repository';
@@ -65,6 +66,8 @@ export type TenantAuditAction =
   | 'tenant.suspended'
   | 'tenant.resumed'
   | 'tenant.deleted'
+  | 'tenant.restored'
+  | 'tenant.purged'
   | 'tenant.repaired'
   | 'tenant.sync_retried';
 
@@ -75,7 +78,28 @@ const FEED_EVENT_OF: Readonly<Partial<Record<TenantAuditAction, EventType>>> = {
   'tenant.suspended': 'tenant.suspended',
   'tenant.resumed': 'tenant.resumed',
   'tenant.deleted': 'tenant.deleted',
+  'tenant.restored': 'tenant.restored',
+  'tenant.purged': 'tenant.purged',
 };
+
+/** What a restore answers: the tenant (SUSPENDED) and what stays stopped until an operator acts. */
+export interface RestoredTenant {
+  readonly tenant: Tenant;
+  readonly stillStopped: readonly StillStopped[];
+}
+
+const DAY_MS = 86_400_000;
+
+/** Runs what participants left for after the commit; one failing does not keep the others from running. */
+export function runAfterCommit(actions: readonly AfterCommit[], logger: Logger): void {
+  for (const action of actions) {
+    try {
+      action();
+    } catch (error) {
+      logger.warn({ err: error }, 'a notification after a tenant change failed');
+    }
+  }
+}
 
 function requireExisting(tenant: Tenant | undefined): Tenant {
   if (tenant === undefined || tenant.status === 'DELETED') {
@@ -106,6 +130,7 @@ export class TenantsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditTrail,
     private readonly outbox: EventOutbox,
+    private readonly retirement: TenantRetirement,
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
   ) {}
 
@@ -117,14 +142,19 @@ export class TenantsService {
     return this.dataSource.transaction(async (tx) => {
       const tenant = await write(tx);
       if (tenant !== undefined) {
-        await this.audit.record({ tenantId: tenant.id, actor: by.actor, action, targetId: tenant.id, sourceIp: by.sourceIp, reason }, tx);
-        const type = FEED_EVENT_OF[action];
-        if (type !== undefined) {
-          await this.outbox.append(tx, { type, tenantId: tenant.id, data: { id: tenant.id, slug: tenant.slug, name: tenant.name, status: tenant.status } });
-        }
+        await this.recordChange(action, by, tenant, tx, reason);
       }
       return tenant;
     });
+  }
+
+  /** The audit record and (when the action is one) the feed event of a change to `tenant`, in the change's `tx`. */
+  private async recordChange(action: TenantAuditAction, by: ChangedBy, tenant: Tenant, tx: EntityManager, reason?: string): Promise<void> {
+    await this.audit.record({ tenantId: tenant.id, actor: by.actor, action, targetId: tenant.id, sourceIp: by.sourceIp, reason }, tx);
+    const type = FEED_EVENT_OF[action];
+    if (type !== undefined) {
+      await this.outbox.append(tx, { type, tenantId: tenant.id, data: { id: tenant.id, slug: tenant.slug, name: tenant.name, status: tenant.status } });
+    }
   }
 
   /**
@@ -151,11 +181,14 @@ export class TenantsService {
     return { tenant, provisioned: tenant.status !== 'PROVISIONING' };
   }
 
-  /** The tenant, deleted ones included; 404 when there is none. */
+  /** The tenant, deleted ones included; 404 when there is none, 410 TENANT_PURGED when only its tombstone is left. */
   async get(id: string): Promise<Tenant> {
     const tenant = await this.findById(id);
     if (tenant === undefined) {
       throw tenantNotFound();
+    }
+    if (tenant.purgedAt !== null) {
+      throw new TenantsError('TENANT_PURGED', `The tenant ${tenant.slug} was purged on ${tenant.purgedAt.toISOString()}; its audit trail is kept.`);
     }
     return tenant;
   }
@@ -231,7 +264,13 @@ export class TenantsService {
     return this.changeStatus(id, 'SUSPENDED', 'ACTIVE', by, ifMatch);
   }
 
-  /** Soft delete: DELETED with deletedAt; the Logto organization goes too (now, or via the reconciler). */
+  /**
+   * Soft delete: DELETED with deletedAt, and in the same transaction every retirement participant stops what the
+   * tenant holds (its license revoked, its agents disabled, its sessions' organization tokens dropped), each with
+   * its audit records and feed events. Forward-auth and the guard refuse a DELETED tenant; in-process listeners
+   * (caches, other replicas through the ChangeBus) hear of it once committed. The Logto organization and its
+   * members are kept until the purge, so that a restore within TENANT_RETENTION_DAYS finds them.
+   */
   async delete(id: string, by: ChangedBy, ifMatch?: string): Promise<void> {
     const expected = parseIfMatch(ifMatch);
     await retryOptimistically(async () => {
@@ -239,17 +278,64 @@ export class TenantsService {
       if (tenant.status === 'DELETED') {
         return;
       }
-      const deleted = await this.audited('tenant.deleted', by, (tx) => this.repository.markDeleted(id, tenant.version, this.config.leaseMs, tx));
-      if (deleted === undefined) {
+      const outcome = await this.dataSource.transaction(async (tx) => {
+        const deleted = await this.repository.markDeleted(id, tenant.version, tx);
+        if (deleted === undefined) {
+          return undefined;
+        }
+        await this.recordChange('tenant.deleted', by, deleted, tx);
+        return { deleted, afterCommit: await this.retirement.retire(deleted, by, tx) };
+      });
+      if (outcome === undefined) {
         return stale(expected);
       }
-      this.logger.log(`tenant ${tenant.slug} deleted (${tenant.id})`);
+      this.logger.log(`tenant ${tenant.slug} deleted (${tenant.id}); restorable for ${this.config.retentionDays} days`);
       this.events.emit({ type: 'deleted', tenantId: id, organizationId: tenant.logtoOrganizationId });
-      if (this.sync.configured) {
-        await this.sync.runWithin(deleted, this.config.requestBudgetMs);
-      } else {
-        await this.sync.recordNotConfigured(deleted);
+      runAfterCommit(outcome.afterCommit, this.logger);
+    }, changedConcurrently);
+  }
+
+  /**
+   * DELETED → SUSPENDED within TENANT_RETENTION_DAYS of the delete (audited as tenant.restored, with its feed event),
+   * with its organization and members as they were. What the delete stopped stays stopped (the answer lists it):
+   * an operator resumes the tenant, issues a license and registers agents again. TENANT_NOT_DELETED for a tenant
+   * that is not deleted, RETENTION_EXPIRED once the window is over (or the purge started), TENANT_PURGED after it.
+   */
+  restore(id: string, by: ChangedBy, ifMatch?: string): Promise<RestoredTenant> {
+    const expected = parseIfMatch(ifMatch);
+    return retryOptimistically(async () => {
+      const tenant = await this.getMatching(id, expected);
+      if (tenant.status !== 'DELETED' || tenant.deletedAt === null) {
+        throw new TenantsError('TENANT_NOT_DELETED', `The tenant is ${tenant.status}; only a deleted tenant can be restored.`);
       }
+      const restorableUntil = new Date(tenant.deletedAt.getTime() + this.config.retentionDays * DAY_MS);
+      if (tenant.purgeStartedAt !== null || restorableUntil.getTime() <= Date.now()) {
+        throw new TenantsError(
+          'RETENTION_EXPIRED',
+          `The tenant was deleted on ${tenant.deletedAt.toISOString()}; it could be restored until ${restorableUntil.toISOString()} ` +
+            `(TENANT_RETENTION_DAYS=${this.config.retentionDays}); the purge job takes it.`,
+        );
+      }
+      const outcome = await this.dataSource.transaction(async (tx) => {
+        const stillStopped = await this.retirement.describeStopped(tenant, tx);
+        const restored = await this.repository.restore(id, tenant.version, this.config.retentionDays, tx);
+        if (restored === undefined) {
+          return undefined;
+        }
+        await this.recordChange('tenant.restored', by, restored, tx);
+        return { restored, stillStopped };
+      });
+      if (outcome === undefined) {
+        // Another version, or the window closed meanwhile: with If-Match that is the client's, else look again.
+        return stale(expected);
+      }
+      this.logger.log(`tenant ${tenant.slug} restored (${tenant.id}) as SUSPENDED`);
+      this.events.emit({ type: 'status-changed', tenantId: id, organizationId: outcome.restored.logtoOrganizationId, from: 'DELETED', to: 'SUSPENDED' });
+      let restored = outcome.restored;
+      if (restored.pendingLogtoAction !== null) {
+        restored = this.sync.configured ? await this.sync.runWithin(restored, this.config.requestBudgetMs) : await this.sync.recordNotConfigured(restored);
+      }
+      return { tenant: restored, stillStopped: outcome.stillStopped };
     }, changedConcurrently);
   }
 

@@ -15,6 +15,7 @@ import { UniqueAgentPublicKey1795966500000 } from './migrations/1795966500000-Un
 import { CreateEdgeSessions1795966600000 } from './migrations/1795966600000-CreateEdgeSessions';
 import { CreateEventFeed1795966700000 } from './migrations/1795966700000-CreateEventFeed';
 import { CreatePrincipalRevocations1795966800000 } from './migrations/1795966800000-CreatePrincipalRevocations';
+import { TenantRetentionAndPurge1795966900000 } from './migrations/1795966900000-TenantRetentionAndPurge';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
@@ -30,5 +31,6 @@ export const schema: SchemaDefinition = {
     CreateEdgeSessions1795966600000,
     CreateEventFeed1795966700000,
     CreatePrincipalRevocations1795966800000,
+    TenantRetentionAndPurge1795966900000,
   ],
 };

@@ -35,6 +35,9 @@ export interface PurgeOptions {
  * idempotent, so a purge interrupted anywhere (a crash, Logto down) resumes where it stopped, and tenant.purged is
  * recorded exactly once.
  */
+/** The first pass comes at most this long after boot (half to all of it). */
+const FIRST_PASS_AFTER_BOOT_MAX_MS = 5 * 60_000;
+
 @Injectable()
 export class TenantPurge implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TenantPurge');
@@ -67,13 +70,21 @@ export class TenantPurge implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   onApplicationBootstrap(): void {
-    // Not at boot: a deleted tenant is refused everywhere already, its purge is not urgent.
-    this.timer = setInterval(() => void this.purgeQuietly(), this.config.purgeIntervalMs);
+    // Not at boot (a deleted tenant is refused everywhere already, its purge is not urgent), but not a whole interval
+    // later either: replicas restarted more often than TENANT_PURGE_INTERVAL_MS (deploys) would never purge, and a
+    // purge a crash interrupted would wait an interval to resume. Jittered, so replicas started together spread out.
+    const firstPassMs = Math.min(this.config.purgeIntervalMs, FIRST_PASS_AFTER_BOOT_MAX_MS) * (0.5 + Math.random() / 2);
+    this.timer = setTimeout(() => {
+      void this.purgeQuietly();
+      this.timer = setInterval(() => void this.purgeQuietly(), this.config.purgeIntervalMs);
+      this.timer.unref();
+    }, firstPassMs);
     this.timer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.timer);
     clearInterval(this.timer);
     await Promise.allSettled([this.running]);
   }

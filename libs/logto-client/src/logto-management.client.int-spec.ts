@@ -209,6 +209,37 @@ describe('LogtoManagementClient (dev IdP)', () => {
       expect(requests).toEqual([]); // empty lists are no-ops, not 400s
     });
 
+    it('lists members with their roles page by page, replaces a member\'s roles, removes a member', async () => {
+      const client = newClient();
+      const roleA = await admin<{ id: string; name: string }>('POST', '/organization-roles', { name: unique('viewer') });
+      const roleB = await admin<{ id: string; name: string }>('POST', '/organization-roles', { name: unique('editor') });
+      const org = await client.createOrganization({ name: unique('listing') });
+      const users = [await createUser('ann'), await createUser('ben'), await createUser('cid')];
+      await client.addOrganizationUsers(org.id, users);
+      await client.assignOrganizationRoles(org.id, [users[0]], [roleA.id]);
+
+      const first = await client.listOrganizationUsers(org.id, { page: 1, pageSize: 2 });
+      const second = await client.listOrganizationUsers(org.id, { page: 2, pageSize: 2 });
+      expect(first.total).toBe(3);
+      expect(first.items).toHaveLength(2);
+      expect(second.items).toHaveLength(1);
+      const all = await client.listAllOrganizationUsers(org.id);
+      expect(all.map((m) => m.id).sort()).toEqual([...users].sort());
+      expect(all.find((m) => m.id === users[0])?.organizationRoles).toEqual([{ id: roleA.id, name: roleA.name }]);
+
+      await client.replaceOrganizationUserRoles(org.id, users[0], [roleB.id]);
+      const replaced = await client.listAllOrganizationUsers(org.id);
+      expect(replaced.find((m) => m.id === users[0])?.organizationRoles.map((r) => r.id)).toEqual([roleB.id]);
+      await expect(client.replaceOrganizationUserRoles(org.id, await createUser('out'), [roleB.id])).rejects.toMatchObject({
+        constructor: LogtoConflictError,
+        code: 'organization.require_membership',
+      });
+
+      await client.removeOrganizationUser(org.id, users[1]);
+      expect((await client.listAllOrganizationUsers(org.id)).map((m) => m.id)).not.toContain(users[1]);
+      await expect(client.removeOrganizationUser(org.id, users[1])).rejects.toBeInstanceOf(LogtoNotFoundError);
+    });
+
     it('maps 422 to LogtoConflictError (non-member, unknown organization, unknown role)', async () => {
       const client = newClient();
       const org = await client.createOrganization({ name: unique('conflicts') });

@@ -20,8 +20,9 @@ import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
 import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
 import { EdgeSessionsModule, SignInRateLimit } from '@app/edge-sessions';
+import { MembersModule } from '@app/members';
 import { schema } from './database/schema';
-import { EdgeBrowserSessions, EdgeBrowserSessionsModule } from './edge-browser-sessions';
+import { EdgeBrowserSessions, EdgeBrowserSessionsModule, EdgeInvitationBrowser } from './edge-browser-sessions';
 
 @Module({
   imports: [
@@ -39,6 +40,8 @@ import { EdgeBrowserSessions, EdgeBrowserSessionsModule } from './edge-browser-s
     // and the edge sessions for a browser's session cookie (without LOGTO_EDGE_APP_ID it stays bearer-only).
     ForwardAuthModule.forRoot({ imports: [AgentsModule, EdgeBrowserSessionsModule], agentStatus: AgentStatusService, browserSessions: EdgeBrowserSessions }),
     EdgeSessionsModule,
+    // Members and invitations; the accept page reads the edge session cookie (bound here: the libs do not know each other).
+    MembersModule.forRoot({ imports: [EdgeBrowserSessionsModule], browser: EdgeInvitationBrowser }),
     // After the feature modules, which keep their order (that of the routes in openapi.json).
     ThrottlerModule.forRootAsync({
       imports: [AgentsModule, EdgeSessionsModule],

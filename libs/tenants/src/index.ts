@@ -4,5 +4,6 @@ export { tenantsConfigSchema } from './tenants.config';
 export { TenantEvents, type TenantEvent } from './tenant-events';
 export { TENANTS_ERRORS, TenantsError, type TenantsErrorCode } from './tenants-errors';
 export { TenantsService } from './tenants.service';
+export { OWNER_ROLE_NAME } from './tenant-logto-sync';
 export { MemberRemovals, type MemberRemovalSource } from './member-removals';
 export { TenantsModule } from './tenants.module';

@@ -76,12 +76,16 @@ describe('members and invitations', () => {
   }
 
   const members = async (): Promise<{ userId: string; roles: string[] }[]> =>
-    (await api().get(`/api/tenants/${tenantId}/members`).query({ pageSize: 100 }).set(bearer(operator)).expect(200)).body.items;
+    ((await api().get(`/api/tenants/${tenantId}/members`).query({ pageSize: 100 }).set(bearer(operator)).expect(200)).body as { items: { userId: string; roles: string[] }[] }).items;
   const rolesOf = async (userId: string): Promise<string[] | undefined> => (await members()).find((member) => member.userId === userId)?.roles;
-  const invitation = async (id: string): Promise<{ status: string; acceptedUserId: string | null }> =>
-    (await api().get(`/api/tenants/${tenantId}/invitations`).query({ pageSize: 100 }).set(bearer(operator)).expect(200)).body.items.find((item: { id: string }) => item.id === id);
-  const auditActions = async (targetId: string): Promise<string[]> =>
-    (await running.app.get(DataSource).query(`SELECT action FROM audit_events WHERE target_id = $1 ORDER BY id`, [targetId])).map((row: { action: string }) => row.action);
+  const invitation = async (id: string): Promise<{ status: string; acceptedUserId: string | null } | undefined> =>
+    ((await api().get(`/api/tenants/${tenantId}/invitations`).query({ pageSize: 100 }).set(bearer(operator)).expect(200)).body as { items: { id: string; status: string; acceptedUserId: string | null }[] }).items.find(
+      (item) => item.id === id,
+    );
+  const auditActions = async (targetId: string): Promise<string[]> => {
+    const rows: { action: string }[] = await running.app.get(DataSource).query(`SELECT action FROM audit_events WHERE target_id = $1 ORDER BY id`, [targetId]);
+    return rows.map((row) => row.action);
+  };
   const invite = (email: string, role: string, token = operator) => api().post(`/api/tenants/${tenantId}/invitations`).set(bearer(token)).send({ email, role });
   const acceptPage = (invitationId: string) => `${AUTH_ORIGIN}/api/auth/invitations/${invitationId}`;
   const post = (invitationId: string, cookie: string) =>
@@ -235,7 +239,7 @@ describe('members and invitations', () => {
         expiresAt: Date.now() + 1500,
         organizationRoleIds: [roleIds.member],
       });
-      await eventually(async () => expect((await invitation(created.id)).status).toBe('Expired'), { within: 10_000 });
+      await eventually(async () => expect((await invitation(created.id))?.status).toBe('Expired'), { within: 10_000 });
       const cookie = await signIn(invitee, acceptPage(created.id));
       expect((await post(created.id, cookie).expect(410)).text).toContain('expired');
       expect(await rolesOf(invitee.id)).toBeUndefined();
@@ -347,7 +351,8 @@ describe('members and invitations', () => {
       await logto.admin('POST', `/organizations/${organization}/users/roles`, { userIds: [second.id], organizationRoleIds: [roleIds.owner] });
       const answers = await Promise.all([owner.id, second.id].map((userId) => api().delete(`/api/tenants/${id}/members/${userId}`).set(bearer(operator))));
       expect(answers.map((answer) => answer.status).sort()).toEqual([204, 409]);
-      const owners = (await api().get(`/api/tenants/${id}/members`).set(bearer(operator)).expect(200)).body.items.filter((member: { roles: string[] }) => member.roles.includes('owner'));
+      const listed = (await api().get(`/api/tenants/${id}/members`).set(bearer(operator)).expect(200)).body as { items: { roles: string[] }[] };
+      const owners = listed.items.filter((member) => member.roles.includes('owner'));
       expect(owners).toHaveLength(1);
     });
 

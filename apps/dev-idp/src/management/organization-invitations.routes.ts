@@ -86,7 +86,8 @@ export function addOrganizationInvitationRoutes(routes: RouteTable, state: Manag
       },
     });
     if (!sent) {
-      throw new RequestError(501, 'connector.not_found', 'Can not find any available connector with type: Email.', { type: 'Email' });
+      // As real Logto 1.42 answers it (observed): `{ code, message }`, no data.
+      throw new RequestError(501, 'connector.not_found', 'Cannot find any available connector for type: Email.');
     }
   };
 

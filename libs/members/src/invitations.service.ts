@@ -18,7 +18,7 @@ import { organizationOf } from './members.service';
 import { type RoleGranter, RoleRules } from './role-rules';
 
 /** How long an invitation may be accepted: seven days, as Logto's console proposes. */
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export const INVITATION_STATUSES = ['Pending', 'Accepted', 'Expired', 'Revoked'] as const;
 
@@ -54,7 +54,7 @@ function invitationView(invitation: OrganizationInvitation): InvitationView {
 }
 
 /** Logto's invitation ids are 21 characters of [0-9a-z]; anything far from it is no invitation (no Logto call). */
-export const INVITATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const INVITATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Organization invitations through Logto (which keeps them, their status and their expiry). Created without Logto's

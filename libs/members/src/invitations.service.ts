@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import {
   isMissingEmailConnector,
   LogtoConflictError,
@@ -66,6 +67,7 @@ export class InvitationsService {
   private readonly logger = new Logger('Invitations');
 
   constructor(
+    private readonly dataSource: DataSource,
     private readonly tenants: TenantsService,
     private readonly logto: LogtoManagementClient,
     private readonly audit: AuditTrail,
@@ -137,9 +139,13 @@ export class InvitationsService {
     const tenant = await this.tenants.getExisting(tenantId);
     const invitation = await this.invitationOf(tenant, invitationId);
     assertPending(invitation);
+    // The audit record commits only if Logto revoked it (the Logto call is the transaction's last step).
     let revoked: OrganizationInvitation;
     try {
-      revoked = await this.logto.setOrganizationInvitationStatus(invitation.id, { status: 'Revoked' });
+      revoked = await this.dataSource.transaction(async (tx) => {
+        await this.audit.record({ tenantId: tenant.id, actor: by.actor, action: 'invitation.revoked', targetId: invitation.id, sourceIp: by.sourceIp }, tx);
+        return this.logto.setOrganizationInvitationStatus(invitation.id, { status: 'Revoked' });
+      });
     } catch (error) {
       // Accepted, expired or revoked meanwhile: Logto's final statuses never change (422).
       if (error instanceof LogtoConflictError) {
@@ -147,7 +153,6 @@ export class InvitationsService {
       }
       throw asMembersError(error);
     }
-    await this.audit.record({ tenantId: tenant.id, actor: by.actor, action: 'invitation.revoked', targetId: invitation.id, sourceIp: by.sourceIp });
     return invitationView(revoked);
   }
 
@@ -167,17 +172,21 @@ export class InvitationsService {
    */
   async accept(invitationId: string, userId: string): Promise<{ tenant: Tenant; invitation: InvitationView }> {
     const { tenant, invitation } = await this.acceptable(invitationId, userId);
+    // The audit record commits only if Logto accepted it (the Logto call is the transaction's last step).
     let accepted: OrganizationInvitation;
     try {
-      accepted = await this.logto.setOrganizationInvitationStatus(invitation.id, { status: 'Accepted', acceptedUserId: userId });
+      accepted = await this.dataSource.transaction(async (tx) => {
+        await this.audit.record({ tenantId: tenant.id, actor: `user:${userId}`, action: 'invitation.accepted', targetId: invitation.id }, tx);
+        return this.logto.setOrganizationInvitationStatus(invitation.id, { status: 'Accepted', acceptedUserId: userId });
+      });
     } catch (error) {
+      // Outside the transaction: the re-check reads the tenant on a connection of its own.
       if (error instanceof LogtoConflictError) {
         // Revoked, expired or accepted meanwhile, or the user's email changed: say which.
         await this.acceptable(invitationId, userId);
       }
       throw asMembersError(error);
     }
-    await this.audit.recordQuietly({ tenantId: tenant.id, actor: `user:${userId}`, action: 'invitation.accepted', targetId: invitation.id });
     return { tenant, invitation: invitationView(accepted) };
   }
 

@@ -265,6 +265,20 @@ describe('members and invitations', () => {
       expect((await logto.idp.sentEmails(invitee.email)).map((email) => email.payload.link)).toEqual([acceptPage(invitationId)]);
     });
 
+    it('a suspended tenant takes no invitation and none is accepted into it (409 TENANT_NOT_ACTIVE), nothing changed', async () => {
+      const paused = await api().post('/api/tenants').set(bearer(operator)).send({ slug: `paused-${randomUUID().slice(0, 6)}`, name: 'Paused', ownerUserId: owner.id }).expect(201);
+      const id = paused.body.id as string;
+      const invitee = await person('paused');
+      const invitationId = (await api().post(`/api/tenants/${id}/invitations`).set(bearer(operator)).send({ email: invitee.email, role: 'member' }).expect(201)).body.invitation.id as string;
+      await api().post(`/api/tenants/${id}/suspend`).set(bearer(operator)).expect(200);
+      const refusedInvite = await api().post(`/api/tenants/${id}/invitations`).set(bearer(operator)).send({ email: 'later@example.com', role: 'member' }).expect(409);
+      expect(refusedInvite.body.code).toBe('TENANT_NOT_ACTIVE');
+      const cookie = await signIn(invitee, acceptPage(invitationId));
+      expect((await post(invitationId, cookie).set('Accept', 'application/json').expect(409)).body.code).toBe('TENANT_NOT_ACTIVE');
+      const listed = (await api().get(`/api/tenants/${id}/invitations`).set(bearer(operator)).expect(200)).body as { items: { id: string; status: string }[] };
+      expect(listed.items).toEqual([expect.objectContaining({ id: invitationId, status: 'Pending' })]);
+    });
+
     it('refuses an accept form from another origin, and unknown or malformed invitations', async () => {
       const stranger = await person('stranger');
       const cookie = await signIn(stranger, acceptPage('nosuchinvitation00001'));

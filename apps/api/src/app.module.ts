@@ -20,8 +20,9 @@ import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
 import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
 import { EdgeSessionsModule, SignInRateLimit } from '@app/edge-sessions';
+import { MembersModule } from '@app/members';
 import { schema } from './database/schema';
-import { EdgeBrowserSessions, EdgeBrowserSessionsModule } from './edge-browser-sessions';
+import { EdgeBrowserSessions, EdgeBrowserSessionsModule, EdgeInvitationBrowser } from './edge-browser-sessions';
 import { EdgeSessionRetirementModule } from './edge-session-retirement';
 
 @Module({
@@ -41,6 +42,8 @@ import { EdgeSessionRetirementModule } from './edge-session-retirement';
     ForwardAuthModule.forRoot({ imports: [AgentsModule, EdgeBrowserSessionsModule], agentStatus: AgentStatusService, browserSessions: EdgeBrowserSessions }),
     EdgeSessionsModule,
     EdgeSessionRetirementModule,
+    // Members and invitations; the accept page reads the edge session cookie (bound here: the libs do not know each other).
+    MembersModule.forRoot({ imports: [EdgeBrowserSessionsModule], browser: EdgeInvitationBrowser }),
     // After the feature modules, which keep their order (that of the routes in openapi.json).
     ThrottlerModule.forRootAsync({
       imports: [AgentsModule, EdgeSessionsModule],

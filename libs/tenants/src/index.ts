@@ -7,5 +7,6 @@ export { TenantsService, type RestoredTenant } from './tenants.service';
 export { type AfterCommit, type StillStopped, TenantRetirement, type TenantRetirementParticipant } from './tenant-retirement';
 // The specs (and the purge crash test's child process) run a purge pass on demand.
 export { ORGANIZATION_STEP, PURGED_STEP, type PurgeOptions, TenantPurge } from './tenant-purge';
+export { OWNER_ROLE_NAME } from './tenant-logto-sync';
 export { MemberRemovals, type MemberRemovalSource } from './member-removals';
 export { TenantsModule } from './tenants.module';

@@ -4,4 +4,5 @@ export { tenantsConfigSchema } from './tenants.config';
 export { TenantEvents, type TenantEvent } from './tenant-events';
 export { TENANTS_ERRORS, TenantsError, type TenantsErrorCode } from './tenants-errors';
 export { TenantsService } from './tenants.service';
+export { TenantReconciler } from './tenant-reconciler';
 export { TenantsModule } from './tenants.module';

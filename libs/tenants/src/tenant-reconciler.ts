@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { LogtoManagementClient, LogtoNotConfiguredError, LogtoUnavailableError, Organization, OrganizationRole } from '@app/logto-client';
+import { LogtoManagementClient, LogtoNotConfiguredError, LogtoNotFoundError, LogtoUnavailableError, Organization, OrganizationRole } from '@app/logto-client';
 import {
   MissingOrganizationView,
   OrphanOrganizationView,
@@ -123,20 +123,8 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
 
   private async checkDrift(): Promise<ReconcileReportView> {
     const ranAt = new Date().toISOString();
-    let organizations: Organization[];
-    let roles: OrganizationRole[];
-    try {
-      organizations = await this.logto.findOrganizations(() => true);
-      roles = await this.logto.listOrganizationRoles();
-    } catch (error) {
-      if (error instanceof LogtoNotConfiguredError) {
-        throw new TenantsError('LOGTO_NOT_CONFIGURED', 'Logto is not configured, so there is nothing to reconcile with.');
-      }
-      if (error instanceof LogtoUnavailableError) {
-        throw new TenantsError('LOGTO_UNAVAILABLE', 'Logto is unavailable; retry later.', { headers: { 'retry-after': '10' } });
-      }
-      throw error;
-    }
+    const organizations = await this.logtoCall(() => this.logto.findOrganizations(() => true));
+    const roles = await this.logtoCall(() => this.logto.listOrganizationRoles());
     const tenants = await this.repository.all();
     const organizationsById = new Map(organizations.map((organization) => [organization.id, organization]));
     const missingOrganizations: MissingOrganizationView[] = [];
@@ -147,31 +135,8 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
         break;
       }
       const organizationId = tenant.logtoOrganizationId;
-      if ((tenant.status !== 'ACTIVE' && tenant.status !== 'SUSPENDED') || tenant.pendingLogtoAction !== null || organizationId === null) {
-        continue;
-      }
-      const organization = organizationsById.get(organizationId);
-      if (organization === undefined) {
-        const after = await this.repair(tenant, 'PROVISION');
-        this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} is missing in Logto; ${after?.pendingLogtoAction === null ? `recreated as ${after.logtoOrganizationId}` : 'recreation pending'}`);
-        missingOrganizations.push({
-          tenantId: tenant.id,
-          slug: tenant.slug,
-          previousOrganizationId: organizationId,
-          organizationId: after?.logtoOrganizationId ?? null,
-          repaired: after !== undefined && after.pendingLogtoAction === null,
-        });
-      } else if (organization.name !== tenant.name) {
-        const after = await this.repair(tenant, 'RENAME');
-        this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} was renamed to "${organization.name}"; restoring "${tenant.name}"`);
-        renamedOrganizations.push({
-          tenantId: tenant.id,
-          slug: tenant.slug,
-          organizationId,
-          foundName: organization.name,
-          restoredName: tenant.name,
-          repaired: after !== undefined && after.pendingLogtoAction === null,
-        });
+      if (organizationId !== null) {
+        await this.checkTenant(tenant, organizationsById.get(organizationId), missingOrganizations, renamedOrganizations);
       }
     }
 
@@ -179,12 +144,7 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
     for (const orphan of orphanOrganizations) {
       this.logger.warn(`organization ${orphan.organizationId} ("${orphan.name}") claims tenant ${orphan.claimedTenantId}: ${orphan.reason}`);
     }
-    const platformScopedRoles = this.platformScopedRoles(roles);
-    for (const role of platformScopedRoles) {
-      this.logger.error(
-        `ALERT: organization role "${role.roleName}" (${role.roleId}) carries ${role.scopes.join(', ')}: every member holding it would be a platform operator`,
-      );
-    }
+    const platformScopedRoles = this.reportPlatformScopedRoles(roles);
     return {
       ranAt,
       tenantsChecked: tenants.length,
@@ -194,6 +154,121 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
       orphanOrganizations,
       platformScopedRoles,
     };
+  }
+
+  /**
+   * The drift pass for one organization, now (a Logto webhook said it was deleted or changed): its tenant is
+   * repaired or reported exactly as the periodic pass would (checkTenant), and an organization claiming a tenant it
+   * is not is reported as an orphan. An organization no tenant has and that claims none is not ours: nothing to do.
+   */
+  async reconcileOrganization(organizationId: string): Promise<ReconcileReportView> {
+    const ranAt = new Date().toISOString();
+    const organization = await this.logtoCall(async () => {
+      try {
+        return await this.logto.getOrganization(organizationId);
+      } catch (error) {
+        if (error instanceof LogtoNotFoundError) {
+          return undefined;
+        }
+        throw error;
+      }
+    });
+    const missingOrganizations: MissingOrganizationView[] = [];
+    const renamedOrganizations: RenamedOrganizationView[] = [];
+    const tenant = await this.repository.findByOrganization(organizationId);
+    if (tenant !== undefined) {
+      await this.checkTenant(tenant, organization, missingOrganizations, renamedOrganizations);
+    }
+    const claimed = organization === undefined ? undefined : claimedTenantId(organization);
+    const claimedTenant = claimed === undefined ? undefined : claimed === tenant?.id ? tenant : await this.repository.findById(claimed);
+    const orphanOrganizations =
+      organization === undefined || claimed === undefined ? [] : this.orphans([organization], claimedTenant === undefined ? [] : [claimedTenant]);
+    for (const orphan of orphanOrganizations) {
+      this.logger.warn(`organization ${orphan.organizationId} ("${orphan.name}") claims tenant ${orphan.claimedTenantId}: ${orphan.reason}`);
+    }
+    return {
+      ranAt,
+      tenantsChecked: tenant === undefined ? 0 : 1,
+      organizationsChecked: organization === undefined ? 0 : 1,
+      missingOrganizations,
+      renamedOrganizations,
+      orphanOrganizations,
+      platformScopedRoles: [],
+    };
+  }
+
+  /**
+   * The organization roles carrying platform:* scopes (the bootstrap's rule: platform scopes belong to the
+   * platform's own roles, never to an organization role), reported loudly as the drift pass does; for a webhook
+   * that says a role's scopes changed.
+   */
+  async checkOrganizationRoles(): Promise<PlatformScopedRoleView[]> {
+    const roles = await this.logtoCall(() => this.logto.listOrganizationRoles());
+    return this.reportPlatformScopedRoles(roles);
+  }
+
+  /** A Logto call of a targeted check, its failures as the drift pass reports them. */
+  private async logtoCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof LogtoNotConfiguredError) {
+        throw new TenantsError('LOGTO_NOT_CONFIGURED', 'Logto is not configured, so there is nothing to reconcile with.');
+      }
+      if (error instanceof LogtoUnavailableError) {
+        throw new TenantsError('LOGTO_UNAVAILABLE', 'Logto is unavailable; retry later.', { headers: { 'retry-after': '10' } });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * One tenant against its organization as Logto has it (undefined: gone): a missing organization is recreated, a
+   * renamed one gets the tenant's name back. Tenants being provisioned, deleted or waiting on a Logto action are
+   * left to the sync. The one rule of the drift pass and of the targeted check.
+   */
+  private async checkTenant(
+    tenant: Tenant,
+    organization: Organization | undefined,
+    missingOrganizations: MissingOrganizationView[],
+    renamedOrganizations: RenamedOrganizationView[],
+  ): Promise<void> {
+    const organizationId = tenant.logtoOrganizationId;
+    if ((tenant.status !== 'ACTIVE' && tenant.status !== 'SUSPENDED') || tenant.pendingLogtoAction !== null || organizationId === null) {
+      return;
+    }
+    if (organization === undefined) {
+      const after = await this.repair(tenant, 'PROVISION');
+      this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} is missing in Logto; ${after?.pendingLogtoAction === null ? `recreated as ${after.logtoOrganizationId}` : 'recreation pending'}`);
+      missingOrganizations.push({
+        tenantId: tenant.id,
+        slug: tenant.slug,
+        previousOrganizationId: organizationId,
+        organizationId: after?.logtoOrganizationId ?? null,
+        repaired: after !== undefined && after.pendingLogtoAction === null,
+      });
+    } else if (organization.name !== tenant.name) {
+      const after = await this.repair(tenant, 'RENAME');
+      this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} was renamed to "${organization.name}"; restoring "${tenant.name}"`);
+      renamedOrganizations.push({
+        tenantId: tenant.id,
+        slug: tenant.slug,
+        organizationId,
+        foundName: organization.name,
+        restoredName: tenant.name,
+        repaired: after !== undefined && after.pendingLogtoAction === null,
+      });
+    }
+  }
+
+  private reportPlatformScopedRoles(roles: readonly OrganizationRole[]): PlatformScopedRoleView[] {
+    const platformScopedRoles = this.platformScopedRoles(roles);
+    for (const role of platformScopedRoles) {
+      this.logger.error(
+        `ALERT: organization role "${role.roleName}" (${role.roleId}) carries ${role.scopes.join(', ')}: every member holding it would be a platform operator`,
+      );
+    }
+    return platformScopedRoles;
   }
 
   /** Queues the repair in the row (so only one replica does it, and audits it once) and runs it now. */

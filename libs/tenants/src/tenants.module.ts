@@ -28,6 +28,6 @@ import { TenantsService } from './tenants.service';
     TenantEvents,
     { provide: TENANT_ACCESS_DIRECTORY, useClass: TenantAccessDirectoryStore },
   ],
-  exports: [TenantsService, TenantEvents, TENANT_ACCESS_DIRECTORY],
+  exports: [TenantsService, TenantEvents, TenantReconciler, TENANT_ACCESS_DIRECTORY],
 })
 export class TenantsModule {}

@@ -17,7 +17,7 @@ import {
   withConfigEnv,
 } from '@app/service-core';
 import { logtoConfigSchema } from '@app/logto-client';
-import { keysConfigSchema, LogtoAuthConfig, logtoAuthConfigSchema, machineTokensConfigSchema } from '@app/security';
+import { keysConfigSchema, LogtoAuthConfig, logtoAuthConfigSchema, machineTokensConfigSchema, revocationsConfigSchema } from '@app/security';
 import { licensingConfigSchema } from '@app/licensing';
 import { forwardAuthConfigSchema } from '@app/forward-auth';
 import { agentsConfigSchema } from '@app/agents';
@@ -32,6 +32,7 @@ const configSchemas = [
   keysConfigSchema,
   logtoAuthConfigSchema,
   machineTokensConfigSchema,
+  revocationsConfigSchema,
   logtoConfigSchema,
   tenantsConfigSchema,
   forwardAuthConfigSchema,

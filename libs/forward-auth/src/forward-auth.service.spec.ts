@@ -51,7 +51,7 @@ async function identityOf(verdict: Promise<ForwardAuthVerdict>): Promise<Identit
 function setup(sessions: BrowserSessions = new NoBrowserSessions()) {
   const metrics = new Metrics();
   const caches = new ForwardAuthCaches(config);
-  const verifier = new TokenVerifier(undefined as never, undefined as never, new Metrics());
+  const verifier = new TokenVerifier(undefined as never, undefined as never, new Metrics(), undefined as never);
   const verify = jest.spyOn(verifier, 'verify').mockImplementation((token) => {
     const principal = principals[nameOf(token)];
     return principal === undefined ? Promise.reject(new SecurityError('INVALID_TOKEN', 'bad')) : Promise.resolve(principal);

@@ -5,4 +5,5 @@ export { TenantEvents, type TenantEvent } from './tenant-events';
 export { TENANTS_ERRORS, TenantsError, type TenantsErrorCode } from './tenants-errors';
 export { TenantsService } from './tenants.service';
 export { TenantReconciler } from './tenant-reconciler';
+export { MemberRemovals, type MemberRemovalSource } from './member-removals';
 export { TenantsModule } from './tenants.module';

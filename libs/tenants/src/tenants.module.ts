@@ -4,6 +4,7 @@ import { EventsModule } from '@app/events';
 import { LogtoClientModule } from '@app/logto-client';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf, SecurityModule, TENANT_ACCESS_DIRECTORY } from '@app/security';
+import { MemberRemovals } from './member-removals';
 import { TenantAccessDirectoryStore } from './tenant-access-directory';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
@@ -26,8 +27,9 @@ import { TenantsService } from './tenants.service';
     TenantLogtoSync,
     TenantReconciler,
     TenantEvents,
+    MemberRemovals,
     { provide: TENANT_ACCESS_DIRECTORY, useClass: TenantAccessDirectoryStore },
   ],
-  exports: [TenantsService, TenantEvents, TenantReconciler, TENANT_ACCESS_DIRECTORY],
+  exports: [TenantsService, TenantEvents, TenantReconciler, MemberRemovals, TENANT_ACCESS_DIRECTORY],
 })
 export class TenantsModule {}

@@ -1,7 +1,7 @@
 import { IdempotencyKey, SchemaDefinition } from '@app/service-core';
 import { Tenant } from '@app/tenants';
 import { License } from '@app/licensing';
-import { AuditEvent } from '@app/security';
+import { AuditEvent, PrincipalRevocation } from '@app/security';
 import { Agent, AgentAssertionJti, AgentBootstrapToken } from '@app/agents';
 import { EdgeSession, EdgeSessionOrganizationToken, EdgeSignInAttempt } from '@app/edge-sessions';
 import { EventDelivery, EventSubscription, OutboxEvent } from '@app/events';
@@ -14,10 +14,11 @@ import { TenantSyncMarkerAndFailure1795966400000 } from './migrations/1795966400
 import { UniqueAgentPublicKey1795966500000 } from './migrations/1795966500000-UniqueAgentPublicKey';
 import { CreateEdgeSessions1795966600000 } from './migrations/1795966600000-CreateEdgeSessions';
 import { CreateEventFeed1795966700000 } from './migrations/1795966700000-CreateEventFeed';
+import { CreatePrincipalRevocations1795966800000 } from './migrations/1795966800000-CreatePrincipalRevocations';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
-  entities: [IdempotencyKey, Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent, EdgeSession, EdgeSignInAttempt, EdgeSessionOrganizationToken, OutboxEvent, EventSubscription, EventDelivery],
+  entities: [IdempotencyKey, Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent, EdgeSession, EdgeSignInAttempt, EdgeSessionOrganizationToken, OutboxEvent, EventSubscription, EventDelivery, PrincipalRevocation],
   migrations: [
     CreateIdempotencyKeys1795965600000,
     CreateTenants1795965700000,
@@ -28,5 +29,6 @@ export const schema: SchemaDefinition = {
     UniqueAgentPublicKey1795966500000,
     CreateEdgeSessions1795966600000,
     CreateEventFeed1795966700000,
+    CreatePrincipalRevocations1795966800000,
   ],
 };

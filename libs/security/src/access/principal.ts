@@ -14,6 +14,8 @@ export interface LogtoPrincipal {
   /** Present on organization-scoped API tokens: the Logto organization the scopes were granted in. */
   readonly organizationId?: string;
   readonly tokenId?: string;
+  /** The token's `iat` (whole seconds): what a revocation compares against (PrincipalRevocations). */
+  readonly issuedAt?: Date;
   readonly expiresAt: Date;
 }
 

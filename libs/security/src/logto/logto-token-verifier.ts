@@ -82,6 +82,7 @@ function toPrincipal(payload: JWTPayload): LogtoPrincipal {
     scopes: new Set((scope ?? '').split(' ').filter((s) => s.length > 0)),
     organizationId,
     tokenId: typeof payload.jti === 'string' ? payload.jti : undefined,
+    issuedAt: typeof payload.iat === 'number' ? new Date(payload.iat * 1000) : undefined,
     expiresAt: new Date(exp * 1000),
   };
 }

@@ -14,7 +14,9 @@ export type TokenRejection =
   | 'wrong_issuer'
   | 'wrong_audience'
   | 'organization_token'
-  | 'missing_claim';
+  | 'missing_claim'
+  /** Genuine, but its user was revoked after it was issued (PrincipalRevocations): told as invalid_token. */
+  | 'revoked';
 
 /** The audience of a Logto organization token (`urn:logto:organization:<id>`), which is never this API's. */
 const LOGTO_ORGANIZATION_AUDIENCE = /^urn:logto:organization:/;

@@ -5,6 +5,7 @@ import { Principal } from '../access/principal';
 import { securityErrorFor } from '../access/security-errors';
 import { LOGTO_ACCESS_TOKEN_TYP, LogtoTokenVerifier } from '../logto/logto-token-verifier';
 import { machineTokenKindOfTyp, MachineTokenService } from '../machine';
+import { PrincipalRevocations } from '../revocations/principal-revocations';
 import { peekJwtHeader, readBearerToken } from './bearer-token';
 import { TokenRejected } from './token-rejected';
 
@@ -39,7 +40,8 @@ export type AcceptedTokens = Pick<AccessRequirement, 'logto' | 'machine'>;
  * The one bearer-token verifier of the guard and forward-auth. A token is routed to exactly one
  * verifier by its header `typ` (`at+jwt`: Logto; a machine `typ`: the machine verifier), and only
  * if the caller accepts that kind: a machine token never reaches the Logto verifier, a Logto token
- * never the machine one, and neither is verified where it would not be accepted.
+ * never the machine one, and neither is verified where it would not be accepted. A Logto user token that verifies
+ * is then refused if its user was revoked (PrincipalRevocations: a member removed, a user deleted or suspended).
  */
 @Injectable()
 export class TokenVerifier {
@@ -51,6 +53,7 @@ export class TokenVerifier {
     private readonly logto: LogtoTokenVerifier,
     private readonly machine: MachineTokenService,
     metrics: Metrics,
+    private readonly revocations: PrincipalRevocations,
   ) {
     this.verifications = metrics.tally(
       'cameleer_token_verifications_total',
@@ -84,6 +87,10 @@ export class TokenVerifier {
       let principal: Principal;
       if (sent === 'logto') {
         principal = await this.logto.verify(token);
+        // After the signature: only a genuine token is looked up, and its refusal is the same 401 as any invalid token.
+        if (this.revocations.refuses(principal)) {
+          throw new TokenRejected('revoked');
+        }
       } else {
         const { subject, tenantId, tokenId, expiresAt } = await this.machine.verify(sent, token);
         principal = { scheme: 'machine', kind: sent, subject, tenantId, tokenId, expiresAt };

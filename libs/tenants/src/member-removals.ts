@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EventOutbox } from '@app/events';
+import { AuditTrail, PrincipalRevocations } from '@app/security';
+import { TenantsRepository } from './tenants.repository';
+
+/** Where a removal was learnt: Logto's webhook, this API's members route, or the reconciler's membership comparison. */
+export type MemberRemovalSource = 'logto-webhook' | 'api' | 'reconciler';
+
+// Logto's ids are short (12–21 characters); the audit trail's target column holds 64.
+const MAX_ID = 64;
+
+/**
+ * The one place a membership removal is recorded, whoever learnt it (the webhook receiver, the members API, the
+ * reconciler). The same removal often arrives twice — the members API removes in Logto and Logto's webhook then
+ * reports it — so a repeat must change nothing visible.
+ */
+@Injectable()
+export class MemberRemovals {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tenants: TenantsRepository,
+    private readonly revocations: PrincipalRevocations,
+    private readonly outbox: EventOutbox,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  /**
+   * In one transaction: the revocation (the user's tokens for the organization issued until now are refused, on every
+   * replica within a second once it commits), the `member.removed` event-feed event ({tenantId, organizationId, userId,
+   * source}) and an audit record (action `member.removed`, target the user). An organization that is no tenant's:
+   * the revocation only.
+   *
+   * Idempotence: the pair is locked for the transaction (an advisory lock, so two deliveries of one removal do not
+   * both see "not removed yet"), and a removal while the pair's revocation is still a live `member_removed` one is a
+   * repeat: no second event or audit record. The revocation itself is still moved to now — invisible for a genuine
+   * repeat (Logto issues a removed member no token in between), and right for a member re-added and removed again.
+   * What Logto does not tell us is a re-adding, so such a second removal within REVOCATION_RETENTION_SECONDS of the
+   * first is refused at once but gives no second event.
+   */
+  async removed(input: { organizationId: string; userId: string; actor: string; source: MemberRemovalSource }): Promise<void> {
+    const { organizationId, userId, actor, source } = input;
+    for (const [name, value] of [['organizationId', organizationId], ['userId', userId]] as const) {
+      if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID) {
+        throw new TypeError(`member removal ${name}: a non-empty string of at most ${MAX_ID} characters`);
+      }
+    }
+    const tenant = await this.tenants.findByOrganization(organizationId);
+    await this.dataSource.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('member-removal:' || $1 || ':' || $2, 0))`, [organizationId, userId]);
+      const previous = await this.revocations.membershipRevocation({ organizationId, userId }, tx);
+      await this.revocations.revokeMembership({ organizationId, userId, reason: 'member_removed' }, tx);
+      if (tenant === undefined || previous?.reason === 'member_removed') {
+        return;
+      }
+      await this.outbox.append(tx, { type: 'member.removed', tenantId: tenant.id, data: { tenantId: tenant.id, organizationId, userId, source } });
+      await this.audit.record({ tenantId: tenant.id, actor, action: 'member.removed', targetId: userId }, tx);
+    });
+  }
+}

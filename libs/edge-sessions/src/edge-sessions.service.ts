@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, MoreThan } from 'typeorm';
 import { Change, ChangeBus, queryEntities } from '@app/service-core';
-import { SessionSealer } from '@app/security';
+import { PrincipalRevocations, Revocation, RevocationReason, SessionSealer } from '@app/security';
 import { EdgeSession, EdgeSessionOrganizationToken } from './edge-session.entities';
 import { EdgeSessionsConfig, edgeSessionsConfig } from './edge-sessions.config';
 import { EdgeSessionError } from './edge-sessions.errors';
@@ -36,6 +36,25 @@ const TOKEN_MARGIN_MS = 60_000;
 const CACHE_MAX = 10_000;
 const USER_AGENT_MAX = 256;
 const LIST_MAX = 100;
+
+/**
+ * What a revocation (PrincipalRevocations, heard on every replica) does to edge sessions — the one rule:
+ *
+ * | reason                                         | effect                                                              |
+ * |------------------------------------------------|---------------------------------------------------------------------|
+ * | member_removed, user_deleted, user_suspended   | every session of the user (created up to the revocation) ends: the browser signs in again |
+ * | roles_changed                                  | the user's organization tokens for that organization are dropped (cached and stored); the session lives on and its next request obtains a token with the new roles |
+ *
+ * Each replica drops its own caches at once and deletes the rows (idempotent: whichever replica is first deletes
+ * them). Whatever the reason, a token the revocations refuse is never reused or stored (a refresh that raced with the
+ * revocation, or one within its clock skew), so the next request fetches another.
+ */
+const REVOCATION_EFFECTS: Readonly<Record<RevocationReason, 'end-sessions' | 'drop-organization-tokens'>> = {
+  member_removed: 'end-sessions',
+  user_deleted: 'end-sessions',
+  user_suspended: 'end-sessions',
+  roles_changed: 'drop-organization-tokens',
+};
 
 interface CachedSession {
   readonly session: ActiveSession;
@@ -78,10 +97,12 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
     private readonly bus: ChangeBus,
     private readonly sealer: SessionSealer,
     private readonly logto: LogtoEdgeClient,
+    private readonly revocations: PrincipalRevocations,
   ) {}
 
   onModuleInit(): void {
     this.unsubscribe.push(
+      this.revocations.onRevoked((revocation) => void this.revoked(revocation)),
       this.bus.subscribe((change) => this.onChange(change)),
       this.bus.onConnectionChange((connected) => {
         if (!connected) {
@@ -214,6 +235,41 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
     return { idToken: this.openQuietly(ended.idTokenSealed, cookieHash) };
   }
 
+  /** Applies REVOCATION_EFFECTS; resolves once the rows are gone (never rejects: a failure is logged). */
+  async revoked(revocation: Revocation): Promise<void> {
+    const { userId, organizationId } = revocation;
+    const effect = REVOCATION_EFFECTS[revocation.reason];
+    const forget =
+      effect === 'end-sessions'
+        ? () => this.forgetWhere((entry) => entry.subject === userId)
+        : () => this.forgetWhere((entry, key) => entry.subject === userId && key !== undefined && key.endsWith(`\n${organizationId ?? ''}`), { sessions: false });
+    forget();
+    try {
+      if (effect === 'end-sessions') {
+        await this.dataSource.query('DELETE FROM edge_sessions WHERE subject = $1 AND created_at <= $2', [userId, revocation.revokedAt]);
+      } else {
+        await this.dataSource.query(
+          `DELETE FROM edge_session_organization_tokens t USING edge_sessions s
+            WHERE t.session_id = s.id AND s.subject = $1 AND t.organization_id = $2`,
+          [userId, organizationId],
+        );
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, `could not apply a ${revocation.reason} revocation to edge sessions (the revoked tokens are refused anyway)`);
+    }
+    // A lookup that read the rows while they were being deleted may have cached them: drop again.
+    forget();
+  }
+
+  /** True when a token Logto issued is already refused by a revocation (see REVOCATION_EFFECTS: never reused). */
+  private refused(token: string): boolean {
+    const claims = unverifiedClaims(token);
+    return (
+      claims !== undefined &&
+      this.revocations.refuses({ kind: 'user', subject: claims.sub, organizationId: claims.organizationId, issuedAt: claims.iat === undefined ? undefined : new Date(claims.iat * 1000) })
+    );
+  }
+
   private async load(cookieHash: string): Promise<ActiveSession | undefined> {
     const generation = this.generation;
     const row = await this.dataSource.getRepository(EdgeSession).findOne({
@@ -257,7 +313,7 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
       this.publish(outcome.cookieHash);
       throw new EdgeSessionError('SESSION_ENDED', 'The session has ended: sign in again.');
     }
-    if (generation === this.generation && this.bus.connected) {
+    if (generation === this.generation && this.bus.connected && !this.refused(outcome.token)) {
       remember(this.tokens, tokenKey(session.id, organizationId), { token: outcome.token, renewAt: outcome.expiresAt.getTime() - TOKEN_MARGIN_MS, cookieHash: outcome.cookieHash, subject: session.subject });
     }
     return outcome.token;
@@ -284,7 +340,7 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
       where: { sessionId: session.id, organizationId, expiresAt: MoreThan(new Date(Date.now() + TOKEN_MARGIN_MS)) },
     });
     const storedToken = stored === null ? undefined : this.openQuietly(stored.accessTokenSealed, context);
-    if (stored !== null && storedToken !== undefined) {
+    if (stored !== null && storedToken !== undefined && !this.refused(storedToken)) {
       return { kind: 'token', token: storedToken, expiresAt: stored.expiresAt, cookieHash };
     }
     const refreshToken = this.openQuietly(row.refreshTokenSealed, cookieHash);
@@ -305,6 +361,10 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
     }
     if (grant.refreshToken !== undefined) {
       await tx.update(EdgeSession, { id: session.id }, { refreshTokenSealed: this.sealer.seal(grant.refreshToken, cookieHash) });
+    }
+    if (this.refused(grant.accessToken)) {
+      // Issued within a revocation's clock skew: used for this request (and refused by the verifier), never kept.
+      return { kind: 'token', token: grant.accessToken, expiresAt: grant.expiresAt, cookieHash };
     }
     await tx.upsert(
       EdgeSessionOrganizationToken,
@@ -346,10 +406,47 @@ export class EdgeSessions implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** Drops cached sessions (unless told not to) and organization tokens matching, under a new generation. */
+  private forgetWhere(matches: (entry: { subject: string }, tokenKey?: string) => boolean, what: { sessions: boolean } = { sessions: true }): void {
+    this.generation++;
+    if (what.sessions) {
+      for (const [key, entry] of this.sessions) {
+        if (matches({ subject: entry.session.subject })) {
+          this.sessions.delete(key);
+        }
+      }
+    }
+    for (const [key, entry] of this.tokens) {
+      if (matches(entry, key)) {
+        this.tokens.delete(key);
+      }
+    }
+  }
+
   private forgetAll(): void {
     this.generation++;
     this.sessions.clear();
     this.tokens.clear();
+  }
+}
+
+/**
+ * The claims of a token Logto just handed us (over its token endpoint), read without verifying: only to ask whether
+ * a revocation already refuses it. Undefined when it does not parse; the verifier decides about it then.
+ */
+function unverifiedClaims(token: string): { sub: string; organizationId?: string; iat?: number } | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown; organization_id?: unknown; iat?: unknown };
+    if (typeof payload.sub !== 'string') {
+      return undefined;
+    }
+    return {
+      sub: payload.sub,
+      organizationId: typeof payload.organization_id === 'string' ? payload.organization_id : undefined,
+      iat: typeof payload.iat === 'number' ? payload.iat : undefined,
+    };
+  } catch {
+    return undefined;
   }
 }
 

@@ -84,6 +84,17 @@ export class IdentityAssertionSigner {
     return jwt;
   }
 
+  /** Forgets every assertion signed for `subject` (its revocation: none is handed out again, even within its 60 s). */
+  forgetSubject(subject: string): void {
+    const doomed: string[] = [];
+    for (const [key, cached] of this.cache.entries()) {
+      if (cached.identity['x-cameleer-subject'] === subject) {
+        doomed.push(key);
+      }
+    }
+    doomed.forEach((key) => this.cache.delete(key));
+  }
+
   private claims(request: AssertionRequest, host: string, iat: number, exp: number): IdentityAssertionClaims {
     const { identity } = request;
     const claims: { -readonly [K in keyof IdentityAssertionClaims]: IdentityAssertionClaims[K] } = {

@@ -1,11 +1,12 @@
 import { LicenseEvents } from '@app/licensing';
-import type { Principal } from '@app/security';
+import type { PrincipalRevocations, Principal, Revocation } from '@app/security';
 import { Change, ChangeBus, EventChannel } from '@app/service-core';
 import { TenantEvents } from '@app/tenants';
 import type { AgentStatus } from './agent-status';
 import { ForwardAuthCaches, NO_SUCH_TENANT, TenantSnapshot } from './forward-auth.caches';
 import type { ForwardAuthConfig } from './forward-auth.config';
-import { AGENT_DISABLED, applyChange, ForwardAuthInvalidation, LICENSE_CHANGED, TENANT_CHANGED } from './invalidation';
+import type { IdentityAssertionSigner } from './identity-assertion';
+import { AGENT_DISABLED, applyChange, applyRevocation, ForwardAuthInvalidation, LICENSE_CHANGED, TENANT_CHANGED } from './invalidation';
 
 const config: ForwardAuthConfig = { tokenCacheMax: 100, cacheTtlMs: 30_000, noTenantTtlMs: 5_000, unknownTenantsPerMinute: 10, host: '127.0.0.1' };
 const hour = () => new Date(Date.now() + 3_600_000);
@@ -104,6 +105,48 @@ class FakeBus {
   }
 }
 
+const revocation = (organizationId: string | null, userId = 'alice'): Revocation => ({
+  organizationId,
+  userId,
+  reason: organizationId === null ? 'user_suspended' : 'member_removed',
+  revokedAt: new Date(),
+  expiresAt: hour(),
+});
+
+describe('the revocation row', () => {
+  const assertions = () => {
+    const forgotten: string[] = [];
+    return { forgotten, signer: { forgetSubject: (subject: string) => forgotten.push(subject) } as unknown as IdentityAssertionSigner };
+  };
+
+  it("a membership revocation drops the user's tokens for that organization and their assertions, nothing else", () => {
+    const caches = filled();
+    const alsoGlobex: Principal = { ...member, organizationId: 'org-globex' };
+    caches.storeToken(caches.currentEpoch(), 'token-alice-globex', alsoGlobex);
+    const { forgotten, signer } = assertions();
+    applyRevocation(caches, signer, revocation('org-acme'));
+    expect(contents(caches)).toEqual({ ...everything, tokens: ['token-agent-1', 'token-agent-2', 'token-alice-globex'] });
+    expect(forgotten).toEqual(['alice']);
+  });
+
+  it("a user-wide revocation drops every token of the user, another user's revocation none", () => {
+    const caches = filled();
+    caches.storeToken(caches.currentEpoch(), 'token-alice-globex', { ...member, organizationId: 'org-globex' });
+    applyRevocation(caches, assertions().signer, revocation(null, 'bob'));
+    expect(contents(caches).tokens).toEqual(['token-agent-1', 'token-agent-2', 'token-alice', 'token-alice-globex']);
+    applyRevocation(caches, assertions().signer, revocation(null));
+    expect(contents(caches).tokens).toEqual(['token-agent-1', 'token-agent-2']);
+  });
+
+  it('a verification that started before the revocation is not cached after it', () => {
+    const caches = filled(new ForwardAuthCaches(config));
+    const since = caches.currentEpoch();
+    applyRevocation(caches, assertions().signer, revocation('org-acme'));
+    caches.storeToken(since, 'token-alice', member);
+    expect(caches.token('token-alice')).toBeUndefined();
+  });
+});
+
 describe('ForwardAuthInvalidation', () => {
   function wired(connected = true) {
     const bus = new FakeBus();
@@ -113,10 +156,14 @@ describe('ForwardAuthInvalidation', () => {
     const licenseEvents = new LicenseEvents();
     const disabled = new EventChannel<string>('AgentDisabled');
     const agentStatus: AgentStatus = { isActive: () => Promise.resolve(true), onDisabled: (listener) => disabled.on(listener) };
-    const invalidation = new ForwardAuthInvalidation(caches, bus as unknown as ChangeBus, tenantEvents, licenseEvents, agentStatus);
+    const revoked = new EventChannel<Revocation>('Revoked');
+    const revocations = { onRevoked: (listener: (revocation: Revocation) => void) => revoked.on(listener) } as unknown as PrincipalRevocations;
+    const forgotten: string[] = [];
+    const assertions = { forgetSubject: (subject: string) => forgotten.push(subject) } as unknown as IdentityAssertionSigner;
+    const invalidation = new ForwardAuthInvalidation(caches, bus as unknown as ChangeBus, tenantEvents, licenseEvents, agentStatus, revocations, assertions);
     invalidation.onModuleInit();
     filled(caches);
-    return { bus, caches, tenantEvents, licenseEvents, disabled, invalidation };
+    return { bus, caches, tenantEvents, licenseEvents, disabled, invalidation, revoked, forgotten };
   }
 
   it('publishes tenant, license and agent-disable events for every replica, and applies them here', () => {
@@ -130,6 +177,13 @@ describe('ForwardAuthInvalidation', () => {
       { topic: AGENT_DISABLED, id: 'agent-1' },
     ]);
     expect(contents(caches)).toEqual({ tenants: [], tokens: ['token-agent-2', 'token-alice'], agents: ['agent-2'] });
+  });
+
+  it('applies every revocation it hears: the user\'s tokens and identity assertions are dropped', () => {
+    const { caches, revoked, forgotten } = wired();
+    revoked.emit(revocation('org-acme'));
+    expect(contents(caches).tokens).toEqual(['token-agent-1', 'token-agent-2']);
+    expect(forgotten).toEqual(['alice']);
   });
 
   it("applies other replicas' changes", () => {

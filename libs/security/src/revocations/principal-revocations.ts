@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { Change, ChangeBus } from '@app/service-core';
 import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import type { LogtoPrincipal } from '../access/principal';
-import { logtoAuthConfig, LogtoAuthConfig } from '../logto/logto-auth.config';
 import { MembershipRevocationReason, Revocation, RevocationIndex, RevocationReason, UserRevocationReason } from './revocation-index';
 import { revocationsConfig, RevocationsConfig } from './revocations.config';
 
@@ -60,9 +59,8 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
     private readonly dataSource: DataSource,
     private readonly changes: ChangeBus,
     @Inject(revocationsConfig.KEY) private readonly config: RevocationsConfig,
-    @Inject(logtoAuthConfig.KEY) logto: LogtoAuthConfig,
   ) {
-    this.index = new RevocationIndex(logto.clockToleranceSeconds);
+    this.index = new RevocationIndex(config.clockSkewSeconds);
   }
 
   async onModuleInit(): Promise<void> {
@@ -87,8 +85,11 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** True when `principal`'s token is revoked (synchronous, in memory: the verifier asks on every Logto token). */
-  refuses(principal: LogtoPrincipal): boolean {
+  /**
+   * True when `principal`'s token is revoked (synchronous, in memory: the verifier asks on every Logto token; the edge
+   * sessions ask before keeping a token Logto just issued, which may fall within the clock skew of a revocation).
+   */
+  refuses(principal: Pick<LogtoPrincipal, 'kind' | 'subject' | 'organizationId' | 'issuedAt'>): boolean {
     return this.index.refuses(principal);
   }
 

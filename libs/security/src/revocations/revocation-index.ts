@@ -33,8 +33,8 @@ export class RevocationIndex {
   private readonly byUser = new Map<string, Map<string, Entry>>();
 
   constructor(
-    /** Seconds a token's `iat` may be ahead of our clock (Logto's clock ahead of ours): LOGTO_CLOCK_TOLERANCE_S. */
-    private readonly clockToleranceSeconds: number,
+    /** Seconds Logto's clock may run ahead of ours: REVOCATION_CLOCK_SKEW_SECONDS. */
+    private readonly clockSkewSeconds: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -89,13 +89,14 @@ export class RevocationIndex {
    * `client_id`) and machine tokens are never refused here.
    *
    * Granularity and clocks: `iat` has whole seconds and comes from Logto's clock. A token issued in the second of the
-   * revocation has iat = floor(revokedAt), so the comparison is against floor(revokedAt) — inclusive; and Logto's
-   * clock may run ahead of ours by up to the clock tolerance the verifier already grants (LOGTO_CLOCK_TOLERANCE_S), so
-   * a token issued just before the revocation can carry an iat up to that many seconds after it. We refuse
-   * `iat <= floor(revokedAt) + tolerance`: never a token issued before the revocation (within the skew we trust),
-   * at the price that a token issued in the first `tolerance` seconds after it (a re-added member's) is refused too
-   * and has to be requested again. A token without `iat` (Logto always sets it) cannot be placed: refused while a
-   * revocation covers it.
+   * revocation, before it, has iat = floor(revokedAt), so the comparison is against floor(revokedAt), inclusive. And
+   * Logto's clock may run ahead of ours: a token issued just before the revocation can carry an iat up to that skew
+   * after it. We refuse `iat <= floor(revokedAt) + REVOCATION_CLOCK_SKEW_SECONDS` (default 2): never a token issued
+   * before the revocation within the skew we assume, at the price that a token issued in the first seconds after it
+   * (a re-added member's, or one with the new roles after a role change) is refused too and must be requested again.
+   * Not the verifier's LOGTO_CLOCK_TOLERANCE_S (30 s): that one is generosity towards expiring tokens, this one
+   * refuses fresh, legitimate ones, so it should be as small as NTP-synchronised clocks allow. A token without `iat`
+   * (Logto always sets it) cannot be placed: refused while a revocation covers it.
    */
   refuses(principal: Pick<LogtoPrincipal, 'kind' | 'subject' | 'organizationId' | 'issuedAt'>): boolean {
     if (principal.kind !== 'user') {
@@ -115,6 +116,6 @@ export class RevocationIndex {
     if (issuedAt === undefined) {
       return true;
     }
-    return issuedAt.getTime() / 1000 <= Math.floor(entry.revokedAtMs / 1000) + this.clockToleranceSeconds;
+    return issuedAt.getTime() / 1000 <= Math.floor(entry.revokedAtMs / 1000) + this.clockSkewSeconds;
   }
 }

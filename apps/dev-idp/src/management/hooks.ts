@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 /**
  * Logto's webhooks, as core 1.42 has them: a hook (packages/schemas tables/hooks.sql: id, name, events, config
@@ -100,21 +102,35 @@ export function deliverHooks(hooks: Iterable<Hook>, contexts: readonly DataHookC
     for (const hook of enabled.filter((candidate) => candidate.events.includes(event))) {
       const payload = { event, createdAt: new Date().toISOString(), ...metadata, ...rest, hookId: hook.id };
       const text = JSON.stringify(payload);
-      void fetch(hook.config.url, {
-        method: 'POST',
-        headers: {
-          'user-agent': 'Logto (https://logto.io/)',
-          ...hook.config.headers,
-          'content-type': 'application/json',
-          'logto-signature-sha-256': signPayload(hook.signingKey, text),
-        },
-        body: text,
-        signal: AbortSignal.timeout(10_000),
-      })
-        .then((response) => response.body?.cancel())
-        .catch((error: unknown) => {
-          process.stderr.write(`dev-idp: hook ${hook.id} (${event}) to ${hook.config.url} failed: ${error instanceof Error ? error.message : String(error)}\n`);
-        });
+      post(hook.config.url, {
+        'user-agent': 'Logto (https://logto.io/)',
+        ...hook.config.headers,
+        'content-type': 'application/json',
+        'logto-signature-sha-256': signPayload(hook.signingKey, text),
+      }, text, (error) => {
+        process.stderr.write(`dev-idp: hook ${hook.id} (${event}) to ${hook.config.url} failed: ${error.message}\n`);
+      });
     }
   }
+}
+
+/**
+ * One POST on a connection of its own (no keep-alive agent): a dev IdP holding an idle connection to the API would
+ * keep the API's graceful close waiting for its keep-alive timeout. The answer is read and dropped.
+ */
+function post(target: string, headers: Record<string, string>, body: string, onError: (error: Error) => void): void {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    onError(new Error('not a URL'));
+    return;
+  }
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const outgoing = send(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: 10_000 }, (response) => {
+    response.resume();
+  });
+  outgoing.on('timeout', () => outgoing.destroy(new Error('timed out after 10 s')));
+  outgoing.on('error', onError);
+  outgoing.end(body);
 }

@@ -3,6 +3,7 @@ import { Metrics } from '@app/service-core';
 import { PrincipalRevocations } from '@app/security';
 import { MemberRemovals, TenantReconciler, TenantsError } from '@app/tenants';
 import { idFrom, invalid, isLogtoId, isRecord, LogtoHookPayload } from './logto-hook-payload';
+import { HandledLogtoEvent } from './logto-events';
 import { LogtoWebhooksError } from './logto-webhooks.errors';
 
 /** Logto caps each membership delta array at this many ids (1.42, MEMBERSHIP_DELTA_CAP): a full one may be cut short. */
@@ -10,18 +11,6 @@ const MEMBERSHIP_DELTA_CAP = 5000;
 
 /** Who the audit trail names for what Logto's webhook reported. */
 const LOGTO_ACTOR = 'logto';
-
-/** The events this receiver acts on, what the bootstrap registers the hook for (Logto 1.42's event names). */
-export const HANDLED_LOGTO_EVENTS = [
-  'Organization.Membership.Updated',
-  'Organization.Deleted',
-  'Organization.Data.Updated',
-  'OrganizationRole.Scopes.Updated',
-  'User.Deleted',
-  'User.SuspensionStatus.Updated',
-] as const;
-
-export type HandledLogtoEvent = (typeof HANDLED_LOGTO_EVENTS)[number];
 
 /** How one delivery ended (the `outcome` label of cameleer_logto_webhooks_total). */
 export type WebhookOutcome = 'handled' | 'ignored' | 'not_configured' | 'too_large' | 'invalid_signature' | 'invalid_payload' | 'failed';

@@ -16,6 +16,7 @@ const allowedLibImports = {
   agents: ['events', 'forward-auth', 'licensing', 'tenants', 'security', 'service-core'],
   'edge-sessions': ['security', 'service-core'],
   'logto-webhooks': ['tenants', 'events', 'security', 'logto-client', 'service-core'],
+  members: ['tenants', 'events', 'security', 'logto-client', 'service-core'],
 };
 
 const libs = Object.keys(allowedLibImports);

@@ -21,6 +21,7 @@ import type {
   ListeningEvent,
 } from '../../apps/dev-idp/src/control/control-messages';
 import type { FaultKind, FaultTarget } from '../../apps/dev-idp/src/http/faults';
+import type { SentEmail } from '../../apps/dev-idp/src/management/email-connector';
 import { CookieBrowser } from './cookie-browser';
 
 export type { FaultKind, FaultTarget };
@@ -116,6 +117,10 @@ export interface DevIdp {
   /** A client_credentials token over real HTTP (HTTP Basic auth); throws with the error body on non-2xx. */
   clientCredentialsToken(input: ClientCredentialsInput): Promise<string>;
   setFault(fault: FaultKind, options?: FaultOptions): Promise<void>;
+  /** What the dev IdP's email connector recorded (Logto would have sent it), oldest first; optionally to one address. */
+  sentEmails(to?: string): Promise<SentEmail[]>;
+  /** Without an email connector, Logto answers 501 `connector.not_found` to every message request. */
+  setEmailConnector(enabled: boolean): Promise<void>;
   /**
    * A Logto "Traditional" web application created through the Management API, as `npm run logto:bootstrap` does:
    * a confidential client (client_secret_basic or the form body) with the authorization_code and refresh_token
@@ -254,6 +259,15 @@ export async function startDevIdp(options: StartDevIdpOptions = {}): Promise<Dev
 
     async setFault(kind, faultOptions = {}) {
       await call({ op: 'setFault', fault: { kind, ...faultOptions } });
+    },
+
+    async sentEmails(to) {
+      const { emails } = (await call({ op: 'emails', ...(to === undefined ? {} : { to }) })) as ControlResults['emails'];
+      return emails;
+    },
+
+    async setEmailConnector(enabled) {
+      await call({ op: 'setEmailConnector', enabled });
     },
 
     async registerEdgeApp({ redirectUris, postLogoutRedirectUris, name = 'cameleer edge' }) {

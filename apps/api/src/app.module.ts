@@ -21,8 +21,9 @@ import { ForwardAuthModule } from '@app/forward-auth';
 import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
 import { EdgeSessionsModule, SignInRateLimit } from '@app/edge-sessions';
 import { LogtoWebhookRateLimit, LogtoWebhooksModule } from '@app/logto-webhooks';
+import { MembersModule } from '@app/members';
 import { schema } from './database/schema';
-import { EdgeBrowserSessions, EdgeBrowserSessionsModule } from './edge-browser-sessions';
+import { EdgeBrowserSessions, EdgeBrowserSessionsModule, EdgeInvitationBrowser } from './edge-browser-sessions';
 
 @Module({
   imports: [
@@ -41,6 +42,8 @@ import { EdgeBrowserSessions, EdgeBrowserSessionsModule } from './edge-browser-s
     ForwardAuthModule.forRoot({ imports: [AgentsModule, EdgeBrowserSessionsModule], agentStatus: AgentStatusService, browserSessions: EdgeBrowserSessions }),
     EdgeSessionsModule,
     LogtoWebhooksModule,
+    // Members and invitations; the accept page reads the edge session cookie (bound here: the libs do not know each other).
+    MembersModule.forRoot({ imports: [EdgeBrowserSessionsModule], browser: EdgeInvitationBrowser }),
     // After the feature modules, which keep their order (that of the routes in openapi.json).
     ThrottlerModule.forRootAsync({
       imports: [AgentsModule, EdgeSessionsModule, LogtoWebhooksModule],

@@ -9,6 +9,7 @@ import { MANAGEMENT_API_RESOURCE, MANAGEMENT_API_SCOPE } from './constants';
 import { loadOrCreateSigningKeys, rotateSigningKeys, type SigningKey, type SigningKeyAlgorithm } from './keys/signing-key-store';
 import { AccessState } from './management/access-state';
 import { seedAsBootstrapped } from './management/bootstrapped-seed';
+import { EmailConnector } from './management/email-connector';
 import { ManagementState } from './management/management-state';
 import { loadManagementData, saveManagementData } from './management/state-file';
 import { AppRegistry } from './oidc/app-registry';
@@ -27,6 +28,8 @@ export class DevIdpCore {
   /** oidc-provider's sessions, codes, grants and refresh tokens: in memory, kept across key rotations. */
   private readonly store = new ModelStore();
   private readonly cookieKeys = [randomBytes(32).toString('base64url')];
+  /** Logto's email connector: records invitation messages (in memory) for the control channel's `emails` op. */
+  readonly email = new EmailConnector();
   private current: { provider: Provider; minter: TokenMinter; callback: ReturnType<Provider['callback']>; kid: string };
 
   private constructor(

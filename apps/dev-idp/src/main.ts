@@ -32,6 +32,7 @@ async function main(flags: Parameters<typeof resolveOptions>[0]): Promise<void> 
       keys: core,
       state: core.managementState,
       access: core.access,
+      email: core.email,
       onChange: () => core.saveState(),
     }),
     signIn: createSignInPage({

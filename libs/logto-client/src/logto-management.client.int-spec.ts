@@ -6,6 +6,7 @@ import {
   type LogtoClientOptions,
   LogtoConflictError,
   LogtoError,
+  isMissingEmailConnector,
   isPermanentLogtoFailure,
   LogtoManagementClient,
   LogtoNotConfiguredError,
@@ -207,6 +208,105 @@ describe('LogtoManagementClient (dev IdP)', () => {
       await client.addOrganizationUsers(org.id, []);
       await client.assignOrganizationRoles(org.id, [alice], []);
       expect(requests).toEqual([]); // empty lists are no-ops, not 400s
+    });
+
+    it('lists members with their roles page by page, replaces a member\'s roles, removes a member', async () => {
+      const client = newClient();
+      const roleA = await admin<{ id: string; name: string }>('POST', '/organization-roles', { name: unique('viewer') });
+      const roleB = await admin<{ id: string; name: string }>('POST', '/organization-roles', { name: unique('editor') });
+      const org = await client.createOrganization({ name: unique('listing') });
+      const [ann, ben, cid] = [await createUser('ann'), await createUser('ben'), await createUser('cid')];
+      const users = [ann, ben, cid];
+      await client.addOrganizationUsers(org.id, users);
+      await client.assignOrganizationRoles(org.id, [ann], [roleA.id]);
+
+      const first = await client.listOrganizationUsers(org.id, { page: 1, pageSize: 2 });
+      const second = await client.listOrganizationUsers(org.id, { page: 2, pageSize: 2 });
+      expect(first.total).toBe(3);
+      expect(first.items).toHaveLength(2);
+      expect(second.items).toHaveLength(1);
+      const all = await client.listAllOrganizationUsers(org.id);
+      expect(all.map((m) => m.id).sort()).toEqual([...users].sort());
+      expect(all.find((m) => m.id === ann)?.organizationRoles).toEqual([{ id: roleA.id, name: roleA.name }]);
+
+      await client.replaceOrganizationUserRoles(org.id, ann, [roleB.id]);
+      const replaced = await client.listAllOrganizationUsers(org.id);
+      expect(replaced.find((m) => m.id === ann)?.organizationRoles.map((r) => r.id)).toEqual([roleB.id]);
+      await expect(client.replaceOrganizationUserRoles(org.id, await createUser('out'), [roleB.id])).rejects.toMatchObject({
+        constructor: LogtoConflictError,
+        code: 'organization.require_membership',
+      });
+
+      await client.removeOrganizationUser(org.id, ben);
+      expect((await client.listAllOrganizationUsers(org.id)).map((m) => m.id)).not.toContain(ben);
+      await expect(client.removeOrganizationUser(org.id, ben)).rejects.toBeInstanceOf(LogtoNotFoundError);
+    });
+
+    it('invitations: created without a message, listed, messaged, accepted into a membership with the roles, final afterwards', async () => {
+      const client = newClient();
+      const role = await admin<{ id: string; name: string }>('POST', '/organization-roles', { name: unique('invitee-role') });
+      const org = await client.createOrganization({ name: unique('inviting') });
+      const inviter = await createUser('host');
+      const email = `${unique('guest')}@example.com`;
+      const guest = (await admin<{ id: string }>('POST', '/users', { username: unique('guest').replace('-', '_'), primaryEmail: email })).id;
+      const expiresAt = Date.now() + 60_000;
+
+      const invitation = await client.createOrganizationInvitation({ organizationId: org.id, invitee: email, inviterId: inviter, expiresAt, organizationRoleIds: [role.id] });
+      expect(invitation).toMatchObject({ invitee: email, inviterId: inviter, organizationId: org.id, status: 'Pending', expiresAt, acceptedUserId: null });
+      expect(invitation.organizationRoles).toEqual([{ id: role.id, name: role.name }]);
+      expect(await idp.sentEmails(email)).toEqual([]); // created without a message
+      await expect(client.listOrganizationInvitations({ organizationId: org.id })).resolves.toEqual([invitation]);
+      // One Pending invitation per invitee and organization (Logto's partial unique index).
+      await expect(client.createOrganizationInvitation({ organizationId: org.id, invitee: email, expiresAt })).rejects.toMatchObject({
+        constructor: LogtoConflictError,
+        code: 'entity.unique_integrity_violation',
+      });
+
+      await client.sendOrganizationInvitationMessage(invitation.id, { link: 'https://example.test/accept' });
+      expect(await idp.sentEmails(email)).toEqual([
+        expect.objectContaining({ to: email, type: 'OrganizationInvitation', payload: expect.objectContaining({ link: 'https://example.test/accept' }) }),
+      ]);
+
+      await expect(client.setOrganizationInvitationStatus(invitation.id, { status: 'Accepted', acceptedUserId: inviter })).rejects.toMatchObject({
+        constructor: LogtoConflictError,
+        code: 'request.invalid_input',
+      }); // someone else's email
+      const accepted = await client.setOrganizationInvitationStatus(invitation.id, { status: 'Accepted', acceptedUserId: guest });
+      expect(accepted).toMatchObject({ status: 'Accepted', acceptedUserId: guest });
+      const members = await client.listAllOrganizationUsers(org.id);
+      expect(members.find((m) => m.id === guest)?.organizationRoles).toEqual([{ id: role.id, name: role.name }]);
+      await expect(client.setOrganizationInvitationStatus(invitation.id, { status: 'Revoked' })).rejects.toMatchObject({ status: 422 });
+      // The invitee is a member now: a new invitation is refused.
+      await expect(client.createOrganizationInvitation({ organizationId: org.id, invitee: email.toUpperCase(), expiresAt })).rejects.toMatchObject({ status: 422 });
+
+      await client.deleteOrganizationInvitation(invitation.id);
+      await expect(client.getOrganizationInvitation(invitation.id)).rejects.toBeInstanceOf(LogtoNotFoundError);
+    });
+
+    it('invitations: revoked is final; no email connector is 501 connector.not_found and keeps the invitation', async () => {
+      const client = newClient();
+      const org = await client.createOrganization({ name: unique('revoking') });
+      const email = `${unique('nobody')}@example.com`;
+      const invitation = await client.createOrganizationInvitation({ organizationId: org.id, invitee: email, expiresAt: Date.now() + 60_000 });
+      await expect(client.createOrganizationInvitation({ organizationId: org.id, invitee: email, expiresAt: Date.now() - 1 })).rejects.toMatchObject({
+        status: 400,
+        code: 'request.invalid_input',
+      });
+
+      await idp.setEmailConnector(false);
+      try {
+        const failure = await client.sendOrganizationInvitationMessage(invitation.id, { link: 'https://example.test/x' }).catch((error: unknown) => error);
+        expect(failure).toMatchObject({ status: 501, code: 'connector.not_found' });
+        expect(isMissingEmailConnector(failure)).toBe(true);
+      } finally {
+        await idp.setEmailConnector(true);
+      }
+      await expect(client.getOrganizationInvitation(invitation.id)).resolves.toMatchObject({ status: 'Pending' });
+
+      await expect(client.setOrganizationInvitationStatus(invitation.id, { status: 'Revoked' })).resolves.toMatchObject({ status: 'Revoked' });
+      await expect(client.getOrganizationInvitation(invitation.id)).resolves.toMatchObject({ status: 'Revoked' });
+      await expect(client.setOrganizationInvitationStatus(invitation.id, { status: 'Revoked' })).rejects.toMatchObject({ status: 422, code: 'request.invalid_input' });
+      await expect(client.getOrganizationInvitation('nosuchinvitation')).rejects.toBeInstanceOf(LogtoNotFoundError);
     });
 
     it('maps 422 to LogtoConflictError (non-member, unknown organization, unknown role)', async () => {

@@ -18,8 +18,14 @@ import { type HttpResponse, LOGTO_CLIENT_OPTIONS, type LogtoClientOptions, Logto
 import { LogtoTokenSource } from './logto-token';
 import type {
   CreateOrganizationInput,
+  CreateOrganizationInvitationInput,
+  InvitationMessagePayload,
+  ListOrganizationInvitationsQuery,
+  ListOrganizationUsersQuery,
   ListOrganizationsQuery,
   Organization,
+  OrganizationInvitation,
+  OrganizationMember,
   OrganizationRole,
   Page,
   Scope,
@@ -209,6 +215,150 @@ export class LogtoManagementClient {
       path: `/organizations/${segment(organizationId)}/users/roles`,
       body: { userIds, organizationRoleIds: roleIds },
       retrySafe: true,
+    });
+  }
+
+  /**
+   * One page of GET /api/organizations/:id/users: the members with their roles in this organization
+   * (core routes/organization/user/index.ts); `total` from the Total-Number header.
+   */
+  async listOrganizationUsers(organizationId: string, query: ListOrganizationUsersQuery = {}): Promise<Page<OrganizationMember>> {
+    const response = await this.call({
+      method: 'GET',
+      path: `/organizations/${segment(organizationId)}/users`,
+      query: { q: query.q, page: query.page ?? 1, page_size: query.pageSize ?? 20 },
+      retrySafe: true,
+    });
+    const items = response.body as OrganizationMember[];
+    return { items, total: totalNumber(response, items.length) };
+  }
+
+  /** Every member of the organization with their roles, paging through listOrganizationUsers. */
+  async listAllOrganizationUsers(organizationId: string): Promise<OrganizationMember[]> {
+    const members: OrganizationMember[] = [];
+    for (let page = 1; ; page++) {
+      const { items, total } = await this.listOrganizationUsers(organizationId, { page, pageSize: MAX_PAGE_SIZE });
+      members.push(...items);
+      if (items.length < MAX_PAGE_SIZE || members.length >= total) {
+        return members;
+      }
+    }
+  }
+
+  /**
+   * PUT /api/organizations/:id/users/:userId/roles: the member's roles become exactly `roleIds` (absolute, so
+   * repeatable). A non-member is 422 `organization.require_membership`; an unknown role id 422
+   * `entity.relation_foreign_key_not_found` (core routes/organization/user/role-relations.ts).
+   */
+  async replaceOrganizationUserRoles(organizationId: string, userId: string, roleIds: readonly string[]): Promise<void> {
+    await this.call({
+      method: 'PUT',
+      path: `/organizations/${segment(organizationId)}/users/${segment(userId)}/roles`,
+      body: { organizationRoleIds: roleIds },
+      retrySafe: true,
+    });
+  }
+
+  /**
+   * DELETE /api/organizations/:id/users/:userId; a non-member is 404 (LogtoNotFoundError: RelationQueries.delete
+   * throws DeletionError) — except on a retry after an attempt with unknown outcome, which means it was removed.
+   */
+  async removeOrganizationUser(organizationId: string, userId: string): Promise<void> {
+    const request: ApiRequest = { method: 'DELETE', path: `/organizations/${segment(organizationId)}/users/${segment(userId)}`, retrySafe: true };
+    const response = await this.send(request);
+    if (response.status === 404 && response.afterAmbiguousAttempt) {
+      return;
+    }
+    this.assertOk(request, response);
+  }
+
+  // --- organization invitations -------------------------------------------------------------------------------
+
+  /**
+   * POST /api/organization-invitations without a message (`messagePayload: false`): Logto rolls the invitation
+   * back when the message fails, so the message is sent separately (sendOrganizationInvitationMessage) to keep
+   * the invitation when the email connector is missing. Never retried after an unknown outcome (a second Pending
+   * invitation for the same invitee is refused with 422 anyway). An invitee who is already a member, or an
+   * `expiresAt` in the past, is 400/422 `request.invalid_input`.
+   */
+  async createOrganizationInvitation(input: CreateOrganizationInvitationInput): Promise<OrganizationInvitation> {
+    const response = await this.call({
+      method: 'POST',
+      path: '/organization-invitations',
+      body: {
+        organizationId: input.organizationId,
+        invitee: input.invitee,
+        inviterId: input.inviterId,
+        expiresAt: input.expiresAt,
+        organizationRoleIds: input.organizationRoleIds,
+        messagePayload: false,
+      },
+      retrySafe: false,
+    });
+    return response.body as OrganizationInvitation;
+  }
+
+  /** GET /api/organization-invitations (unpaginated in Logto), filtered by the fields given. */
+  async listOrganizationInvitations(query: ListOrganizationInvitationsQuery = {}): Promise<OrganizationInvitation[]> {
+    const response = await this.call({
+      method: 'GET',
+      path: '/organization-invitations',
+      query: { organizationId: query.organizationId, inviterId: query.inviterId, invitee: query.invitee },
+      retrySafe: true,
+    });
+    return response.body as OrganizationInvitation[];
+  }
+
+  /** GET /api/organization-invitations/:id; 404 for an unknown one. */
+  async getOrganizationInvitation(id: string): Promise<OrganizationInvitation> {
+    const response = await this.call({ method: 'GET', path: `/organization-invitations/${segment(id)}`, retrySafe: true });
+    return response.body as OrganizationInvitation;
+  }
+
+  /** DELETE /api/organization-invitations/:id (the record goes; revoking keeps it: setOrganizationInvitationStatus). */
+  async deleteOrganizationInvitation(id: string): Promise<void> {
+    const request: ApiRequest = { method: 'DELETE', path: `/organization-invitations/${segment(id)}`, retrySafe: true };
+    const response = await this.send(request);
+    if (response.status === 404 && response.afterAmbiguousAttempt) {
+      return;
+    }
+    this.assertOk(request, response);
+  }
+
+  /**
+   * PUT /api/organization-invitations/:id/status. Accepted needs `acceptedUserId`, whose primary email must equal
+   * the invitee (case-insensitive), and makes Logto add the membership with the invitation's roles in the same
+   * transaction (core libraries/organization-invitation.ts `updateStatus`). A final status (Accepted, Expired,
+   * Revoked) cannot change: 422 `request.invalid_input`. A repeat after an unknown outcome therefore fails with 422
+   * although the first attempt succeeded: the caller re-reads the invitation.
+   */
+  async setOrganizationInvitationStatus(
+    id: string,
+    change: { status: 'Accepted'; acceptedUserId: string } | { status: 'Revoked' },
+  ): Promise<OrganizationInvitation> {
+    const response = await this.call({
+      method: 'PUT',
+      path: `/organization-invitations/${segment(id)}/status`,
+      body: change,
+      retrySafe: true,
+    });
+    return response.body as OrganizationInvitation;
+  }
+
+  /**
+   * POST /api/organization-invitations/:id/message: Logto sends the invitation email through its email
+   * connector. Without one Logto answers 501 `connector.not_found` (core libraries/connector.ts
+   * `getMessageConnector`), which arrives as LogtoUnavailableError with that status and code (see
+   * isMissingEmailConnector). Not retried after an unknown outcome (it could send the email twice).
+   */
+  async sendOrganizationInvitationMessage(id: string, payload: InvitationMessagePayload): Promise<void> {
+    await this.call({
+      method: 'POST',
+      path: `/organization-invitations/${segment(id)}/message`,
+      body: payload,
+      retrySafe: false,
+      // A 501 is Logto's "not configured", not a passing failure: do not wait through the backoff for it.
+      retries: 0,
     });
   }
 

@@ -124,3 +124,8 @@ export class LogtoUnavailableError extends LogtoError {
     this.ambiguous = input.ambiguous;
   }
 }
+
+/** Logto has no email connector: it answers 501 `connector.not_found` to a message request (core libraries/connector.ts). */
+export function isMissingEmailConnector(error: unknown): boolean {
+  return error instanceof LogtoError && error.status === 501 && error.code === 'connector.not_found';
+}

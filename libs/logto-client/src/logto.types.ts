@@ -77,3 +77,68 @@ export interface Scope {
   description: string | null;
   createdAt: number;
 }
+
+/** A role as Logto embeds it in members and invitations (`organizationRoleEntityGuard`: id and name). */
+export interface OrganizationRoleRef {
+  id: string;
+  name: string;
+}
+
+/** GET /api/organizations/:id/users answers users with their roles in that organization (`userWithOrganizationRolesGuard`). */
+export interface OrganizationMember extends User {
+  organizationRoles: OrganizationRoleRef[];
+}
+
+export interface ListOrganizationUsersQuery {
+  /** Logto searches the user's id, username, primaryEmail, primaryPhone and name. */
+  q?: string;
+  /** From 1. */
+  page?: number;
+  /** 1..100, Logto's default 20. */
+  pageSize?: number;
+}
+
+/**
+ * Logto stores Pending; reads answer Expired for a Pending invitation past `expiresAt` (core
+ * queries/organization/index.ts `#findEntity`), and Accepted/Expired/Revoked are final.
+ */
+export type OrganizationInvitationStatus = 'Pending' | 'Accepted' | 'Expired' | 'Revoked';
+
+/** An organization invitation (`organizationInvitationEntityGuard`); times are epoch milliseconds. */
+export interface OrganizationInvitation {
+  tenantId: string;
+  id: string;
+  inviterId: string | null;
+  /** The invited email address, as given. */
+  invitee: string;
+  acceptedUserId: string | null;
+  organizationId: string;
+  status: OrganizationInvitationStatus;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  /** The roles the invitee gets on acceptance. */
+  organizationRoles: OrganizationRoleRef[];
+}
+
+export interface CreateOrganizationInvitationInput {
+  organizationId: string;
+  /** An email address. */
+  invitee: string;
+  inviterId?: string;
+  /** Epoch milliseconds, in the future. */
+  expiresAt: number;
+  organizationRoleIds?: string[];
+}
+
+export interface ListOrganizationInvitationsQuery {
+  organizationId?: string;
+  inviterId?: string;
+  invitee?: string;
+}
+
+/** The message payload Logto hands to its email connector (connector-kit `sendMessagePayloadGuard`). */
+export interface InvitationMessagePayload {
+  link: string;
+  locale?: string;
+}

@@ -5,5 +5,6 @@ export { TenantEvents, type TenantEvent } from './tenant-events';
 export { TENANTS_ERRORS, TenantsError, type TenantsErrorCode } from './tenants-errors';
 export { TenantsService } from './tenants.service';
 export { TenantReconciler } from './tenant-reconciler';
+export { OWNER_ROLE_NAME } from './tenant-logto-sync';
 export { MemberRemovals, type MemberRemovalSource } from './member-removals';
 export { TenantsModule } from './tenants.module';

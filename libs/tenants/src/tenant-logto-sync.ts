@@ -9,7 +9,8 @@ import { tenantsConfig, TenantsConfig } from './tenants.config';
 import { TenantsError } from './tenants-errors';
 
 /** The organization role a tenant's owner gets; it must exist in Logto's organization template. */
-const OWNER_ROLE_NAME = 'owner';
+/** The organization role a tenant's owner holds (the bootstrap creates it); the members lib keeps at least one. */
+export const OWNER_ROLE_NAME = 'owner';
 
 class OwnerRoleMissingError extends Error {
   constructor() {

@@ -189,6 +189,11 @@ export class TenantsService {
     return isUuid(id) ? this.repository.findById(id) : undefined;
   }
 
+  /** The tenant mapped to this Logto organization (deleted ones included), or undefined. */
+  findByOrganization(organizationId: string): Promise<Tenant | undefined> {
+    return this.repository.findByOrganization(organizationId);
+  }
+
   /** The tenant with this slug (deleted ones included: slugs are never reused), or undefined. */
   findBySlug(slug: string): Promise<Tenant | undefined> {
     return this.repository.findBySlug(slug);

@@ -21,7 +21,7 @@ export async function handleControlRequest(
 
 async function execute(
   request: ControlRequest,
-  { minter, registry }: DevIdpCore,
+  { minter, registry, email }: DevIdpCore,
   faults: FaultInjector,
 ): Promise<ControlResults[ControlRequest['op']]> {
   switch (request.op) {
@@ -35,6 +35,11 @@ async function execute(
     }
     case 'setFault':
       faults.set(request.fault);
+      return {};
+    case 'emails':
+      return { emails: email.sent.filter((sent) => request.to === undefined || sent.to.toLowerCase() === request.to.toLowerCase()) };
+    case 'setEmailConnector':
+      email.enabled = request.enabled;
       return {};
   }
 }
@@ -91,6 +96,16 @@ function parseRequest(message: Envelope): ControlRequest {
       }
       return message as ControlRequest;
     }
+    case 'emails':
+      if (!optionalString('to')) {
+        fail('{ to?: string }');
+      }
+      return message as ControlRequest;
+    case 'setEmailConnector':
+      if (typeof message.enabled !== 'boolean') {
+        fail('{ enabled: boolean }');
+      }
+      return message as ControlRequest;
     default:
       throw new Error(`Unknown op "${message.op}"`);
   }

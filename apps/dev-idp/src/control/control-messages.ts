@@ -1,4 +1,5 @@
 import type { Fault } from '../http/faults';
+import type { SentEmail } from '../management/email-connector';
 
 /**
  * The dev IdP's IPC protocol (parent ⇄ child via `process.send`). There is deliberately no HTTP equivalent:
@@ -24,7 +25,11 @@ export type ControlRequest =
       name?: string;
       scopesByResource: Record<string, string[]>;
     }
-  | { id: number; op: 'setFault'; fault: Fault };
+  | { id: number; op: 'setFault'; fault: Fault }
+  /** The messages the email connector recorded, oldest first (optionally only those to one address). */
+  | { id: number; op: 'emails'; to?: string }
+  /** false: behave as a Logto without an email connector (501 `connector.not_found`). */
+  | { id: number; op: 'setEmailConnector'; enabled: boolean };
 
 export type ControlOp = ControlRequest['op'];
 
@@ -33,6 +38,8 @@ export interface ControlResults {
   mintOrganizationToken: { token: string };
   registerApp: { clientId: string; clientSecret: string };
   setFault: Record<string, never>;
+  emails: { emails: SentEmail[] };
+  setEmailConnector: Record<string, never>;
 }
 
 export type ControlReply =

@@ -2,9 +2,11 @@ import type { IncomingMessage } from 'node:http';
 
 import type { AccessState } from './access-state';
 import { addApplicationRoutes } from './applications.routes';
+import type { EmailConnector } from './email-connector';
 import { createManagementAuth } from './management-auth';
 import type { ManagementState } from './management-state';
 import { addOrganizationApplicationRoutes } from './organization-applications.routes';
+import { addOrganizationInvitationRoutes } from './organization-invitations.routes';
 import { addOrganizationRoleRoutes } from './organization-roles.routes';
 import { addOrganizationUserRoleRoutes } from './organization-user-roles.routes';
 import { addOrganizationUserRoutes } from './organization-users.routes';
@@ -28,6 +30,8 @@ export interface ManagementApiOptions {
   state: ManagementState;
   /** Global roles and applications; applications are registered with the token endpoint for `client_credentials`. */
   access: AccessState;
+  /** Where invitation messages go (Logto's email connector). */
+  email: EmailConnector;
   /** Called after every request that changed something (it answered 2xx to a method other than GET or HEAD). */
   onChange?: () => void;
 }
@@ -35,13 +39,14 @@ export interface ManagementApiOptions {
 /** Handles `/api/...` requests: Logto's Management API subset (organizations, users, resources, roles, applications), in memory. */
 export type ManagementApi = (request: IncomingMessage, url: URL) => Promise<JsonResponse>;
 
-export function createManagementApi({ issuer, keys, state, access, onChange }: ManagementApiOptions): ManagementApi {
+export function createManagementApi({ issuer, keys, state, access, email, onChange }: ManagementApiOptions): ManagementApi {
   const authenticate = createManagementAuth(issuer, () => keys.signingKeys);
   const routes = new RouteTable();
   addOrganizationRoutes(routes, state);
   addUserRoutes(routes, state);
   addOrganizationUserRoutes(routes, state);
   addOrganizationUserRoleRoutes(routes, state);
+  addOrganizationInvitationRoutes(routes, state, email);
   addOrganizationRoleRoutes(routes, state);
   addOrganizationApplicationRoutes(routes, state, access);
   addResourceRoutes(routes, state);

@@ -4,6 +4,7 @@ import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { UserDefinition } from '../config/config-file';
 import type { OrganizationApplications, UserDirectory } from '../oidc/create-provider';
 import type { ResourceCatalog } from '../oidc/resource-catalog';
+import type { StoredInvitation } from './organization-invitations.routes';
 import { notExistsWithId, notFound } from './request-error';
 
 export const TENANT_ID = 'default';
@@ -92,6 +93,8 @@ export class ManagementState implements OrganizationApplications, UserDirectory 
   readonly applicationMembers = new Map<string, Map<string, Set<string>>>();
   /** Webhooks (POST /api/hooks), by id. */
   readonly hooks = new Map<string, Hook>();
+  /** Organization invitations by ID (organization-invitations.routes.ts). */
+  readonly invitations = new Map<string, StoredInvitation>();
 
   constructor(
     readonly catalog: ResourceCatalog,
@@ -143,6 +146,12 @@ export class ManagementState implements OrganizationApplications, UserDirectory 
     this.users.delete(userId);
     for (const organizationId of this.members.keys()) {
       this.removeMember(organizationId, userId);
+    }
+    // organization_invitations.inviter_id and accepted_user_id reference users `on delete cascade`.
+    for (const [id, invitation] of this.invitations) {
+      if (invitation.inviterId === userId || invitation.acceptedUserId === userId) {
+        this.invitations.delete(id);
+      }
     }
   }
 
@@ -200,6 +209,12 @@ export class ManagementState implements OrganizationApplications, UserDirectory 
     this.members.delete(organizationId);
     this.memberRoles.delete(organizationId);
     this.applicationMembers.delete(organizationId);
+    // organization_invitations.organization_id references organizations `on delete cascade`.
+    for (const [id, invitation] of this.invitations) {
+      if (invitation.organizationId === organizationId) {
+        this.invitations.delete(id);
+      }
+    }
   }
 
   applicationsOf(organizationId: string): Map<string, Set<string>> {

@@ -6,6 +6,7 @@ import type { ApiResource, ResourceCatalog, ResourceScope } from '../oidc/resour
 import type { AccessState, Application, ApplicationSecret, Role } from './access-state';
 import type { Hook } from './hooks';
 import type { ManagementState, Organization, OrganizationRole, User } from './management-state';
+import type { StoredInvitation } from './organization-invitations.routes';
 
 /**
  * The Management API's data in the data dir (Logto keeps it in its database), so a restarted dev IdP still has the
@@ -35,6 +36,8 @@ interface StateFile {
   applicationSecrets: [string, ApplicationSecret[]][];
   /** Absent in files written before the dev IdP had webhooks. */
   hooks?: Hook[];
+  /** Absent in files written before invitations existed. */
+  organizationInvitations?: StoredInvitation[];
 }
 
 export interface ManagementData {
@@ -57,6 +60,7 @@ export function loadManagementData(dataDir: string, { catalog, state, access }: 
   fill(state.roles, saved.organizationRoles.map((role) => [role.id, role]));
   fill(state.roleResourceScopes, toMap(saved.organizationRoleResourceScopes));
   fill(state.applicationMembers, saved.applicationMembers.map(([id, relation]) => [id, toMap(relation)]));
+  fill(state.invitations, (saved.organizationInvitations ?? []).map((invitation) => [invitation.id, invitation]));
   fill(access.roles, saved.roles.map((role) => [role.id, role]));
   fill(access.roleScopes, toMap(saved.roleScopes));
   fill(access.applications, saved.applications.map((application) => [application.id, application]));
@@ -85,6 +89,7 @@ export function saveManagementData(dataDir: string, { catalog, state, access }: 
     applicationRoles: fromMap(access.applicationRoles),
     applicationSecrets: [...access.secrets],
     hooks: [...state.hooks.values()],
+    organizationInvitations: [...state.invitations.values()],
   };
   const path = join(dataDir, STATE_FILE);
   const temp = `${path}.${randomUUID()}.tmp`;

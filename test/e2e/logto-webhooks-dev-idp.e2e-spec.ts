@@ -22,6 +22,7 @@ describe('Logto webhook from the dev IdP', () => {
   let first: RunningApp;
   let second: RunningApp;
   let operator: string;
+  let hookId: string;
 
   beforeAll(async () => {
     if (!onServer) {
@@ -36,6 +37,7 @@ describe('Logto webhook from the dev IdP', () => {
     second = await startAppOn(database, env);
     const { port } = first.server.address() as { port: number };
     await logto.admin('PATCH', `/hooks/${hook.id}`, { config: { url: `http://127.0.0.1:${port}/api/webhooks/logto` } });
+    hookId = hook.id;
     operator = await logto.operatorToken();
   });
   afterAll(async () => {
@@ -118,5 +120,25 @@ describe('Logto webhook from the dev IdP', () => {
       },
       { within: 2000 },
     );
+  });
+
+  (onServer ? it : it.skip)('a removal whose delivery was lost (Logto does not retry) is found by the next drift pass', async () => {
+    const { tenant, userId, refusedEverywhere } = await memberToken('lost-delivery');
+    // The pass before the loss records who the members are.
+    await request(first.server).post('/api/tenants/reconcile').auth(operator, { type: 'bearer' }).expect(200);
+    await logto.admin('PATCH', `/hooks/${hookId}`, { enabled: false });
+    try {
+      await logto.admin('DELETE', `/organizations/${tenant.organizationId}/users/${userId}`);
+      const report = await request(first.server).post('/api/tenants/reconcile').auth(operator, { type: 'bearer' }).expect(200);
+      expect(report.body.removedMembers).toEqual([{ tenantId: tenant.id, organizationId: tenant.organizationId, userId }]);
+      await refusedEverywhere();
+      const again = await request(first.server).post('/api/tenants/reconcile').auth(operator, { type: 'bearer' }).expect(200);
+      expect(again.body.removedMembers).toEqual([]);
+    } finally {
+      await logto.admin('PATCH', `/hooks/${hookId}`, { enabled: true });
+    }
+    const events = await request(first.server).get('/api/events').auth(operator, { type: 'bearer' }).expect(200);
+    const removals = (events.body.items as { type: string; data: Record<string, unknown> }[]).filter((event) => event.type === 'member.removed' && event.data.userId === userId);
+    expect(removals).toEqual([expect.objectContaining({ data: { tenantId: tenant.id, organizationId: tenant.organizationId, userId, source: 'reconciler' } })]);
   });
 });

@@ -1,5 +1,6 @@
 // Tenants and their Logto organizations (1:1), owner of the `tenants` table: what other libs and the app use.
 export { Tenant, type TenantStatus } from './tenant.entity';
+export { OrganizationMemberSnapshot } from './organization-member-snapshot.entity';
 export { tenantsConfigSchema } from './tenants.config';
 export { TenantEvents, type TenantEvent } from './tenant-events';
 export { TENANTS_ERRORS, TenantsError, type TenantsErrorCode } from './tenants-errors';

@@ -5,6 +5,7 @@ import {
   OrphanOrganizationView,
   PlatformScopedRoleView,
   ReconcileReportView,
+  RemovedMemberView,
   RenamedOrganizationView,
 } from './tenant.dto';
 import { claimedTenantId, createdForTenant, TenantLogtoSync } from './tenant-logto-sync';
@@ -13,6 +14,8 @@ import { TenantsRepository } from './tenants.repository';
 import { tenantsConfig, TenantsConfig } from './tenants.config';
 import { TenantsService } from './tenants.service';
 import { TenantsError } from './tenants-errors';
+import { MemberRemovals } from './member-removals';
+import { OrganizationMemberSnapshots } from './organization-member-snapshots';
 
 const CLAIM_BATCH = 20;
 
@@ -42,6 +45,8 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
     private readonly sync: TenantLogtoSync,
     private readonly logto: LogtoManagementClient,
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
+    private readonly memberSnapshots: OrganizationMemberSnapshots,
+    private readonly memberRemovals: MemberRemovals,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -129,6 +134,7 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
     const organizationsById = new Map(organizations.map((organization) => [organization.id, organization]));
     const missingOrganizations: MissingOrganizationView[] = [];
     const renamedOrganizations: RenamedOrganizationView[] = [];
+    const removedMembers: RemovedMemberView[] = [];
 
     for (const tenant of tenants) {
       if (this.stopped) {
@@ -136,7 +142,11 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
       }
       const organizationId = tenant.logtoOrganizationId;
       if (organizationId !== null) {
-        await this.checkTenant(tenant, organizationsById.get(organizationId), missingOrganizations, renamedOrganizations);
+        const organization = organizationsById.get(organizationId);
+        await this.checkTenant(tenant, organization, missingOrganizations, renamedOrganizations);
+        if (organization !== undefined) {
+          await this.compareMembers(tenant, organizationId, removedMembers);
+        }
       }
     }
 
@@ -151,9 +161,42 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
       organizationsChecked: organizations.length,
       missingOrganizations,
       renamedOrganizations,
+      removedMembers,
       orphanOrganizations,
       platformScopedRoles,
     };
+  }
+
+  /**
+   * Logto does not retry a failed webhook delivery: a user who was a member at the last pass and is not now was
+   * removed, whether or not the webhook said so (MemberRemovals, source `reconciler`; a removal the webhook already
+   * recorded gives no second event). Then the snapshot becomes Logto's members. A member added and removed between
+   * two passes with both deliveries lost is not seen. One Logto call per tenant and pass; a tenant whose members
+   * cannot be read is left for the next pass.
+   */
+  private async compareMembers(tenant: Tenant, organizationId: string, removedMembers: RemovedMemberView[]): Promise<void> {
+    if ((tenant.status !== 'ACTIVE' && tenant.status !== 'SUSPENDED') || tenant.pendingLogtoAction !== null) {
+      return;
+    }
+    let current: string[];
+    try {
+      current = (await this.logto.listAllOrganizationUsers(organizationId)).map((member) => member.id);
+    } catch (error) {
+      if (error instanceof LogtoNotFoundError || error instanceof LogtoUnavailableError) {
+        this.logger.warn(`tenant ${tenant.slug}: members of ${organizationId} unreadable (${String(error)}); compared at the next pass`);
+        return;
+      }
+      throw error;
+    }
+    const present = new Set(current);
+    for (const userId of await this.memberSnapshots.lastSeen(organizationId)) {
+      if (!present.has(userId)) {
+        await this.memberRemovals.removed({ organizationId, userId, actor: RECONCILER.actor, source: 'reconciler' });
+        this.logger.warn(`tenant ${tenant.slug}: user ${userId} left organization ${organizationId} in Logto without a webhook here; refused from now`);
+        removedMembers.push({ tenantId: tenant.id, organizationId, userId });
+      }
+    }
+    await this.memberSnapshots.record(tenant.id, organizationId, current);
   }
 
   /**
@@ -192,6 +235,7 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
       organizationsChecked: organization === undefined ? 0 : 1,
       missingOrganizations,
       renamedOrganizations,
+      removedMembers: [],
       orphanOrganizations,
       platformScopedRoles: [],
     };

@@ -5,6 +5,7 @@ import { LogtoClientModule } from '@app/logto-client';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf, SecurityModule, TENANT_ACCESS_DIRECTORY } from '@app/security';
 import { MemberRemovals } from './member-removals';
+import { OrganizationMemberSnapshots } from './organization-member-snapshots';
 import { TenantAccessDirectoryStore } from './tenant-access-directory';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
@@ -28,6 +29,7 @@ import { TenantsService } from './tenants.service';
     TenantReconciler,
     TenantEvents,
     MemberRemovals,
+    OrganizationMemberSnapshots,
     { provide: TENANT_ACCESS_DIRECTORY, useClass: TenantAccessDirectoryStore },
   ],
   exports: [TenantsService, TenantEvents, TenantReconciler, MemberRemovals, TENANT_ACCESS_DIRECTORY],

@@ -86,7 +86,7 @@ export function membershipDelta(delta: { addedUserIds?: readonly string[]; remov
 }
 
 /** Logto's signature (core utils/sign.ts): hex HMAC-SHA256 of JSON.stringify(payload) under the hook's signing key. */
-export function signPayload(signingKey: string, payloadText: string): string {
+function signPayload(signingKey: string, payloadText: string): string {
   return createHmac('sha256', signingKey).update(payloadText).digest('hex');
 }
 

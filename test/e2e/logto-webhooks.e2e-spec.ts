@@ -92,6 +92,7 @@ describe('Logto webhook receiver', () => {
     ['no organization', JSON.stringify({ event: 'Organization.Membership.Updated', removedUserIds: ['u1'] })],
     ['a suspension without isSuspended', JSON.stringify({ event: 'User.SuspensionStatus.Updated', params: { userId: 'u1' }, data: { id: 'u1' } })],
     ['an id longer than any Logto id', JSON.stringify({ event: 'User.Deleted', params: { userId: 'u'.repeat(65) } })],
+    ['an id with a path in it', JSON.stringify({ event: 'Organization.Deleted', params: { id: '../users' } })],
   ])('%s, correctly signed → 400 problem, nothing done', async (_label, body) => {
     const before = await counts();
     const response = await signed(body);

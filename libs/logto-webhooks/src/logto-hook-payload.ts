@@ -1,7 +1,9 @@
 import { LogtoWebhooksError } from './logto-webhooks.errors';
 
-// Logto's ids are 12–21 characters; MemberRemovals and the audit trail hold at most 64.
+// Logto's ids are 12–21 characters of [0-9a-z] (generateStandardId); MemberRemovals and the audit trail hold at
+// most 64. Anything else (a dot, a slash) is no Logto id and never reaches a Management API path.
 const MAX_ID = 64;
+const LOGTO_ID = /^[A-Za-z0-9_-]+$/;
 
 /**
  * The fields of Logto's data-hook payload this receiver reads (Logto 1.42: packages/core/src/libraries/hook/index.ts,
@@ -45,13 +47,13 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function idFrom(what: string, ...candidates: unknown[]): string {
   const present = candidates.find((candidate) => candidate !== undefined && candidate !== null);
   if (!isLogtoId(present)) {
-    throw invalid(`${what}: expected a Logto id (a string of 1 to ${MAX_ID} characters)`);
+    throw invalid(`${what}: expected a Logto id (1 to ${MAX_ID} letters, digits, - or _)`);
   }
   return present;
 }
 
 export function isLogtoId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID;
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID && LOGTO_ID.test(value);
 }
 
 export function invalid(detail: string): LogtoWebhooksError {

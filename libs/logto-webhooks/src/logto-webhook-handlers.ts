@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { LogtoError } from '@app/logto-client';
 import { Metrics } from '@app/service-core';
 import { PrincipalRevocations } from '@app/security';
 import { MemberRemovals, TenantReconciler, TenantsError } from '@app/tenants';
@@ -67,6 +68,11 @@ export class LogtoWebhookHandlers {
       if (error instanceof TenantsError && (error.code === 'LOGTO_UNAVAILABLE' || error.code === 'LOGTO_NOT_CONFIGURED')) {
         this.logger.warn(`${payload.event}: ${error.detail} The next drift pass checks again.`);
         throw new LogtoWebhooksError('LOGTO_UNAVAILABLE', `${error.detail} The next drift pass checks again.`, { headers: error.headers });
+      }
+      // Logto refused a check this event needed (its answer, not the sender's payload): not the sender's fault either.
+      if (error instanceof LogtoError) {
+        this.logger.warn(`${payload.event}: Logto refused a check (${error.message}); the next drift pass checks again`);
+        throw new LogtoWebhooksError('LOGTO_UNAVAILABLE', 'Logto refused a check this event needs; the next drift pass checks again.', { headers: { 'retry-after': '10' } });
       }
       throw error;
     }

@@ -149,6 +149,22 @@ describe('Logto webhook receiver', () => {
     ]);
   });
 
+  it('Logto down when an organization event needs a check → 503 problem with Retry-After, tenant untouched; the drift pass checks again', async () => {
+    const operator = await logto.operatorToken();
+    const tenant = await request(api.server).post('/api/tenants').auth(operator, { type: 'bearer' }).send({ slug: 'logto-down', name: 'Logto Down' }).expect(201);
+    await logto.idp.setFault('down', { target: 'management' });
+    try {
+      const response = await signed(JSON.stringify({ event: 'Organization.Deleted', method: 'DELETE', params: { id: tenant.body.logtoOrganizationId } }));
+      expect(response.status).toBe(503);
+      expect(response.body).toMatchObject({ status: 503, code: 'LOGTO_UNAVAILABLE' });
+      expect(response.headers['retry-after']).toBeDefined();
+    } finally {
+      await logto.idp.setFault('none');
+    }
+    const after = await request(api.server).get(`/api/tenants/${tenant.body.id as string}`).auth(operator, { type: 'bearer' }).expect(200);
+    expect(after.body).toMatchObject({ status: 'ACTIVE', logtoOrganizationId: tenant.body.logtoOrganizationId });
+  });
+
   describe('rate limit', () => {
     let limited: RunningApp;
     beforeAll(async () => {

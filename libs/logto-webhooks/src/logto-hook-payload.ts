@@ -18,6 +18,7 @@ export interface LogtoHookPayload {
   readonly data?: unknown;
   readonly organizationId?: unknown;
   readonly removedUserIds?: unknown;
+  readonly addedUserIds?: unknown;
 }
 
 /** A parsed body as a payload: a JSON object with a string `event`; else 400. */
@@ -36,6 +37,7 @@ export function asHookPayload(body: unknown): LogtoHookPayload {
     data: body.data,
     organizationId: body.organizationId,
     removedUserIds: body.removedUserIds,
+    addedUserIds: body.addedUserIds,
   };
 }
 

@@ -83,7 +83,7 @@ export class LogtoWebhookHandlers {
    * Removed users lose the organization (MemberRemovals, per user). Logto 1.42 names them in `removedUserIds`; before
    * 1.42 the payload has none, and the route that fired the event says who: DELETE /organizations/:id/users/:userId
    * names the user in `params.userId`. A PUT replacing the members (no delta before 1.42) names nobody: the
-   * reconciler's membership comparison on its drift pass finds those. Added users need nothing here.
+   * reconciler's membership comparison on its drift pass finds those. Added users are recorded for that comparison.
    */
   private async membershipUpdated(payload: LogtoHookPayload): Promise<void> {
     const organizationId = idFrom('organizationId', payload.organizationId, payload.params.id);
@@ -103,6 +103,16 @@ export class LogtoWebhookHandlers {
     }
     for (const userId of new Set(removed)) {
       await this.memberRemovals.removed({ organizationId, userId, actor: LOGTO_ACTOR, source: 'logto-webhook' });
+    }
+    if (removed.length > 0) {
+      await this.reconciler.membersRemoved(organizationId, removed);
+    }
+    // Added users join the drift pass's snapshot now: should their removal's delivery be lost, the pass finds it.
+    if (payload.addedUserIds !== undefined) {
+      if (!Array.isArray(payload.addedUserIds) || !payload.addedUserIds.every(isLogtoId)) {
+        throw invalid('addedUserIds: expected an array of Logto user ids');
+      }
+      await this.reconciler.membersAdded(organizationId, payload.addedUserIds);
     }
   }
 

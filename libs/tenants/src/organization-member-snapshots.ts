@@ -31,4 +31,23 @@ export class OrganizationMemberSnapshots {
       );
     });
   }
+
+  /**
+   * Members Logto's webhook reported added, before the next pass sees them: should their removal's delivery be lost,
+   * that pass still finds them gone. Only for an organization that is a tenant's; a repeat changes nothing.
+   */
+  async added(organizationId: string, userIds: readonly string[]): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO organization_member_snapshots (tenant_id, organization_id, user_id)
+       SELECT t.id, t.logto_organization_id, u.user_id FROM tenants t, unnest($2::varchar[]) AS u(user_id)
+       WHERE t.logto_organization_id = $1
+       ON CONFLICT (organization_id, user_id) DO NOTHING`,
+      [organizationId, userIds],
+    );
+  }
+
+  /** Members Logto's webhook reported removed (and MemberRemovals recorded): the next pass has nothing to find. */
+  async removed(organizationId: string, userIds: readonly string[]): Promise<void> {
+    await this.dataSource.query(`DELETE FROM organization_member_snapshots WHERE organization_id = $1 AND user_id = ANY($2::varchar[])`, [organizationId, userIds]);
+  }
 }

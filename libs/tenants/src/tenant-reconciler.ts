@@ -241,6 +241,16 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
     };
   }
 
+  /** Logto's webhook reported these users added to the organization: the next pass's comparison knows them. */
+  membersAdded(organizationId: string, userIds: readonly string[]): Promise<void> {
+    return this.memberSnapshots.added(organizationId, userIds);
+  }
+
+  /** Logto's webhook reported (and MemberRemovals recorded) these removals: the next pass does not report them again. */
+  membersRemoved(organizationId: string, userIds: readonly string[]): Promise<void> {
+    return this.memberSnapshots.removed(organizationId, userIds);
+  }
+
   /**
    * The organization roles carrying platform:* scopes (the bootstrap's rule: platform scopes belong to the
    * platform's own roles, never to an organization role), reported loudly as the drift pass does; for a webhook

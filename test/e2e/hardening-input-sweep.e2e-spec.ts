@@ -158,6 +158,8 @@ function baseBodies(keys: AgentKeys): Record<string, Record<string, unknown>> {
     'POST /api/agents/register': { name: 'sweep-agent', environment: 'prod', publicKey: keys.publicPem },
     'POST /api/agents/token': { assertion: 'x' },
     'POST /api/event-subscriptions': { url: 'https://hooks.example.com/cameleer', events: ['tenant.*'] },
+    'PUT /api/tenants/:id/members/:userId/roles': { roles: ['owner'] },
+    'POST /api/tenants/:id/invitations': { email: 'sweep-invitee@example.com', role: 'owner' },
     // Unsigned, so every mutation is refused 401 before it is parsed: the sweep proves none of them is a 500.
     'POST /api/webhooks/logto': { event: 'User.Created', params: {} },
   };
@@ -332,7 +334,8 @@ describe('hardening: hostile-input sweep over every route', () => {
     const agent = await api.post('/api/agents/register').auth(minted.body.token as string, { type: 'bearer' }).send({ name: 'a1', publicKey: agentKeys().publicPem }).expect(201);
     Object.assign(callers, { logto: operator, 'agent-bootstrap': minted.body.token as string, agent: agent.body.accessToken as string });
     // :sub names a user (operators end their sessions); the sweep's user has none, so nothing is ended.
-    Object.assign(paramValues, { id: tenantId, agentId: agent.body.agentId as string, tokenId: minted.body.id as string, sub: 'sweepuser001' });
+    // :userId and :invitationId name no member or invitation of the sweep's tenant: nothing can be changed through them.
+    Object.assign(paramValues, { id: tenantId, agentId: agent.body.agentId as string, tokenId: minted.body.id as string, sub: 'sweepuser001', userId: 'sweepuser002', invitationId: 'sweepinvitation000001' });
   });
   beforeEach(() => {
     errorLogs = recordErrorLogs();

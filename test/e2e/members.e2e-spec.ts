@@ -76,12 +76,16 @@ describe('members and invitations', () => {
   }
 
   const members = async (): Promise<{ userId: string; roles: string[] }[]> =>
-    (await api().get(`/api/tenants/${tenantId}/members`).query({ pageSize: 100 }).set(bearer(operator)).expect(200)).body.items;
+    ((await api().get(`/api/tenants/${tenantId}/members`).query({ pageSize: 100 }).set(bearer(operator)).expect(200)).body as { items: { userId: string; roles: string[] }[] }).items;
   const rolesOf = async (userId: string): Promise<string[] | undefined> => (await members()).find((member) => member.userId === userId)?.roles;
-  const invitation = async (id: string): Promise<{ status: string; acceptedUserId: string | null }> =>
-    (await api().get(`/api/tenants/${tenantId}/invitations`).query({ pageSize: 100 }).set(bearer(operator)).expect(200)).body.items.find((item: { id: string }) => item.id === id);
-  const auditActions = async (targetId: string): Promise<string[]> =>
-    (await running.app.get(DataSource).query(`SELECT action FROM audit_events WHERE target_id = $1 ORDER BY id`, [targetId])).map((row: { action: string }) => row.action);
+  const invitation = async (id: string): Promise<{ status: string; acceptedUserId: string | null } | undefined> =>
+    ((await api().get(`/api/tenants/${tenantId}/invitations`).query({ pageSize: 100 }).set(bearer(operator)).expect(200)).body as { items: { id: string; status: string; acceptedUserId: string | null }[] }).items.find(
+      (item) => item.id === id,
+    );
+  const auditActions = async (targetId: string): Promise<string[]> => {
+    const rows: { action: string }[] = await running.app.get(DataSource).query(`SELECT action FROM audit_events WHERE target_id = $1 ORDER BY id`, [targetId]);
+    return rows.map((row) => row.action);
+  };
   const invite = (email: string, role: string, token = operator) => api().post(`/api/tenants/${tenantId}/invitations`).set(bearer(token)).send({ email, role });
   const acceptPage = (invitationId: string) => `${AUTH_ORIGIN}/api/auth/invitations/${invitationId}`;
   const post = (invitationId: string, cookie: string) =>
@@ -235,7 +239,7 @@ describe('members and invitations', () => {
         expiresAt: Date.now() + 1500,
         organizationRoleIds: [roleIds.member],
       });
-      await eventually(async () => expect((await invitation(created.id)).status).toBe('Expired'), { within: 10_000 });
+      await eventually(async () => expect((await invitation(created.id))?.status).toBe('Expired'), { within: 10_000 });
       const cookie = await signIn(invitee, acceptPage(created.id));
       expect((await post(created.id, cookie).expect(410)).text).toContain('expired');
       expect(await rolesOf(invitee.id)).toBeUndefined();
@@ -259,6 +263,20 @@ describe('members and invitations', () => {
       const resent = await api().post(`/api/tenants/${tenantId}/invitations/${invitationId}/message`).set(bearer(operator)).expect(200);
       expect(resent.body).toMatchObject({ invitation: { id: invitationId, status: 'Pending' }, delivery: { sent: true } });
       expect((await logto.idp.sentEmails(invitee.email)).map((email) => email.payload.link)).toEqual([acceptPage(invitationId)]);
+    });
+
+    it('a suspended tenant takes no invitation and none is accepted into it (409 TENANT_NOT_ACTIVE), nothing changed', async () => {
+      const paused = await api().post('/api/tenants').set(bearer(operator)).send({ slug: `paused-${randomUUID().slice(0, 6)}`, name: 'Paused', ownerUserId: owner.id }).expect(201);
+      const id = paused.body.id as string;
+      const invitee = await person('paused');
+      const invitationId = (await api().post(`/api/tenants/${id}/invitations`).set(bearer(operator)).send({ email: invitee.email, role: 'member' }).expect(201)).body.invitation.id as string;
+      await api().post(`/api/tenants/${id}/suspend`).set(bearer(operator)).expect(200);
+      const refusedInvite = await api().post(`/api/tenants/${id}/invitations`).set(bearer(operator)).send({ email: 'later@example.com', role: 'member' }).expect(409);
+      expect(refusedInvite.body.code).toBe('TENANT_NOT_ACTIVE');
+      const cookie = await signIn(invitee, acceptPage(invitationId));
+      expect((await post(invitationId, cookie).set('Accept', 'application/json').expect(409)).body.code).toBe('TENANT_NOT_ACTIVE');
+      const listed = (await api().get(`/api/tenants/${id}/invitations`).set(bearer(operator)).expect(200)).body as { items: { id: string; status: string }[] };
+      expect(listed.items).toEqual([expect.objectContaining({ id: invitationId, status: 'Pending' })]);
     });
 
     it('refuses an accept form from another origin, and unknown or malformed invitations', async () => {
@@ -347,7 +365,8 @@ describe('members and invitations', () => {
       await logto.admin('POST', `/organizations/${organization}/users/roles`, { userIds: [second.id], organizationRoleIds: [roleIds.owner] });
       const answers = await Promise.all([owner.id, second.id].map((userId) => api().delete(`/api/tenants/${id}/members/${userId}`).set(bearer(operator))));
       expect(answers.map((answer) => answer.status).sort()).toEqual([204, 409]);
-      const owners = (await api().get(`/api/tenants/${id}/members`).set(bearer(operator)).expect(200)).body.items.filter((member: { roles: string[] }) => member.roles.includes('owner'));
+      const listed = (await api().get(`/api/tenants/${id}/members`).set(bearer(operator)).expect(200)).body as { items: { roles: string[] }[] };
+      const owners = listed.items.filter((member) => member.roles.includes('owner'));
       expect(owners).toHaveLength(1);
     });
 

@@ -30,7 +30,7 @@ export class NoInvitationBrowser implements InvitationBrowser {
   }
 }
 
-export const ACCEPT_PATH_PREFIX = '/api/auth/invitations/';
+const ACCEPT_PATH_PREFIX = '/api/auth/invitations/';
 
 /** The accept page of an invitation, the link the invitation email carries. */
 export function acceptUrl(publicAuthOrigin: string, invitationId: string): string {

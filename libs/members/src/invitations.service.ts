@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import {
   isMissingEmailConnector,
   LogtoConflictError,
@@ -18,7 +19,7 @@ import { organizationOf } from './members.service';
 import { type RoleGranter, RoleRules } from './role-rules';
 
 /** How long an invitation may be accepted: seven days, as Logto's console proposes. */
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export const INVITATION_STATUSES = ['Pending', 'Accepted', 'Expired', 'Revoked'] as const;
 
@@ -54,7 +55,7 @@ function invitationView(invitation: OrganizationInvitation): InvitationView {
 }
 
 /** Logto's invitation ids are 21 characters of [0-9a-z]; anything far from it is no invitation (no Logto call). */
-export const INVITATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const INVITATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Organization invitations through Logto (which keeps them, their status and their expiry). Created without Logto's
@@ -66,6 +67,7 @@ export class InvitationsService {
   private readonly logger = new Logger('Invitations');
 
   constructor(
+    private readonly dataSource: DataSource,
     private readonly tenants: TenantsService,
     private readonly logto: LogtoManagementClient,
     private readonly audit: AuditTrail,
@@ -137,9 +139,13 @@ export class InvitationsService {
     const tenant = await this.tenants.getExisting(tenantId);
     const invitation = await this.invitationOf(tenant, invitationId);
     assertPending(invitation);
+    // The audit record commits only if Logto revoked it (the Logto call is the transaction's last step).
     let revoked: OrganizationInvitation;
     try {
-      revoked = await this.logto.setOrganizationInvitationStatus(invitation.id, { status: 'Revoked' });
+      revoked = await this.dataSource.transaction(async (tx) => {
+        await this.audit.record({ tenantId: tenant.id, actor: by.actor, action: 'invitation.revoked', targetId: invitation.id, sourceIp: by.sourceIp }, tx);
+        return this.logto.setOrganizationInvitationStatus(invitation.id, { status: 'Revoked' });
+      });
     } catch (error) {
       // Accepted, expired or revoked meanwhile: Logto's final statuses never change (422).
       if (error instanceof LogtoConflictError) {
@@ -147,7 +153,6 @@ export class InvitationsService {
       }
       throw asMembersError(error);
     }
-    await this.audit.record({ tenantId: tenant.id, actor: by.actor, action: 'invitation.revoked', targetId: invitation.id, sourceIp: by.sourceIp });
     return invitationView(revoked);
   }
 
@@ -167,17 +172,21 @@ export class InvitationsService {
    */
   async accept(invitationId: string, userId: string): Promise<{ tenant: Tenant; invitation: InvitationView }> {
     const { tenant, invitation } = await this.acceptable(invitationId, userId);
+    // The audit record commits only if Logto accepted it (the Logto call is the transaction's last step).
     let accepted: OrganizationInvitation;
     try {
-      accepted = await this.logto.setOrganizationInvitationStatus(invitation.id, { status: 'Accepted', acceptedUserId: userId });
+      accepted = await this.dataSource.transaction(async (tx) => {
+        await this.audit.record({ tenantId: tenant.id, actor: `user:${userId}`, action: 'invitation.accepted', targetId: invitation.id }, tx);
+        return this.logto.setOrganizationInvitationStatus(invitation.id, { status: 'Accepted', acceptedUserId: userId });
+      });
     } catch (error) {
+      // Outside the transaction: the re-check reads the tenant on a connection of its own.
       if (error instanceof LogtoConflictError) {
         // Revoked, expired or accepted meanwhile, or the user's email changed: say which.
         await this.acceptable(invitationId, userId);
       }
       throw asMembersError(error);
     }
-    await this.audit.recordQuietly({ tenantId: tenant.id, actor: `user:${userId}`, action: 'invitation.accepted', targetId: invitation.id });
     return { tenant, invitation: invitationView(accepted) };
   }
 

@@ -18,7 +18,7 @@ export interface MemberView {
   readonly suspended: boolean;
 }
 
-export function memberView(member: OrganizationMember, roles: readonly string[] = member.organizationRoles.map((role) => role.name)): MemberView {
+function memberView(member: OrganizationMember, roles: readonly string[] = member.organizationRoles.map((role) => role.name)): MemberView {
   return {
     userId: member.id,
     username: member.username ?? null,

@@ -86,7 +86,8 @@ export function addOrganizationInvitationRoutes(routes: RouteTable, state: Manag
       },
     });
     if (!sent) {
-      throw new RequestError(501, 'connector.not_found', 'Can not find any available connector with type: Email.', { type: 'Email' });
+      // As real Logto 1.42 answers it (observed): `{ code, message }`, no data.
+      throw new RequestError(501, 'connector.not_found', 'Cannot find any available connector for type: Email.');
     }
   };
 
@@ -98,7 +99,8 @@ export function addOrganizationInvitationRoutes(routes: RouteTable, state: Manag
       (invitation) =>
         (organizationId === null || invitation.organizationId === organizationId) &&
         (inviterId === null || invitation.inviterId === inviterId) &&
-        (invitee === null || invitation.invitee === invitee),
+        // #findEntity: `lower(invitee) = lower($1)`.
+        (invitee === null || invitation.invitee.toLowerCase() === invitee.toLowerCase()),
     );
     return { status: 200, body: listed.map(view) };
   });
@@ -118,14 +120,11 @@ export function addOrganizationInvitationRoutes(routes: RouteTable, state: Manag
     const roleIds = stringArray(input, 'organizationRoleIds', { required: false, nonEmpty: false });
     const messagePayload = input.messagePayload === undefined || input.messagePayload === false ? false : optionalObject(input, 'messagePayload');
     if (expiresAt <= Date.now()) {
-      throw new RequestError(400, 'request.invalid_input', 'Input is invalid. The value of `expiresAt` must be in the future.', {
-        details: 'The value of `expiresAt` must be in the future.',
-      });
+      throw new RequestError(400, 'request.invalid_input', 'Input is invalid. The value of `expiresAt` must be in the future.');
     }
-    // organizations.relations.users.isMember(organizationId, invitee) matches the members' primary emails.
-    const alreadyMember = [...state.membersOf(organizationId)].some(
-      (userId) => state.users.get(userId)?.primaryEmail?.toLowerCase() === invitee.toLowerCase(),
-    );
+    // queries/organization/user-relations.ts `isMember(organizationId, invitee)`: a member whose primary email is the
+    // invitee, compared exactly (an invitee spelt in another case is invited; accepting compares case-insensitively).
+    const alreadyMember = [...state.membersOf(organizationId)].some((userId) => state.users.get(userId)?.primaryEmail === invitee);
     if (alreadyMember) {
       throw new RequestError(422, 'request.invalid_input', 'Input is invalid. The invitee is already a member of the organization.');
     }

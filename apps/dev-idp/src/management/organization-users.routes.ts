@@ -21,10 +21,10 @@ export function addOrganizationUserRoutes(routes: RouteTable, state: ManagementS
   routes.add('GET', '/organizations/:id/users', ({ param, url }) => {
     const organizationId = param('id');
     const pageRequest = parsePagination(url.searchParams);
-    state.organizationOr404(organizationId);
+    // No existence check in Logto (getUsersByOrganizationId just finds no rows): an unknown organization lists none.
     const q = url.searchParams.get('q');
     const roleFilter = url.searchParams.get('organizationRoleId');
-    const users = [...state.membersOf(organizationId)]
+    const users = [...(state.members.get(organizationId) ?? [])]
       .filter((userId) => {
         const user = state.users.get(userId);
         return matchesSearch(q, [userId, user?.username ?? null, user?.name ?? null, user?.primaryEmail ?? null]);

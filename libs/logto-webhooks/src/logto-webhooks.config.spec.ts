@@ -5,8 +5,8 @@ describe('logtoWebhooks config', () => {
   const current = 'c'.repeat(32);
   const previous = 'p'.repeat(32);
 
-  it('defaults: no key (the receiver accepts nothing), 64 KiB, 300 per minute', () => {
-    expect(loadConfig(logtoWebhooksConfigSchema, {})).toEqual({ signingKeys: [], maxBodyBytes: 65536, rateLimit: { max: 300, windowMs: 60_000 } });
+  it('defaults: no key (the receiver accepts nothing), 64 KiB, 1200 per minute', () => {
+    expect(loadConfig(logtoWebhooksConfigSchema, {})).toEqual({ signingKeys: [], maxBodyBytes: 65536, rateLimit: { max: 1200, windowMs: 60_000 } });
   });
 
   it('the current key first, then the previous one during a rotation', () => {

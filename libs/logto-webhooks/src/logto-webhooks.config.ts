@@ -24,9 +24,12 @@ class LogtoWebhooksEnv {
   @Type(() => Number) @IsInt() @Min(1024) @Max(16 * 1024 * 1024)
   LOGTO_WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
 
-  /** Webhook requests per client address per window (the route is public: its signature is its credential). */
+  /**
+   * Webhook requests per client address per window (the route is public: its signature is its credential). Generous:
+   * Logto is one address, a bulk change in Logto is a burst of deliveries, and a refused one is never retried.
+   */
   @Type(() => Number) @IsInt() @Min(1) @Max(100_000)
-  LOGTO_WEBHOOK_RATE_LIMIT_MAX = 300;
+  LOGTO_WEBHOOK_RATE_LIMIT_MAX = 1200;
 
   @Type(() => Number) @IsInt() @Min(1000) @Max(3_600_000)
   LOGTO_WEBHOOK_RATE_LIMIT_WINDOW_MS = 60_000;

@@ -15,6 +15,7 @@ const allowedLibImports = {
   'forward-auth': ['licensing', 'tenants', 'security', 'service-core'],
   agents: ['events', 'forward-auth', 'licensing', 'tenants', 'security', 'service-core'],
   'edge-sessions': ['security', 'service-core'],
+  'logto-webhooks': ['tenants', 'events', 'security', 'logto-client', 'service-core'],
   members: ['tenants', 'events', 'security', 'logto-client', 'service-core'],
 };
 

@@ -18,6 +18,9 @@
 //   EDGE_AUTH_HOST                              the edge's auth host (default auth.<TENANT_BASE_DOMAIN>): registers the
 //                                               Traditional app "Cameleer edge sign-in"; skipped with a warning without
 //                                               either variable
+//   LOGTO_WEBHOOK_URL                           where Logto sends its webhook (default PUBLIC_URL + /api/webhooks/logto):
+//                                               registers the hook "cameleer-saas" and prints LOGTO_WEBHOOK_SIGNING_KEY;
+//                                               skipped with a warning without either variable
 import { CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli } from '@app/cli';
 
 import {
@@ -92,6 +95,11 @@ export function optionsFromEnv(env: Env, dryRun = false): BootstrapOptions {
   if (edgeAuthHost !== undefined && !HOST_NAME.test(edgeAuthHost)) {
     problems.push(`EDGE_AUTH_HOST/TENANT_BASE_DOMAIN: "${edgeAuthHost}" is not a host name (no scheme, no path)`);
   }
+  const publicUrl = value('PUBLIC_URL');
+  const webhookUrl = value('LOGTO_WEBHOOK_URL') ?? (publicUrl === undefined ? undefined : `${publicUrl.replace(/\/+$/, '')}/api/webhooks/logto`);
+  if (webhookUrl !== undefined && (!/^https?:\/\//.test(webhookUrl) || !URL.canParse(webhookUrl))) {
+    problems.push(`LOGTO_WEBHOOK_URL/PUBLIC_URL: "${webhookUrl}" is not an http(s) URL`);
+  }
   if (problems.length > 0 || baseUrl === undefined || adminAppId === undefined || adminAppSecret === undefined || apiResource === undefined) {
     throw new BootstrapConfigError(`Logto bootstrap is not configured:\n  ${problems.join('\n  ')}`);
   }
@@ -104,6 +112,7 @@ export function optionsFromEnv(env: Env, dryRun = false): BootstrapOptions {
     ...(uiRedirectUris === undefined ? {} : { uiRedirectUris }),
     ...(uiPostLogoutRedirectUris === undefined ? {} : { uiPostLogoutRedirectUris }),
     ...(edgeAuthHost === undefined ? {} : { edgeAuthHost }),
+    ...(webhookUrl === undefined ? {} : { webhookUrl }),
     dryRun,
   };
 }

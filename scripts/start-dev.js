@@ -220,6 +220,40 @@ function banner(idp) {
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
+/**
+ * The dev IdP's hook "cameleer-saas" to this API (created, or pointed back at it), through Logto's hooks API as the
+ * dev M2M app; returns its signing key. The events are the API's own list (HANDLED_LOGTO_EVENTS, from the build).
+ */
+async function ensureDevWebhook(idpUrl, app) {
+  const { HANDLED_LOGTO_EVENTS } = require(path.join(root, 'dist/libs/logto-webhooks/src/logto-events.js'));
+  const url = `http://127.0.0.1:${port}/api/webhooks/logto`;
+  const tokenResponse = await fetch(`${idpUrl}/oidc/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'https://default.logto.app/api', scope: 'all' }),
+  });
+  if (!tokenResponse.ok) {
+    throw new Error(`the dev IdP refused a Management API token (${tokenResponse.status})`);
+  }
+  const { access_token: token } = await tokenResponse.json();
+  const call = async (method, apiPath, body) => {
+    const response = await fetch(`${idpUrl}/api${apiPath}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) {
+      throw new Error(`dev IdP ${method} /api${apiPath}: ${response.status}`);
+    }
+    return response.json();
+  };
+  const existing = (await call('GET', '/hooks')).find((hook) => hook.name === 'cameleer-saas');
+  const hook = existing === undefined
+    ? await call('POST', '/hooks', { name: 'cameleer-saas', events: [...HANDLED_LOGTO_EVENTS], config: { url } })
+    : await call('PATCH', `/hooks/${existing.id}`, { events: [...HANDLED_LOGTO_EVENTS], config: { url }, enabled: true });
+  return hook.signingKey;
+}
+
 async function main() {
   build();
   let idp;
@@ -236,6 +270,11 @@ async function main() {
     const edgeApp = devConfig.traditionalApps[0];
     env.LOGTO_EDGE_APP_ID = given('LOGTO_EDGE_APP_ID') ?? edgeApp.clientId;
     env.LOGTO_EDGE_APP_SECRET = given('LOGTO_EDGE_APP_SECRET') ?? edgeApp.clientSecret;
+    // Logto's webhook to this API, so a member removed in the dev IdP is refused at once (as the bootstrap registers
+    // it against a real Logto). A LOGTO_WEBHOOK_SIGNING_KEY already set is left alone.
+    if (!given('LOGTO_WEBHOOK_SIGNING_KEY')) {
+      env.LOGTO_WEBHOOK_SIGNING_KEY = await ensureDevWebhook(env.LOGTO_INTERNAL_URL, app);
+    }
   }
   const api = spawn(process.execPath, [path.join(root, 'dist/apps/api/src/main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   relay(api.stdout, process.stdout);

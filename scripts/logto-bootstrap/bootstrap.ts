@@ -1,5 +1,6 @@
 // The Logto bootstrap itself: reads what exists, refuses on organization roles holding platform scopes, then creates
 // or updates each item of desired-state.ts. Idempotent: a rerun finds everything in place and changes nothing.
+import { HANDLED_LOGTO_EVENTS } from '@app/logto-webhooks';
 import type { LogtoLogger } from '@app/logto-client';
 import {
   API_RESOURCE_NAME,
@@ -40,6 +41,11 @@ export interface BootstrapOptions {
    * app is registered with https://<host>/api/auth/callback and …/signed-out. Undefined: the app is not managed.
    */
   readonly edgeAuthHost?: string;
+  /**
+   * Where Logto sends its webhook (LOGTO_WEBHOOK_URL, else PUBLIC_URL + /api/webhooks/logto): the hook "cameleer-saas"
+   * is registered for the events the API handles. Undefined: the hook is not managed.
+   */
+  readonly webhookUrl?: string;
   readonly dryRun?: boolean;
   readonly timeoutMs?: number;
   readonly retries?: number;
@@ -204,6 +210,7 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
   const m2m = await ensureM2mApp(ctx, managementRole);
   const spa = await ensureSpa(ctx, options);
   const edge = await ensureEdgeApp(ctx, options.edgeAuthHost);
+  const webhook = await ensureWebhook(ctx, options.webhookUrl);
 
   const env: EnvLine[] = [
     { name: 'LOGTO_API_RESOURCE', value: options.apiResource },
@@ -218,6 +225,7 @@ export async function run(options: BootstrapOptions): Promise<BootstrapResult> {
         },
     spa === undefined ? { name: 'LOGTO_UI_APP_ID', note: 'known after a real run' } : { name: 'LOGTO_UI_APP_ID', value: spa, note: `client id of "${SPA_APP.name}", for the UI's configuration (cameleer-saas does not read it)` },
     ...edgeEnvLines(ctx, edge),
+    ...webhookEnvLines(webhook),
   ];
   return {
     dryRun: ctx.dryRun,
@@ -528,6 +536,62 @@ function edgeEnvLines(ctx: Run, edge: { managed: boolean; id?: string; secret?: 
               ? 'printed when the app is created'
               : `unchanged: the app already existed, its secret was printed when it was created (lost? add a secret to "${EDGE_APP.name}" in the Logto console)`,
         },
+  ];
+}
+
+/** The hook the bootstrap manages, found by this name. */
+const WEBHOOK_NAME = 'cameleer-saas';
+
+/** Logto 1.42's hook (core routes/hook.ts; GET /hooks/:id includes its signingKey). */
+interface Hook {
+  id: string;
+  name: string;
+  events: string[];
+  config: { url: string; headers?: Record<string, string> };
+  signingKey: string;
+  enabled: boolean;
+}
+
+/**
+ * The webhook "cameleer-saas" to the API, for the events it handles: created, or its events, URL and enabled flag
+ * set back when they differ (its headers are left alone). Its signing key is Logto's and is read back from the hook
+ * on every run (Logto keeps it readable), so it is printed every time, not only once.
+ */
+async function ensureWebhook(ctx: Run, url: string | undefined): Promise<{ managed: boolean; signingKey?: string }> {
+  if (url === undefined) {
+    ctx.warnings.push(`LOGTO_WEBHOOK_URL and PUBLIC_URL are not set: the webhook "${WEBHOOK_NAME}" is not managed (changes in Logto reach the API only at its next drift pass)`);
+    return { managed: false };
+  }
+  const item = `webhook ${WEBHOOK_NAME}`;
+  const events = [...HANDLED_LOGTO_EVENTS];
+  const existing = (await ctx.client.list<Hook>('/hooks')).find((hook) => hook.name === WEBHOOK_NAME);
+  if (!existing) {
+    ctx.created(item, `${url}; ${events.join(', ')}`);
+    if (ctx.dryRun) {
+      return { managed: true };
+    }
+    const created = await ctx.client.post<Hook>('/hooks', { name: WEBHOOK_NAME, events, config: { url }, enabled: true });
+    return { managed: true, signingKey: (await ctx.client.get<Hook>(`/hooks/${seg(created.id)}`)).signingKey };
+  }
+  if (!sameSet(existing.events, events) || existing.config.url !== url || !existing.enabled) {
+    ctx.updated(item, `${url}; ${events.join(', ')}${existing.enabled ? '' : '; enabled'}`);
+    if (!ctx.dryRun) {
+      await ctx.client.patch(`/hooks/${seg(existing.id)}`, { events, config: { ...existing.config, url }, enabled: true });
+    }
+  } else {
+    ctx.report(item, 'unchanged', existing.id);
+  }
+  return { managed: true, signingKey: (await ctx.client.get<Hook>(`/hooks/${seg(existing.id)}`)).signingKey };
+}
+
+function webhookEnvLines(webhook: { managed: boolean; signingKey?: string }): EnvLine[] {
+  if (!webhook.managed) {
+    return [];
+  }
+  return [
+    webhook.signingKey === undefined
+      ? { name: 'LOGTO_WEBHOOK_SIGNING_KEY', note: 'known after a real run' }
+      : { name: 'LOGTO_WEBHOOK_SIGNING_KEY', value: webhook.signingKey, note: `the signing key of the Logto hook "${WEBHOOK_NAME}"` },
   ];
 }
 

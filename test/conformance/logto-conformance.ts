@@ -245,6 +245,8 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
     let operator: string;
     let owner: ConformanceUser;
     let tenant: TenantBody;
+    /** Logto's webhook to the API under test (membership changes only: the drift tests below expect no other repair). */
+    let hookId: string | undefined;
 
     const call = () => request(testApp.server);
     const asOperator = (method: 'get' | 'post' | 'patch' | 'delete', path: string) => call()[method](path).set('authorization', `Bearer ${operator}`);
@@ -267,7 +269,15 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         throw new Error('the bootstrap did not run or printed no control plane app');
       }
       const secret = printed.LOGTO_M2M_APP_SECRET ?? (await list<{ value: string }[]>(`/applications/${printed.LOGTO_M2M_APP_ID}/secrets`))[0]!.value;
+      // The key exists once the hook does, the URL once the API listens: created first, pointed at the API after.
+      const hook = await management<{ id: string; signingKey: string }>('POST', '/hooks', {
+        name: `conformance ${runId}`,
+        events: ['Organization.Membership.Updated'],
+        config: { url: 'http://127.0.0.1:9/not-yet' },
+      });
+      hookId = hook.id;
       testApp = await startTestApp({
+        LOGTO_WEBHOOK_SIGNING_KEY: hook.signingKey,
         LOGTO_ENDPOINT: logto.endpoint,
         LOGTO_API_RESOURCE: api,
         LOGTO_M2M_APP_ID: printed.LOGTO_M2M_APP_ID,
@@ -279,6 +289,8 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         TENANT_SYNC_BACKOFF_BASE_MS: '100',
         TENANT_SYNC_BACKOFF_MAX_MS: '500',
       });
+      const { port } = testApp.server.address() as { port: number };
+      await management('PATCH', `/hooks/${hook.id}`, { config: { url: `http://127.0.0.1:${port}/api/webhooks/logto` } });
       // Automation with platform scopes: an app holding a MachineToMachine global role (a User role cannot be given).
       const automationRole = await management<{ id: string }>('POST', '/roles', {
         name: `conformance automation ${runId}`,
@@ -291,6 +303,9 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
       owner = await logto.createUser('owner');
     });
     afterAll(async () => {
+      if (hookId !== undefined) {
+        await management('DELETE', `/hooks/${hookId}`);
+      }
       await testApp?.close();
     });
 
@@ -341,6 +356,22 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
           customData: { tenantId: other.id },
         });
         expect((await members(recreated.logtoOrganizationId!)).map((member) => member.id)).toEqual([owner.id]);
+      });
+
+      it("a member removed in Logto: Logto's signed webhook reaches the API, which refuses the member's token at once", async () => {
+        const removed = await logto.createUser('removed');
+        await management('POST', `/organizations/${tenant.logtoOrganizationId}/users`, { userIds: [removed.id] });
+        const memberRole = (await list<OrganizationRole[]>('/organization-roles?page_size=100')).find((role) => role.name === 'member')!;
+        await management('POST', `/organizations/${tenant.logtoOrganizationId}/users/roles`, { userIds: [removed.id], organizationRoleIds: [memberRole.id] });
+        const signedIn = await logto.signIn(removed, api, TENANT_SCOPES);
+        const token = await signedIn.organizationResourceToken(tenant.logtoOrganizationId!);
+        await verify(tenant.slug, token).expect(200);
+        await management('DELETE', `/organizations/${tenant.logtoOrganizationId}/users/${removed.id}`);
+        await eventually(async () => expect((await verify(tenant.slug, token)).status).toBe(401), { within: 5000, every: 100 });
+        const events = (await asOperator('get', '/api/events').expect(200)).body.items as { type: string; data: Record<string, unknown> }[];
+        expect(events.filter((event) => event.type === 'member.removed' && event.data.userId === removed.id)).toEqual([
+          expect.objectContaining({ data: { tenantId: tenant.id, organizationId: tenant.logtoOrganizationId, userId: removed.id, source: 'logto-webhook' } }),
+        ]);
       });
 
       it('keeps the organization and its members at delete (refused meanwhile); the purge deletes it', async () => {

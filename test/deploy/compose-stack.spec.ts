@@ -494,6 +494,7 @@ describe('docker-compose.prod.yml', () => {
           'LOGTO_M2M_APP_SECRET',
           'LOGTO_EDGE_APP_ID',
           'LOGTO_EDGE_APP_SECRET',
+          'LOGTO_WEBHOOK_SIGNING_KEY',
           'LOGTO_MANAGEMENT_API_RESOURCE',
           'KEYS_DIR',
           'LICENSE_ISSUER',

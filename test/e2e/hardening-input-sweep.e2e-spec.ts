@@ -160,6 +160,8 @@ function baseBodies(keys: AgentKeys): Record<string, Record<string, unknown>> {
     'POST /api/event-subscriptions': { url: 'https://hooks.example.com/cameleer', events: ['tenant.*'] },
     'PUT /api/tenants/:id/members/:userId/roles': { roles: ['owner'] },
     'POST /api/tenants/:id/invitations': { email: 'sweep-invitee@example.com', role: 'owner' },
+    // Unsigned, so every mutation is refused 401 before it is parsed: the sweep proves none of them is a 500.
+    'POST /api/webhooks/logto': { event: 'User.Created', params: {} },
   };
 }
 
@@ -313,7 +315,14 @@ describe('hardening: hostile-input sweep over every route', () => {
     await logto.ensureOwnerRole();
     // No background work during the sweep: the reconciler's boot run is over before the first dump.
     testApp = await startTestApp(
-      logto.env({ TENANT_BASE_DOMAIN: BASE, PUBLIC_URL, AGENT_RATE_LIMIT_MAX: '100000', TENANT_RECONCILE_INTERVAL_MS: '3600000' }),
+      logto.env({
+        TENANT_BASE_DOMAIN: BASE,
+        PUBLIC_URL,
+        AGENT_RATE_LIMIT_MAX: '100000',
+        TENANT_RECONCILE_INTERVAL_MS: '3600000',
+        LOGTO_WEBHOOK_SIGNING_KEY: 'sweep-webhook-signing-key-000000',
+        LOGTO_WEBHOOK_RATE_LIMIT_MAX: '100000',
+      }),
     );
     const api = supertest(testApp.server);
     const operator = await logto.operatorToken();

@@ -4,7 +4,8 @@ import { promisify } from 'node:util';
 
 import { decodeJwt } from 'jose';
 
-import { type BootstrapOptions, BootstrapRefusedError, type BootstrapResult, run } from '../../scripts/logto-bootstrap';
+import { HANDLED_LOGTO_EVENTS } from '@app/logto-webhooks';
+import { type BootstrapOptions, BootstrapRefusedError, type BootstrapResult, optionsFromEnv, run } from '../../scripts/logto-bootstrap';
 import { type DevIdp, MANAGEMENT_API_RESOURCE, startDevIdp } from '../support/dev-idp';
 
 // The bootstrap registers its own resource: a different indicator from the one the dev IdP defines at start.
@@ -523,7 +524,58 @@ describe('npm run logto:bootstrap prints only a secret listed under /application
     expect(result.warnings).toEqual([
       expect.stringContaining('CAMELEER_UI_REDIRECT_URIS is not set'),
       expect.stringContaining('EDGE_AUTH_HOST and TENANT_BASE_DOMAIN are not set'),
+      expect.stringContaining('LOGTO_WEBHOOK_URL and PUBLIC_URL are not set'),
     ]);
+  });
+});
+
+describe('npm run logto:bootstrap registers the Logto webhook', () => {
+  let idp: DevIdp;
+  let options: BootstrapOptions;
+  let token: string;
+  const hooks = async () =>
+    (await (await fetch(`${idp.endpoint}/api/hooks`, { headers: { authorization: `Bearer ${token}` } })).json()) as { id: string; name: string; events: string[]; config: { url: string }; signingKey: string }[];
+
+  beforeAll(async () => {
+    idp = await startDevIdp();
+    const admin = await idp.registerApp({ scopesByResource: { [MANAGEMENT_API_RESOURCE]: ['all'] } });
+    token = await idp.clientCredentialsToken({ ...admin, resource: MANAGEMENT_API_RESOURCE, scope: 'all' });
+    options = { baseUrl: idp.endpoint, adminAppId: admin.clientId, adminAppSecret: admin.clientSecret, apiResource: API, webhookUrl: 'http://127.0.0.1:3000/api/webhooks/logto' };
+  });
+  afterAll(() => idp.stop());
+
+  const signingKeyLine = (result: BootstrapResult) => result.env.find((line) => line.name === 'LOGTO_WEBHOOK_SIGNING_KEY');
+
+  it('creates the hook for the events the API handles and prints its signing key as an env line; a rerun changes nothing and prints it again', async () => {
+    const dry = await run({ ...options, dryRun: true });
+    expect(dry.items).toContainEqual(expect.objectContaining({ item: 'webhook cameleer-saas', action: 'would create' }));
+    expect(await hooks()).toEqual([]);
+
+    const first = await run(options);
+    const [hook, ...others] = await hooks();
+    expect(others).toEqual([]);
+    expect(hook).toMatchObject({ name: 'cameleer-saas', config: { url: options.webhookUrl } });
+    expect([...hook!.events].sort()).toEqual([...HANDLED_LOGTO_EVENTS].sort());
+    expect(signingKeyLine(first)?.value).toBe(hook!.signingKey);
+
+    const second = await run(options);
+    expect(second.items.find((item) => item.item === 'webhook cameleer-saas')?.action).toBe('unchanged');
+    expect(signingKeyLine(second)?.value).toBe(hook!.signingKey);
+    expect(await hooks()).toHaveLength(1);
+  });
+
+  it('points a hook whose URL changed back at the API', async () => {
+    const moved = await run({ ...options, webhookUrl: 'https://api.cameleer.example/api/webhooks/logto' });
+    expect(moved.items.find((item) => item.item === 'webhook cameleer-saas')?.action).toBe('updated');
+    expect((await hooks())[0]?.config.url).toBe('https://api.cameleer.example/api/webhooks/logto');
+  });
+
+  it('reads LOGTO_WEBHOOK_URL, else PUBLIC_URL + /api/webhooks/logto', () => {
+    const env = { LOGTO_ENDPOINT: 'http://logto:3001', LOGTO_ADMIN_M2M_APP_ID: 'a', LOGTO_ADMIN_M2M_APP_SECRET: 's', LOGTO_API_RESOURCE: API };
+    expect(optionsFromEnv({ ...env, PUBLIC_URL: 'https://api.example.com/' }).webhookUrl).toBe('https://api.example.com/api/webhooks/logto');
+    expect(optionsFromEnv({ ...env, PUBLIC_URL: 'https://api.example.com', LOGTO_WEBHOOK_URL: 'http://api:3000/api/webhooks/logto' }).webhookUrl).toBe('http://api:3000/api/webhooks/logto');
+    expect(optionsFromEnv(env).webhookUrl).toBeUndefined();
+    expect(() => optionsFromEnv({ ...env, LOGTO_WEBHOOK_URL: 'ftp://x' })).toThrow(/LOGTO_WEBHOOK_URL/);
   });
 });
 

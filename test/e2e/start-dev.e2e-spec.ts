@@ -146,7 +146,8 @@ describe('npm start (scripts/start-dev.js)', () => {
     const boot = start.output().slice(0, start.output().indexOf(BANNER));
     // No line per Nest module or route; the oidc-provider runtime warning aside, a handful of lines.
     expect(boot).not.toMatch(/InstanceLoader|RouterExplorer|Mapped \{/);
-    expect(boot.split('\n').filter((line) => line.trim() !== '').length).toBeLessThan(25);
+    // One line per migration on a fresh database is wanted (and grows with the schema): not counted.
+    expect(boot.split('\n').filter((line) => line.trim() !== '' && !line.includes('applied migration')).length).toBeLessThan(25);
   }, 600_000);
 
   it("lets the banner's operator token through forward-auth into the default tenant at demo.cameleer.localhost; a 404 names the host", async () => {
@@ -239,6 +240,24 @@ describe('npm start (scripts/start-dev.js)', () => {
       logtoOrganizationId: acme.logtoOrganizationId,
     });
   }, 660_000);
+
+  it("wires the dev IdP's webhook to the API: a member removed in the dev IdP is refused within a second", async () => {
+    const idp = `http://127.0.0.1:${idpPort}`;
+    const tokenResponse = await fetch(`${idp}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('cameleer-saas-dev:development-only-not-a-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'https://default.logto.app/api', scope: 'all' }),
+    });
+    const { access_token: management } = (await tokenResponse.json()) as { access_token: string };
+    const members = `${idp}/api/organizations/${acme.logtoOrganizationId}/users`;
+    const added = await fetch(members, { method: 'POST', headers: { ...bearer(management), 'content-type': 'application/json' }, body: JSON.stringify({ userIds: ['bobmember001'] }) });
+    expect(added.status).toBe(201);
+    const bob = await devToken('--user', 'bobmember001', '--org', acme.logtoOrganizationId, '--scope', 'tenant:read');
+    const verify = () => fetch(api('/api/auth/verify'), { headers: { ...bearer(bob), 'x-forwarded-host': 'acme.cameleer.localhost' } });
+    expect((await verify()).status).toBe(200);
+    expect((await fetch(`${members}/bobmember001`, { method: 'DELETE', headers: bearer(management) })).status).toBe(204);
+    await eventually(async () => expect((await verify()).status).toBe(401), { within: 1000 });
+  }, 60_000);
 
   it('exits 0 when the API shuts down cleanly on SIGTERM, stopping the dev IdP and leaving nothing listening', async () => {
     const started = start!;

@@ -20,6 +20,7 @@ import { LicensingModule } from '@app/licensing';
 import { ForwardAuthModule } from '@app/forward-auth';
 import { AgentRateLimit, AgentsModule, AgentStatusService } from '@app/agents';
 import { EdgeSessionsModule, SignInRateLimit } from '@app/edge-sessions';
+import { LogtoWebhookRateLimit, LogtoWebhooksModule } from '@app/logto-webhooks';
 import { MembersModule } from '@app/members';
 import { schema } from './database/schema';
 import { EdgeBrowserSessions, EdgeBrowserSessionsModule, EdgeInvitationBrowser } from './edge-browser-sessions';
@@ -42,16 +43,18 @@ import { EdgeSessionRetirementModule } from './edge-session-retirement';
     ForwardAuthModule.forRoot({ imports: [AgentsModule, EdgeBrowserSessionsModule], agentStatus: AgentStatusService, browserSessions: EdgeBrowserSessions }),
     EdgeSessionsModule,
     EdgeSessionRetirementModule,
+    LogtoWebhooksModule,
     // Members and invitations; the accept page reads the edge session cookie (bound here: the libs do not know each other).
     MembersModule.forRoot({ imports: [EdgeBrowserSessionsModule], browser: EdgeInvitationBrowser }),
     // After the feature modules, which keep their order (that of the routes in openapi.json).
     ThrottlerModule.forRootAsync({
-      imports: [AgentsModule, EdgeSessionsModule],
-      inject: [serviceConfig.KEY, AgentRateLimit, SignInRateLimit],
-      // Every limit keys on the client address (TRUSTED_PROXIES); the agent routes and the sign-in routes have their
-      // own budgets: AgentRateLimit and SignInRateLimit apply them to the default throttler.
-      useFactory: (config: ServiceConfig, agentRateLimit: AgentRateLimit, signInRateLimit: SignInRateLimit) => [
-        signInRateLimit.appliedTo(agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs })),
+      imports: [AgentsModule, EdgeSessionsModule, LogtoWebhooksModule],
+      inject: [serviceConfig.KEY, AgentRateLimit, SignInRateLimit, LogtoWebhookRateLimit],
+      // Every limit keys on the client address (TRUSTED_PROXIES); the agent routes, the sign-in routes and Logto's
+      // webhook have their own budgets: AgentRateLimit, SignInRateLimit and LogtoWebhookRateLimit apply them to the
+      // default throttler.
+      useFactory: (config: ServiceConfig, agentRateLimit: AgentRateLimit, signInRateLimit: SignInRateLimit, webhookRateLimit: LogtoWebhookRateLimit) => [
+        webhookRateLimit.appliedTo(signInRateLimit.appliedTo(agentRateLimit.appliedTo({ name: 'default', limit: config.rateLimit.max, ttl: config.rateLimit.windowMs }))),
       ],
     }),
   ],

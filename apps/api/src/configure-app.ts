@@ -23,6 +23,7 @@ import { forwardAuthConfigSchema } from '@app/forward-auth';
 import { agentsConfigSchema } from '@app/agents';
 import { tenantsConfigSchema } from '@app/tenants';
 import { edgeSessionsConfigSchema } from '@app/edge-sessions';
+import { logtoWebhooksConfigSchema } from '@app/logto-webhooks';
 import { AppModule } from './app.module';
 
 /** Every configuration namespace, validated together before the app is created. */
@@ -39,6 +40,7 @@ const configSchemas = [
   licensingConfigSchema,
   agentsConfigSchema,
   edgeSessionsConfigSchema,
+  logtoWebhooksConfigSchema,
 ];
 
 export const openApiInfo = {

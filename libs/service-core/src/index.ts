@@ -32,6 +32,7 @@ export { type TrustedProxies } from './http/source-ip';
 export * from './http/request-id';
 export * from './http/public.decorator';
 export * from './http/http-platform';
+export * from './http/raw-json-body';
 export * from './http/internal-http-server';
 export * from './http/security-headers';
 export * from './http/openapi';

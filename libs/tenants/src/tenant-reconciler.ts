@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { LogtoManagementClient, LogtoNotConfiguredError, LogtoUnavailableError, Organization, OrganizationRole } from '@app/logto-client';
+import { LogtoManagementClient, LogtoNotConfiguredError, LogtoNotFoundError, LogtoUnavailableError, Organization, OrganizationRole } from '@app/logto-client';
 import {
   MissingOrganizationView,
   OrphanOrganizationView,
   PlatformScopedRoleView,
   ReconcileReportView,
+  RemovedMemberView,
   RenamedOrganizationView,
 } from './tenant.dto';
 import { claimedTenantId, createdForTenant, TenantLogtoSync } from './tenant-logto-sync';
@@ -13,6 +14,8 @@ import { TenantsRepository } from './tenants.repository';
 import { tenantsConfig, TenantsConfig } from './tenants.config';
 import { TenantsService } from './tenants.service';
 import { TenantsError } from './tenants-errors';
+import { MemberRemovals } from './member-removals';
+import { OrganizationMemberSnapshots } from './organization-member-snapshots';
 
 const CLAIM_BATCH = 20;
 
@@ -42,6 +45,8 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
     private readonly sync: TenantLogtoSync,
     private readonly logto: LogtoManagementClient,
     @Inject(tenantsConfig.KEY) private readonly config: TenantsConfig,
+    private readonly memberSnapshots: OrganizationMemberSnapshots,
+    private readonly memberRemovals: MemberRemovals,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -123,11 +128,143 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
 
   private async checkDrift(): Promise<ReconcileReportView> {
     const ranAt = new Date().toISOString();
-    let organizations: Organization[];
-    let roles: OrganizationRole[];
+    const organizations = await this.logtoCall(() => this.logto.findOrganizations(() => true));
+    const roles = await this.logtoCall(() => this.logto.listOrganizationRoles());
+    const tenants = await this.repository.all();
+    const organizationsById = new Map(organizations.map((organization) => [organization.id, organization]));
+    const missingOrganizations: MissingOrganizationView[] = [];
+    const renamedOrganizations: RenamedOrganizationView[] = [];
+    const removedMembers: RemovedMemberView[] = [];
+
+    for (const tenant of tenants) {
+      if (this.stopped) {
+        break;
+      }
+      const organizationId = tenant.logtoOrganizationId;
+      if (organizationId !== null) {
+        const organization = organizationsById.get(organizationId);
+        await this.checkTenant(tenant, organization, missingOrganizations, renamedOrganizations);
+        if (organization !== undefined) {
+          await this.compareMembers(tenant, organizationId, removedMembers);
+        }
+      }
+    }
+
+    const orphanOrganizations = this.orphans(organizations, tenants);
+    for (const orphan of orphanOrganizations) {
+      this.logger.warn(`organization ${orphan.organizationId} ("${orphan.name}") claims tenant ${orphan.claimedTenantId}: ${orphan.reason}`);
+    }
+    const platformScopedRoles = this.reportPlatformScopedRoles(roles);
+    return {
+      ranAt,
+      tenantsChecked: tenants.length,
+      organizationsChecked: organizations.length,
+      missingOrganizations,
+      renamedOrganizations,
+      removedMembers,
+      orphanOrganizations,
+      platformScopedRoles,
+    };
+  }
+
+  /**
+   * Logto does not retry a failed webhook delivery: a user who was a member at the last pass and is not now was
+   * removed, whether or not the webhook said so (MemberRemovals, source `reconciler`; a removal the webhook already
+   * recorded gives no second event). Then the snapshot becomes Logto's members. A member added and removed between
+   * two passes with both deliveries lost is not seen. One Logto call per tenant and pass; a tenant whose members
+   * cannot be read is left for the next pass.
+   */
+  private async compareMembers(tenant: Tenant, organizationId: string, removedMembers: RemovedMemberView[]): Promise<void> {
+    if ((tenant.status !== 'ACTIVE' && tenant.status !== 'SUSPENDED') || tenant.pendingLogtoAction !== null) {
+      return;
+    }
+    let current: string[];
     try {
-      organizations = await this.logto.findOrganizations(() => true);
-      roles = await this.logto.listOrganizationRoles();
+      current = (await this.logto.listAllOrganizationUsers(organizationId)).map((member) => member.id);
+    } catch (error) {
+      if (error instanceof LogtoNotFoundError || error instanceof LogtoUnavailableError) {
+        this.logger.warn(`tenant ${tenant.slug}: members of ${organizationId} unreadable (${String(error)}); compared at the next pass`);
+        return;
+      }
+      throw error;
+    }
+    const present = new Set(current);
+    for (const userId of await this.memberSnapshots.lastSeen(organizationId)) {
+      if (!present.has(userId)) {
+        await this.memberRemovals.removed({ organizationId, userId, actor: RECONCILER.actor, source: 'reconciler' });
+        this.logger.warn(`tenant ${tenant.slug}: user ${userId} left organization ${organizationId} in Logto without a webhook here; refused from now`);
+        removedMembers.push({ tenantId: tenant.id, organizationId, userId });
+      }
+    }
+    await this.memberSnapshots.record(tenant.id, organizationId, current);
+  }
+
+  /**
+   * The drift pass for one organization, now (a Logto webhook said it was deleted or changed): its tenant is
+   * repaired or reported exactly as the periodic pass would (checkTenant), and an organization claiming a tenant it
+   * is not is reported as an orphan. An organization no tenant has and that claims none is not ours: nothing to do.
+   */
+  async reconcileOrganization(organizationId: string): Promise<ReconcileReportView> {
+    const ranAt = new Date().toISOString();
+    const organization = await this.logtoCall(async () => {
+      try {
+        return await this.logto.getOrganization(organizationId);
+      } catch (error) {
+        if (error instanceof LogtoNotFoundError) {
+          return undefined;
+        }
+        throw error;
+      }
+    });
+    const missingOrganizations: MissingOrganizationView[] = [];
+    const renamedOrganizations: RenamedOrganizationView[] = [];
+    const tenant = await this.repository.findByOrganization(organizationId);
+    if (tenant !== undefined) {
+      await this.checkTenant(tenant, organization, missingOrganizations, renamedOrganizations);
+    }
+    const claimed = organization === undefined ? undefined : claimedTenantId(organization);
+    const claimedTenant = claimed === undefined ? undefined : claimed === tenant?.id ? tenant : await this.repository.findById(claimed);
+    const orphanOrganizations =
+      organization === undefined || claimed === undefined ? [] : this.orphans([organization], claimedTenant === undefined ? [] : [claimedTenant]);
+    for (const orphan of orphanOrganizations) {
+      this.logger.warn(`organization ${orphan.organizationId} ("${orphan.name}") claims tenant ${orphan.claimedTenantId}: ${orphan.reason}`);
+    }
+    return {
+      ranAt,
+      tenantsChecked: tenant === undefined ? 0 : 1,
+      organizationsChecked: organization === undefined ? 0 : 1,
+      missingOrganizations,
+      renamedOrganizations,
+      removedMembers: [],
+      orphanOrganizations,
+      platformScopedRoles: [],
+    };
+  }
+
+  /** Logto's webhook reported these users added to the organization: the next pass's comparison knows them. */
+  membersAdded(organizationId: string, userIds: readonly string[]): Promise<void> {
+    return this.memberSnapshots.added(organizationId, userIds);
+  }
+
+  /** Logto's webhook reported (and MemberRemovals recorded) these removals: the next pass does not report them again. */
+  membersRemoved(organizationId: string, userIds: readonly string[]): Promise<void> {
+    return this.memberSnapshots.removed(organizationId, userIds);
+  }
+
+  /**
+   * The organization roles carrying platform:* scopes (the bootstrap's rule: platform scopes belong to the
+   * platform's own roles, never to an organization role), reported loudly as the drift pass does; for a webhook
+   * that says a role's scopes changed.
+   */
+  async checkOrganizationRoles(): Promise<PlatformScopedRoleView[]> {
+    const roles = await this.logtoCall(() => this.logto.listOrganizationRoles());
+    return this.reportPlatformScopedRoles(roles);
+  }
+
+  /** A Logto call of a targeted check, its failures as the drift pass reports them. */
+  private async logtoCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
     } catch (error) {
       if (error instanceof LogtoNotConfiguredError) {
         throw new TenantsError('LOGTO_NOT_CONFIGURED', 'Logto is not configured, so there is nothing to reconcile with.');
@@ -137,63 +274,55 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
       }
       throw error;
     }
-    const tenants = await this.repository.all();
-    const organizationsById = new Map(organizations.map((organization) => [organization.id, organization]));
-    const missingOrganizations: MissingOrganizationView[] = [];
-    const renamedOrganizations: RenamedOrganizationView[] = [];
+  }
 
-    for (const tenant of tenants) {
-      if (this.stopped) {
-        break;
-      }
-      const organizationId = tenant.logtoOrganizationId;
-      if ((tenant.status !== 'ACTIVE' && tenant.status !== 'SUSPENDED') || tenant.pendingLogtoAction !== null || organizationId === null) {
-        continue;
-      }
-      const organization = organizationsById.get(organizationId);
-      if (organization === undefined) {
-        const after = await this.repair(tenant, 'PROVISION');
-        this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} is missing in Logto; ${after?.pendingLogtoAction === null ? `recreated as ${after.logtoOrganizationId}` : 'recreation pending'}`);
-        missingOrganizations.push({
-          tenantId: tenant.id,
-          slug: tenant.slug,
-          previousOrganizationId: organizationId,
-          organizationId: after?.logtoOrganizationId ?? null,
-          repaired: after !== undefined && after.pendingLogtoAction === null,
-        });
-      } else if (organization.name !== tenant.name) {
-        const after = await this.repair(tenant, 'RENAME');
-        this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} was renamed to "${organization.name}"; restoring "${tenant.name}"`);
-        renamedOrganizations.push({
-          tenantId: tenant.id,
-          slug: tenant.slug,
-          organizationId,
-          foundName: organization.name,
-          restoredName: tenant.name,
-          repaired: after !== undefined && after.pendingLogtoAction === null,
-        });
-      }
+  /**
+   * One tenant against its organization as Logto has it (undefined: gone): a missing organization is recreated, a
+   * renamed one gets the tenant's name back. Tenants being provisioned, deleted or waiting on a Logto action are
+   * left to the sync. The one rule of the drift pass and of the targeted check.
+   */
+  private async checkTenant(
+    tenant: Tenant,
+    organization: Organization | undefined,
+    missingOrganizations: MissingOrganizationView[],
+    renamedOrganizations: RenamedOrganizationView[],
+  ): Promise<void> {
+    const organizationId = tenant.logtoOrganizationId;
+    if ((tenant.status !== 'ACTIVE' && tenant.status !== 'SUSPENDED') || tenant.pendingLogtoAction !== null || organizationId === null) {
+      return;
     }
+    if (organization === undefined) {
+      const after = await this.repair(tenant, 'PROVISION');
+      this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} is missing in Logto; ${after?.pendingLogtoAction === null ? `recreated as ${after.logtoOrganizationId}` : 'recreation pending'}`);
+      missingOrganizations.push({
+        tenantId: tenant.id,
+        slug: tenant.slug,
+        previousOrganizationId: organizationId,
+        organizationId: after?.logtoOrganizationId ?? null,
+        repaired: after !== undefined && after.pendingLogtoAction === null,
+      });
+    } else if (organization.name !== tenant.name) {
+      const after = await this.repair(tenant, 'RENAME');
+      this.logger.warn(`tenant ${tenant.slug}: organization ${organizationId} was renamed to "${organization.name}"; restoring "${tenant.name}"`);
+      renamedOrganizations.push({
+        tenantId: tenant.id,
+        slug: tenant.slug,
+        organizationId,
+        foundName: organization.name,
+        restoredName: tenant.name,
+        repaired: after !== undefined && after.pendingLogtoAction === null,
+      });
+    }
+  }
 
-    const orphanOrganizations = this.orphans(organizations, tenants);
-    for (const orphan of orphanOrganizations) {
-      this.logger.warn(`organization ${orphan.organizationId} ("${orphan.name}") claims tenant ${orphan.claimedTenantId}: ${orphan.reason}`);
-    }
+  private reportPlatformScopedRoles(roles: readonly OrganizationRole[]): PlatformScopedRoleView[] {
     const platformScopedRoles = this.platformScopedRoles(roles);
     for (const role of platformScopedRoles) {
       this.logger.error(
         `ALERT: organization role "${role.roleName}" (${role.roleId}) carries ${role.scopes.join(', ')}: every member holding it would be a platform operator`,
       );
     }
-    return {
-      ranAt,
-      tenantsChecked: tenants.length,
-      organizationsChecked: organizations.length,
-      missingOrganizations,
-      renamedOrganizations,
-      orphanOrganizations,
-      platformScopedRoles,
-    };
+    return platformScopedRoles;
   }
 
   /** Queues the repair in the row (so only one replica does it, and audits it once) and runs it now. */

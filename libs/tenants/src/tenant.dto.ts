@@ -191,12 +191,21 @@ export class PlatformScopedRoleView {
   @ApiProperty({ type: [String], description: 'The platform:* scopes the role carries.' }) scopes!: string[];
 }
 
+export class RemovedMemberView {
+  @ApiProperty({ format: 'uuid' }) tenantId!: string;
+  @ApiProperty() organizationId!: string;
+  @ApiProperty({ description: 'A member at the previous drift pass, gone from the organization in Logto now: refused from now on (member.removed).' })
+  userId!: string;
+}
+
 export class ReconcileReportView {
   @ApiProperty({ format: 'date-time' }) ranAt!: string;
   @ApiProperty() tenantsChecked!: number;
   @ApiProperty() organizationsChecked!: number;
   @ApiProperty({ type: [MissingOrganizationView] }) missingOrganizations!: MissingOrganizationView[];
   @ApiProperty({ type: [RenamedOrganizationView] }) renamedOrganizations!: RenamedOrganizationView[];
+  @ApiProperty({ type: [RemovedMemberView], description: 'Members removed in Logto that no webhook reported here (Logto does not retry a delivery).' })
+  removedMembers!: RemovedMemberView[];
   @ApiProperty({ type: [OrphanOrganizationView], description: 'Reported only, never deleted.' }) orphanOrganizations!: OrphanOrganizationView[];
   @ApiProperty({
     type: [PlatformScopedRoleView],

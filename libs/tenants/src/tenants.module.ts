@@ -5,6 +5,7 @@ import { LogtoClientModule } from '@app/logto-client';
 import { IdempotencyModule } from '@app/service-core';
 import { callerKeyOf, SecurityModule, TENANT_ACCESS_DIRECTORY } from '@app/security';
 import { MemberRemovals } from './member-removals';
+import { OrganizationMemberSnapshots } from './organization-member-snapshots';
 import { TenantAccessDirectoryStore } from './tenant-access-directory';
 import { TenantEvents } from './tenant-events';
 import { TenantLogtoSync } from './tenant-logto-sync';
@@ -33,8 +34,9 @@ import { TenantsService } from './tenants.service';
     MemberRemovals,
     TenantRetirement,
     TenantPurge,
+    OrganizationMemberSnapshots,
     { provide: TENANT_ACCESS_DIRECTORY, useClass: TenantAccessDirectoryStore },
   ],
-  exports: [TenantsService, TenantEvents, MemberRemovals, TenantRetirement, TenantPurge, TENANT_ACCESS_DIRECTORY],
+  exports: [TenantsService, TenantEvents, TenantReconciler, MemberRemovals, TenantRetirement, TenantPurge, TENANT_ACCESS_DIRECTORY],
 })
 export class TenantsModule {}

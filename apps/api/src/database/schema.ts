@@ -1,5 +1,5 @@
 import { IdempotencyKey, SchemaDefinition } from '@app/service-core';
-import { Tenant } from '@app/tenants';
+import { OrganizationMemberSnapshot, Tenant } from '@app/tenants';
 import { License } from '@app/licensing';
 import { AuditEvent, PrincipalRevocation } from '@app/security';
 import { Agent, AgentAssertionJti, AgentBootstrapToken } from '@app/agents';
@@ -16,10 +16,11 @@ import { CreateEdgeSessions1795966600000 } from './migrations/1795966600000-Crea
 import { CreateEventFeed1795966700000 } from './migrations/1795966700000-CreateEventFeed';
 import { CreatePrincipalRevocations1795966800000 } from './migrations/1795966800000-CreatePrincipalRevocations';
 import { TenantRetentionAndPurge1795966900000 } from './migrations/1795966900000-TenantRetentionAndPurge';
+import { CreateOrganizationMemberSnapshots1795967100000 } from './migrations/1795967100000-CreateOrganizationMemberSnapshots';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
-  entities: [IdempotencyKey, Tenant, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent, EdgeSession, EdgeSignInAttempt, EdgeSessionOrganizationToken, OutboxEvent, EventSubscription, EventDelivery, PrincipalRevocation],
+  entities: [IdempotencyKey, Tenant, OrganizationMemberSnapshot, License, AgentBootstrapToken, Agent, AgentAssertionJti, AuditEvent, EdgeSession, EdgeSignInAttempt, EdgeSessionOrganizationToken, OutboxEvent, EventSubscription, EventDelivery, PrincipalRevocation],
   migrations: [
     CreateIdempotencyKeys1795965600000,
     CreateTenants1795965700000,
@@ -32,5 +33,6 @@ export const schema: SchemaDefinition = {
     CreateEventFeed1795966700000,
     CreatePrincipalRevocations1795966800000,
     TenantRetentionAndPurge1795966900000,
+    CreateOrganizationMemberSnapshots1795967100000,
   ],
 };

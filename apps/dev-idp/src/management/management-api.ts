@@ -11,6 +11,8 @@ import { addOrganizationRoleRoutes } from './organization-roles.routes';
 import { addOrganizationUserRoleRoutes } from './organization-user-roles.routes';
 import { addOrganizationUserRoutes } from './organization-users.routes';
 import { addOrganizationRoutes } from './organizations.routes';
+import { type DataHookContext, deliverHooks, type Hook, MANAGEMENT_API_HOOKS_REGISTRATION } from './hooks';
+import { addHookRoutes } from './hooks.routes';
 import { invalidInput, RequestError } from './request-error';
 import { addResourceRoutes } from './resources.routes';
 import { addRoleRoutes } from './roles.routes';
@@ -51,6 +53,7 @@ export function createManagementApi({ issuer, keys, state, access, email, onChan
   addRoleRoutes(routes, access);
   addApplicationRoutes(routes, access);
   addSigningKeyRoutes(routes, keys);
+  addHookRoutes(routes, state);
 
   return async (request, url) => {
     const method = request.method ?? 'GET';
@@ -68,7 +71,7 @@ export function createManagementApi({ issuer, keys, state, access, email, onChan
       if (matched === 'method-not-allowed') {
         return { status: 405, body: { code: 'guard.invalid_input', message: 'Method Not Allowed' } };
       }
-      const { handler, params } = matched;
+      const { handler, pattern, params } = matched;
       const response = await handler({
         method,
         url,
@@ -84,7 +87,11 @@ export function createManagementApi({ issuer, keys, state, access, email, onChan
       if (method !== 'GET' && method !== 'HEAD' && response.status < 300) {
         onChange?.();
       }
-      return response;
+      if (response.status < 300) {
+        sendDataHooks(state.hooks.values(), request, url, method, pattern, params, response);
+      }
+      const { hookContexts: _sent, ...answer } = response;
+      return answer;
     } catch (error: unknown) {
       if (error instanceof RequestError) {
         return { status: error.status, body: error.toBody() };
@@ -93,6 +100,31 @@ export function createManagementApi({ issuer, keys, state, access, email, onChan
       return { status: 500, body: { message: 'Internal server error.' } };
     }
   };
+}
+
+/**
+ * After a successful answer, Logto's koaManagementApiHooks: the route's own contexts, plus the registered event of
+ * `METHOD pattern` (managementApiHooksRegistration) with the answer as `data`, each with the request's management
+ * context (utils.ts buildManagementApiContext: path, method, status, params, matchedRoute), sent to the hooks.
+ */
+function sendDataHooks(
+  hooks: Iterable<Hook>,
+  request: IncomingMessage,
+  url: URL,
+  method: string,
+  pattern: string,
+  params: Record<string, string>,
+  response: JsonResponse & { hookContexts?: DataHookContext[] },
+): void {
+  const apiContext = { path: url.pathname, method, status: response.status, params, matchedRoute: `/api${pattern}` };
+  const contexts: DataHookContext[] = (response.hookContexts ?? []).map((context) => ({ ...apiContext, ...context }));
+  const registered = MANAGEMENT_API_HOOKS_REGISTRATION[`${method} ${pattern}`];
+  if (registered !== undefined) {
+    contexts.push({ event: registered, ...apiContext, data: response.body });
+  }
+  if (contexts.length > 0) {
+    deliverHooks(hooks, contexts, { userAgent: request.headers['user-agent'], ip: request.socket.remoteAddress ?? '' });
+  }
 }
 
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {

@@ -1,3 +1,4 @@
+import type { Hook } from './hooks';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 
 import type { UserDefinition } from '../config/config-file';
@@ -90,6 +91,8 @@ export class ManagementState implements OrganizationApplications, UserDirectory 
   readonly users = new Map<string, User>();
   /** orgId → member application ID → its organization role IDs; roles leave with the membership, as in Logto. */
   readonly applicationMembers = new Map<string, Map<string, Set<string>>>();
+  /** Webhooks (POST /api/hooks), by id. */
+  readonly hooks = new Map<string, Hook>();
   /** Organization invitations by ID (organization-invitations.routes.ts). */
   readonly invitations = new Map<string, StoredInvitation>();
 

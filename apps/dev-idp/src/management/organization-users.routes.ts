@@ -1,3 +1,4 @@
+import { membershipDelta } from './hooks';
 import { requireBody, stringArray } from './input-guards';
 import { type ManagementState, matchesSearch, userView } from './management-state';
 import { paginate, parsePagination } from './pagination';
@@ -37,33 +38,39 @@ export function addOrganizationUserRoutes(routes: RouteTable, state: ManagementS
     const organizationId = param('id');
     const userIds = stringArray(requireBody(body), 'userIds');
     requireKnown(organizationId, userIds);
+    const added = userIds.filter((userId) => !state.isMember(organizationId, userId));
     for (const userId of userIds) {
       state.addMember(organizationId, userId);
     }
-    return { status: 201, body: { userIds } };
+    return { status: 201, body: { userIds }, hookContexts: [membershipUpdated(organizationId, { addedUserIds: added })] };
   });
 
   routes.add('PUT', '/organizations/:id/users', ({ param, body }) => {
     const organizationId = param('id');
     const userIds = stringArray(requireBody(body), 'userIds', { nonEmpty: false });
     requireKnown(organizationId, userIds);
-    for (const userId of [...state.membersOf(organizationId)]) {
-      if (!userIds.includes(userId)) {
-        state.removeMember(organizationId, userId);
-      }
+    const removed = [...state.membersOf(organizationId)].filter((userId) => !userIds.includes(userId));
+    const added = userIds.filter((userId) => !state.isMember(organizationId, userId));
+    for (const userId of removed) {
+      state.removeMember(organizationId, userId);
     }
     for (const userId of userIds) {
       state.addMember(organizationId, userId);
     }
-    return { status: 204 };
+    return { status: 204, hookContexts: [membershipUpdated(organizationId, { addedUserIds: added, removedUserIds: removed })] };
   });
 
   routes.add('DELETE', '/organizations/:id/users/:userId', ({ param }) => {
     if (!state.removeMember(param('id'), param('userId'))) {
       throw notFound();
     }
-    return { status: 204 };
+    return { status: 204, hookContexts: [membershipUpdated(param('id'), { removedUserIds: [param('userId')] })] };
   });
+}
+
+/** Every membership route appends this (Logto 1.42, routes/organization/user/index.ts), even with empty deltas. */
+function membershipUpdated(organizationId: string, delta: { addedUserIds?: string[]; removedUserIds?: string[] }) {
+  return { event: 'Organization.Membership.Updated', organizationId, ...membershipDelta(delta) };
 }
 
 /** Logto's user response with the member's roles in this organization. */

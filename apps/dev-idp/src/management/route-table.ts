@@ -1,7 +1,11 @@
+import type { DataHookContext } from './hooks';
+
 export interface JsonResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string | string[]>;
+  /** Data-hook contexts the route appended (Logto's ctx.appendDataHookContext), sent after a 2xx answer. */
+  hookContexts?: DataHookContext[];
 }
 
 export interface ManagementRequest {
@@ -16,6 +20,7 @@ export type RouteHandler = (request: ManagementRequest) => JsonResponse | Promis
 
 interface Route {
   method: string;
+  pattern: string;
   segments: readonly string[];
   handler: RouteHandler;
 }
@@ -25,19 +30,19 @@ export class RouteTable {
   private readonly routes: Route[] = [];
 
   add(method: string, pattern: string, handler: RouteHandler): this {
-    this.routes.push({ method, segments: splitPath(pattern), handler });
+    this.routes.push({ method, pattern, segments: splitPath(pattern), handler });
     return this;
   }
 
-  /** The handler and path params, `'method-not-allowed'` when only the method differs, or undefined. */
-  match(method: string, path: string): { handler: RouteHandler; params: Record<string, string> } | 'method-not-allowed' | undefined {
+  /** The handler, its pattern and the path params, `'method-not-allowed'` when only the method differs, or undefined. */
+  match(method: string, path: string): { handler: RouteHandler; pattern: string; params: Record<string, string> } | 'method-not-allowed' | undefined {
     const segments = splitPath(path);
     let pathMatched = false;
     for (const route of this.routes) {
       const params = matchSegments(route.segments, segments);
       if (params) {
         if (route.method === method) {
-          return { handler: route.handler, params };
+          return { handler: route.handler, pattern: route.pattern, params };
         }
         pathMatched = true;
       }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import type { ApiResource, ResourceCatalog, ResourceScope } from '../oidc/resource-catalog';
 import type { AccessState, Application, ApplicationSecret, Role } from './access-state';
+import type { Hook } from './hooks';
 import type { ManagementState, Organization, OrganizationRole, User } from './management-state';
 import type { StoredInvitation } from './organization-invitations.routes';
 
@@ -33,6 +34,8 @@ interface StateFile {
   applications: Application[];
   applicationRoles: Relation;
   applicationSecrets: [string, ApplicationSecret[]][];
+  /** Absent in files written before the dev IdP had webhooks. */
+  hooks?: Hook[];
   /** Absent in files written before invitations existed. */
   organizationInvitations?: StoredInvitation[];
 }
@@ -63,6 +66,7 @@ export function loadManagementData(dataDir: string, { catalog, state, access }: 
   fill(access.applications, saved.applications.map((application) => [application.id, application]));
   fill(access.applicationRoles, toMap(saved.applicationRoles));
   fill(access.secrets, saved.applicationSecrets);
+  fill(state.hooks, (saved.hooks ?? []).map((hook) => [hook.id, hook]));
   access.syncGrants();
   return true;
 }
@@ -84,6 +88,7 @@ export function saveManagementData(dataDir: string, { catalog, state, access }: 
     applications: [...access.applications.values()],
     applicationRoles: fromMap(access.applicationRoles),
     applicationSecrets: [...access.secrets],
+    hooks: [...state.hooks.values()],
     organizationInvitations: [...state.invitations.values()],
   };
   const path = join(dataDir, STATE_FILE);

@@ -64,8 +64,23 @@ export function addUserRoutes(routes: RouteTable, state: ManagementState): void 
 
   routes.add('GET', '/users/:userId', ({ param }) => ({ status: 200, body: userView(state.userOr404(param('userId'))) }));
 
+  // Logto appends User.Deleted itself, with the deleted user as `data` (routes/admin-user/basics.ts).
   routes.add('DELETE', '/users/:userId', ({ param }) => {
-    state.deleteUser(state.userOr404(param('userId')).id);
-    return { status: 204 };
+    const user = state.userOr404(param('userId'));
+    state.deleteUser(user.id);
+    return { status: 204, hookContexts: [{ event: 'User.Deleted', data: userView(user) }] };
+  });
+
+  // As core routes/admin-user/basics.ts: the user's new state is the answer (and User.SuspensionStatus.Updated's
+  // data, through the hooks registration); suspending also signs the user out there, which tokens here outlive.
+  routes.add('PATCH', '/users/:userId/is-suspended', ({ param, body }) => {
+    const user = state.userOr404(param('userId'));
+    const isSuspended = requireBody(body).isSuspended;
+    if (typeof isSuspended !== 'boolean') {
+      throw invalidInput('"isSuspended" must be a boolean');
+    }
+    const updated: User = { ...user, isSuspended, updatedAt: Date.now() };
+    state.users.set(updated.id, updated);
+    return { status: 200, body: userView(updated) };
   });
 }

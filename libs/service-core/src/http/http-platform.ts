@@ -9,6 +9,7 @@ import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { computeSecurityHeaders } from './security-headers';
 import { canonicalizeUuidParams } from './uuid';
 import { resolveClientAddress } from './client-address';
+import { wantsRawJsonBody } from './raw-json-body';
 import { assertJsonDepth, assertJsonText, assertUrlText, assertUtf8ContentType, decodeUtf8Body, invalidTextProblem } from './validation';
 import { ServiceConfig } from '../config/service.config';
 
@@ -178,22 +179,35 @@ export function applyHttpDefaults(app: NestFastifyApplication, config: Pick<Serv
  * NUL or unpaired surrogate.
  */
 function installStrictJsonParser(fastify: FastifyInstance): void {
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // A RawJsonBody route authenticates the bytes first and parses them itself (parseStrictJson).
+    if (wantsRawJsonBody(request)) {
+      done(null, body);
+      return;
+    }
     let parsed: unknown;
     try {
-      assertUtf8ContentType(request.headers['content-type']);
-      const text = decodeUtf8Body(body as Buffer);
-      assertJsonDepth(text);
-      parsed = parseSynchronously(parseJson, request, text);
-      assertJsonText(parsed);
+      parsed = parseStrictJson(request, body as Buffer);
     } catch (error) {
       done(error as Error, undefined);
       return;
     }
     done(null, parsed);
   });
+}
+
+/**
+ * A JSON body parsed by Fastify's own parser (prototype poisoning refused) behind the checks it does not make:
+ * every JSON body goes through this, a RawJsonBody route's once its bytes are authenticated. Throws the 4xx problems.
+ */
+export function parseStrictJson(request: FastifyRequest, body: Buffer): unknown {
+  assertUtf8ContentType(request.headers['content-type']);
+  const text = decodeUtf8Body(body);
+  assertJsonDepth(text);
+  const parsed = parseSynchronously(request.server.getDefaultJsonParser('error', 'error'), request, text);
+  assertJsonText(parsed);
+  return parsed;
 }
 
 /** Fastify's default JSON parser reports through a callback, synchronously; this returns or throws instead. */

@@ -347,6 +347,23 @@ describe('members and invitations', () => {
       expect((await api().put(`/api/tenants/${tenantId}/members/${someone.id}/roles`).set(bearer(operator)).send({ roles: ['member'] }).expect(404)).body.code).toBe('MEMBER_NOT_FOUND');
     });
 
+    it('a removal whose record cannot be written leaves the member in Logto (no removal without its revocation)', async () => {
+      const someone = await addMember(['member']);
+      const dataSource = running.app.get(DataSource);
+      // A database fault on the revocation write, for this user only.
+      await dataSource.query(`CREATE FUNCTION refuse_revocation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$`);
+      await dataSource.query(`CREATE TRIGGER refuse_revocation BEFORE INSERT OR UPDATE ON principal_revocations FOR EACH ROW WHEN (NEW.user_id = '${someone.id}') EXECUTE FUNCTION refuse_revocation()`);
+      try {
+        const answer = await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator));
+        expect(answer.status).toBeGreaterThanOrEqual(500);
+      } finally {
+        await dataSource.query(`DROP TRIGGER refuse_revocation ON principal_revocations`);
+        await dataSource.query(`DROP FUNCTION refuse_revocation()`);
+      }
+      expect(await rolesOf(someone.id)).toEqual(['member']);
+      expect(await auditActions(someone.id)).toEqual([]);
+    });
+
     it('keeps the last owner: no demotion, no removal (409 LAST_OWNER)', async () => {
       const tenant = await api().post('/api/tenants').set(bearer(operator)).send({ slug: `solo-${randomUUID().slice(0, 6)}`, name: 'Solo', ownerUserId: owner.id }).expect(201);
       const id = tenant.body.id as string;

@@ -107,11 +107,13 @@ export class MembersService {
 
   /**
    * Removes the member from the tenant's organization. Refused: the last owner, a member holding a role above the
-   * caller's. After Logto removed them, MemberRemovals records it (revocation, `member.removed` event, audit).
+   * caller's. MemberRemovals records it (revocation, `member.removed` event, audit) in the transaction, before the
+   * Logto call: a failure of either leaves nothing changed, and Logto's webhook reporting the removal meanwhile
+   * waits for the commit and is a repeat.
    */
   async remove(tenantId: string, userId: string, granter: RoleGranter, by: ChangedBy): Promise<void> {
     const rules = await this.roleRules();
-    const organizationId = await this.dataSource.transaction(async (tx) => {
+    await this.dataSource.transaction(async (tx) => {
       const tenant = await this.tenants.lockExisting(tenantId, tx);
       const organization = organizationOf(tenant);
       const members = await viaLogto(() => this.logto.listAllOrganizationUsers(organization));
@@ -119,15 +121,15 @@ export class MembersService {
       rules.assertWithinReach(roleNamesOf(target), granter);
       const owners = members.filter((member) => holdsOwner(roleNamesOf(member))).length;
       assertKeepsAnOwner(owners, owners - (holdsOwner(roleNamesOf(target)) ? 1 : 0));
+      await this.removals.removed({ organizationId: organization, userId, actor: by.actor, source: 'api' }, tx);
+      // Last: a failure here rolls the record back; success leaves only the commit.
       await viaLogto(() =>
         this.logto.removeOrganizationUser(organization, userId).catch((error: unknown) => {
           // Removed in Logto meanwhile (by someone not going through this API).
           throw error instanceof LogtoNotFoundError ? notAMember() : error;
         }),
       );
-      return organization;
     });
-    await this.removals.removed({ organizationId, userId, actor: by.actor, source: 'api' });
   }
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { EventOutbox } from '@app/events';
 import { AuditTrail, PrincipalRevocations, SecurityError } from '@app/security';
 import { TenantsRepository } from './tenants.repository';
@@ -38,8 +38,11 @@ export class MemberRemovals {
    * What Logto does not tell us is a re-adding, so such a second removal within REVOCATION_RETENTION_SECONDS of the
    * first is refused at once but gives no second event. Ids that are no Logto ids (empty, over 64 characters): 422
    * INVALID_REVOCATION, nothing written.
+   *
+   * With `tx`, in the caller's transaction instead: the members API records the removal before asking Logto for it,
+   * so that Logto never removes a member whose removal (above all, the revocation) could not be written here.
    */
-  async removed(input: { organizationId: string; userId: string; actor: string; source: MemberRemovalSource }): Promise<void> {
+  async removed(input: { organizationId: string; userId: string; actor: string; source: MemberRemovalSource }, tx?: EntityManager): Promise<void> {
     const { organizationId, userId, actor, source } = input;
     for (const [name, value] of [['organizationId', organizationId], ['userId', userId]] as const) {
       if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID) {
@@ -47,7 +50,7 @@ export class MemberRemovals {
       }
     }
     const tenant = await this.tenants.findByOrganization(organizationId);
-    await this.dataSource.transaction(async (tx) => {
+    const record = async (tx: EntityManager): Promise<void> => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('member-removal:' || $1 || ':' || $2, 0))`, [organizationId, userId]);
       const previous = await this.revocations.membershipRevocation({ organizationId, userId }, tx);
       await this.revocations.revokeMembership({ organizationId, userId, reason: 'member_removed' }, tx);
@@ -56,6 +59,7 @@ export class MemberRemovals {
       }
       await this.outbox.append(tx, { type: 'member.removed', tenantId: tenant.id, data: { tenantId: tenant.id, organizationId, userId, source } });
       await this.audit.record({ tenantId: tenant.id, actor, action: 'member.removed', targetId: userId }, tx);
-    });
+    };
+    await (tx === undefined ? this.dataSource.transaction(record) : record(tx));
   }
 }

@@ -279,6 +279,39 @@ describe('members and invitations', () => {
       expect(listed.items).toEqual([expect.objectContaining({ id: invitationId, status: 'Pending' })]);
     });
 
+    it('an accept that races with the tenant leaving ACTIVE waits for it and is refused (no member joins a suspended or deleted tenant)', async () => {
+      const racing = await api().post('/api/tenants').set(bearer(operator)).send({ slug: `race-${randomUUID().slice(0, 6)}`, name: 'Race', ownerUserId: owner.id }).expect(201);
+      const id = racing.body.id as string;
+      const invitee = await person('racer');
+      const invitationId = (await api().post(`/api/tenants/${id}/invitations`).set(bearer(operator)).send({ email: invitee.email, role: 'member' }).expect(201)).body.invitation.id as string;
+      const cookie = await signIn(invitee, acceptPage(invitationId));
+      const dataSource = running.app.get(DataSource);
+      // A status change in flight (as a suspend or delete holds the tenant row until it commits).
+      const change = dataSource.createQueryRunner();
+      await change.connect();
+      try {
+        await change.startTransaction();
+        await change.query(`UPDATE tenants SET status = 'SUSPENDED' WHERE id = $1`, [id]);
+        const accepting = post(invitationId, cookie).set('Accept', 'application/json').then((answer) => answer);
+        await eventually(
+          async () => expect(Number((await dataSource.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`))[0].n)).toBeGreaterThan(0),
+          { within: 5_000 },
+        );
+        await change.commitTransaction();
+        const answer = await accepting;
+        expect(answer.status).toBe(409);
+        expect(answer.body.code).toBe('TENANT_NOT_ACTIVE');
+      } finally {
+        if (change.isTransactionActive) {
+          await change.rollbackTransaction();
+        }
+        await change.release();
+      }
+      const listed = (await api().get(`/api/tenants/${id}/invitations`).set(bearer(operator)).expect(200)).body as { items: { id: string; status: string }[] };
+      expect(listed.items).toEqual([expect.objectContaining({ id: invitationId, status: 'Pending' })]);
+      expect(await auditActions(invitationId)).toEqual(['invitation.created', 'invitation.sent']);
+    });
+
     it('refuses an accept form from another origin, and unknown or malformed invitations', async () => {
       const stranger = await person('stranger');
       const cookie = await signIn(stranger, acceptPage('nosuchinvitation00001'));

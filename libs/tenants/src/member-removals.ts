@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { EventOutbox } from '@app/events';
 import { AuditTrail, PrincipalRevocations, SecurityError } from '@app/security';
+import { OrganizationMemberSnapshots } from './organization-member-snapshots';
 import { TenantsRepository } from './tenants.repository';
 
 /** Where a removal was learnt: Logto's webhook, this API's members route, or the reconciler's membership comparison. */
@@ -23,10 +24,11 @@ export class MemberRemovals {
     private readonly revocations: PrincipalRevocations,
     private readonly outbox: EventOutbox,
     private readonly audit: AuditTrail,
+    private readonly snapshots: OrganizationMemberSnapshots,
   ) {}
 
   /**
-   * In one transaction: the revocation (the user's tokens for the organization issued until now are refused, on every
+   * In one transaction: the user dropped from the drift pass's member snapshot, the revocation (the user's tokens for the organization issued until now are refused, on every
    * replica within a second once it commits), the `member.removed` event-feed event ({tenantId, organizationId, userId,
    * source}) and an audit record (action `member.removed`, target the user). An organization that is no tenant's:
    * the revocation only.
@@ -54,6 +56,8 @@ export class MemberRemovals {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('member-removal:' || $1 || ':' || $2, 0))`, [organizationId, userId]);
       const previous = await this.revocations.membershipRevocation({ organizationId, userId }, tx);
       await this.revocations.revokeMembership({ organizationId, userId, reason: 'member_removed' }, tx);
+      // Known here now, whoever learnt it: the drift pass must not find it again and report a removal without a webhook.
+      await this.snapshots.removed(organizationId, [userId], tx);
       if (tenant === undefined || previous?.reason === 'member_removed') {
         return;
       }

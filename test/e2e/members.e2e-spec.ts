@@ -389,6 +389,24 @@ describe('members and invitations', () => {
       expect(await auditActions(someone.id)).toEqual(['member.removed']);
     });
 
+    it('the removal counts from Logto’s answer, not from before the call: a token Logto issued meanwhile is refused too', async () => {
+      const someone = await addMember(['member']);
+      // Every Management API call takes this long (under LOGTO_TIMEOUT_MS): the removal is recorded, then Logto's call runs.
+      const logtoDelayMs = 600;
+      await logto.idp.setFault('slow', { target: 'management', delayMs: logtoDelayMs });
+      let answeredAt: number;
+      try {
+        await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(204);
+        answeredAt = Date.now();
+      } finally {
+        await logto.idp.setFault('none');
+      }
+      const [row] = await running.app.get(DataSource).query(`SELECT revoked_at FROM principal_revocations WHERE organization_id = $1 AND user_id = $2`, [organizationId, someone.id]);
+      // Stamped before the Logto call, it would be a whole delay before the answer; a token issued in between would pass.
+      expect(new Date(row.revoked_at as string).getTime()).toBeGreaterThan(answeredAt - logtoDelayMs / 2);
+      expect(await auditActions(someone.id)).toEqual(['member.removed']);
+    });
+
     it('a removal whose record cannot be written leaves the member in Logto (no removal without its revocation)', async () => {
       const someone = await addMember(['member']);
       const dataSource = running.app.get(DataSource);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { LogtoConflictError, LogtoManagementClient, LogtoNotFoundError, type OrganizationMember } from '@app/logto-client';
 import { AuditTrail, type ChangedBy, PrincipalRevocations } from '@app/security';
 import { Page, PageQuery, toPage } from '@app/service-core';
@@ -101,6 +101,7 @@ export class MembersService {
           throw error instanceof LogtoConflictError && error.code === 'organization.require_membership' ? notAMember() : error;
         }),
       );
+      await this.revokeFromNow(organizationId, userId, 'roles_changed', tx);
       return memberView(target, [...after]);
     });
   }
@@ -129,7 +130,17 @@ export class MembersService {
           throw error instanceof LogtoNotFoundError ? notAMember() : error;
         }),
       );
+      await this.revokeFromNow(organization, userId, 'member_removed', tx);
     });
+  }
+
+  /**
+   * Moves the member's revocation, written before the Logto call, to now that Logto has answered: a token Logto
+   * issued them while the call ran (with the old roles, or as a member still) is refused too. The index only ever
+   * moves a revocation later, so this is the one it keeps.
+   */
+  private revokeFromNow(organizationId: string, userId: string, reason: 'member_removed' | 'roles_changed', tx: EntityManager): Promise<void> {
+    return this.revocations.revokeMembership({ organizationId, userId, reason }, tx);
   }
 }
 

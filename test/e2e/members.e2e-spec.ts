@@ -376,6 +376,9 @@ describe('members and invitations', () => {
       expect(await rolesOf(someone.id)).toBeUndefined();
       await api().get(`/api/tenants/${tenantId}/members`).set(bearer(token)).expect(401);
       expect(await auditActions(someone.id)).toEqual(['member.removed']);
+      // Audited like every change made through this API: who, and from where.
+      const [audit] = await running.app.get(DataSource).query(`SELECT actor, host(source_ip) AS ip FROM audit_events WHERE target_id = $1`, [someone.id]);
+      expect(audit).toEqual({ actor: expect.stringMatching(/\S/), ip: expect.stringMatching(/^[0-9a-f.:]+$/) });
       expect((await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(404)).body.code).toBe('MEMBER_NOT_FOUND');
       expect((await api().put(`/api/tenants/${tenantId}/members/${someone.id}/roles`).set(bearer(operator)).send({ roles: ['member'] }).expect(404)).body.code).toBe('MEMBER_NOT_FOUND');
     });

@@ -122,7 +122,7 @@ export class MembersService {
       rules.assertWithinReach(roleNamesOf(target), granter);
       const owners = members.filter((member) => holdsOwner(roleNamesOf(member))).length;
       assertKeepsAnOwner(owners, owners - (holdsOwner(roleNamesOf(target)) ? 1 : 0));
-      await this.removals.removed({ organizationId: organization, userId, actor: by.actor, source: 'api' }, tx);
+      await this.removals.removed({ organizationId: organization, userId, actor: by.actor, source: 'api', sourceIp: by.sourceIp }, tx);
       // Last: a failure here rolls the record back; success leaves only the commit.
       await viaLogto(() =>
         this.logto.removeOrganizationUser(organization, userId).catch((error: unknown) => {

@@ -41,11 +41,14 @@ export class MemberRemovals {
    * first is refused at once but gives no second event. Ids that are no Logto ids (empty, over 64 characters): 422
    * INVALID_REVOCATION, nothing written.
    *
+   * `sourceIp`: the client's address when a request of this API removed the member (audited, as every change made
+   * through the API is).
+   *
    * With `tx`, in the caller's transaction instead: the members API records the removal before asking Logto for it,
    * so that Logto never removes a member whose removal (above all, the revocation) could not be written here.
    */
-  async removed(input: { organizationId: string; userId: string; actor: string; source: MemberRemovalSource }, tx?: EntityManager): Promise<void> {
-    const { organizationId, userId, actor, source } = input;
+  async removed(input: { organizationId: string; userId: string; actor: string; source: MemberRemovalSource; sourceIp?: string | null }, tx?: EntityManager): Promise<void> {
+    const { organizationId, userId, actor, source, sourceIp } = input;
     for (const [name, value] of [['organizationId', organizationId], ['userId', userId]] as const) {
       if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID) {
         throw new SecurityError('INVALID_REVOCATION', `${name}: a non-empty string of at most ${MAX_ID} characters.`);
@@ -62,7 +65,7 @@ export class MemberRemovals {
         return;
       }
       await this.outbox.append(tx, { type: 'member.removed', tenantId: tenant.id, data: { tenantId: tenant.id, organizationId, userId, source } });
-      await this.audit.record({ tenantId: tenant.id, actor, action: 'member.removed', targetId: userId }, tx);
+      await this.audit.record({ tenantId: tenant.id, actor, action: 'member.removed', targetId: userId, sourceIp }, tx);
     };
     await (tx === undefined ? this.dataSource.transaction(record) : record(tx));
   }

@@ -279,6 +279,39 @@ describe('members and invitations', () => {
       expect(listed.items).toEqual([expect.objectContaining({ id: invitationId, status: 'Pending' })]);
     });
 
+    it('an accept that races with the tenant leaving ACTIVE waits for it and is refused (no member joins a suspended or deleted tenant)', async () => {
+      const racing = await api().post('/api/tenants').set(bearer(operator)).send({ slug: `race-${randomUUID().slice(0, 6)}`, name: 'Race', ownerUserId: owner.id }).expect(201);
+      const id = racing.body.id as string;
+      const invitee = await person('racer');
+      const invitationId = (await api().post(`/api/tenants/${id}/invitations`).set(bearer(operator)).send({ email: invitee.email, role: 'member' }).expect(201)).body.invitation.id as string;
+      const cookie = await signIn(invitee, acceptPage(invitationId));
+      const dataSource = running.app.get(DataSource);
+      // A status change in flight (as a suspend or delete holds the tenant row until it commits).
+      const change = dataSource.createQueryRunner();
+      await change.connect();
+      try {
+        await change.startTransaction();
+        await change.query(`UPDATE tenants SET status = 'SUSPENDED' WHERE id = $1`, [id]);
+        const accepting = post(invitationId, cookie).set('Accept', 'application/json').then((answer) => answer);
+        await eventually(
+          async () => expect(Number((await dataSource.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`))[0].n)).toBeGreaterThan(0),
+          { within: 5_000 },
+        );
+        await change.commitTransaction();
+        const answer = await accepting;
+        expect(answer.status).toBe(409);
+        expect(answer.body.code).toBe('TENANT_NOT_ACTIVE');
+      } finally {
+        if (change.isTransactionActive) {
+          await change.rollbackTransaction();
+        }
+        await change.release();
+      }
+      const listed = (await api().get(`/api/tenants/${id}/invitations`).set(bearer(operator)).expect(200)).body as { items: { id: string; status: string }[] };
+      expect(listed.items).toEqual([expect.objectContaining({ id: invitationId, status: 'Pending' })]);
+      expect(await auditActions(invitationId)).toEqual(['invitation.created', 'invitation.sent']);
+    });
+
     it('refuses an accept form from another origin, and unknown or malformed invitations', async () => {
       const stranger = await person('stranger');
       const cookie = await signIn(stranger, acceptPage('nosuchinvitation00001'));
@@ -343,8 +376,55 @@ describe('members and invitations', () => {
       expect(await rolesOf(someone.id)).toBeUndefined();
       await api().get(`/api/tenants/${tenantId}/members`).set(bearer(token)).expect(401);
       expect(await auditActions(someone.id)).toEqual(['member.removed']);
+      // Audited like every change made through this API: who, and from where.
+      const [audit] = await running.app.get(DataSource).query(`SELECT actor, host(source_ip) AS ip FROM audit_events WHERE target_id = $1`, [someone.id]);
+      expect(audit).toEqual({ actor: expect.stringMatching(/\S/), ip: expect.stringMatching(/^[0-9a-f.:]+$/) });
       expect((await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(404)).body.code).toBe('MEMBER_NOT_FOUND');
       expect((await api().put(`/api/tenants/${tenantId}/members/${someone.id}/roles`).set(bearer(operator)).send({ roles: ['member'] }).expect(404)).body.code).toBe('MEMBER_NOT_FOUND');
+    });
+
+    it('a removal through this API is not reported again by the drift pass as one Logto made without a webhook', async () => {
+      const someone = await addMember(['member']);
+      await api().post('/api/tenants/reconcile').set(bearer(operator)).expect(200); // the pass's snapshot holds them
+      await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(204);
+      const report = await api().post('/api/tenants/reconcile').set(bearer(operator)).expect(200);
+      expect(report.body.removedMembers).toEqual([]);
+      expect(await auditActions(someone.id)).toEqual(['member.removed']);
+    });
+
+    it('the removal counts from Logto’s answer, not from before the call: a token Logto issued meanwhile is refused too', async () => {
+      const someone = await addMember(['member']);
+      // Every Management API call takes this long (under LOGTO_TIMEOUT_MS): the removal is recorded, then Logto's call runs.
+      const logtoDelayMs = 600;
+      await logto.idp.setFault('slow', { target: 'management', delayMs: logtoDelayMs });
+      let answeredAt: number;
+      try {
+        await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(204);
+        answeredAt = Date.now();
+      } finally {
+        await logto.idp.setFault('none');
+      }
+      const [row] = await running.app.get(DataSource).query(`SELECT revoked_at FROM principal_revocations WHERE organization_id = $1 AND user_id = $2`, [organizationId, someone.id]);
+      // Stamped before the Logto call, it would be a whole delay before the answer; a token issued in between would pass.
+      expect(new Date(row.revoked_at as string).getTime()).toBeGreaterThan(answeredAt - logtoDelayMs / 2);
+      expect(await auditActions(someone.id)).toEqual(['member.removed']);
+    });
+
+    it('a removal whose record cannot be written leaves the member in Logto (no removal without its revocation)', async () => {
+      const someone = await addMember(['member']);
+      const dataSource = running.app.get(DataSource);
+      // A database fault on the revocation write, for this user only.
+      await dataSource.query(`CREATE FUNCTION refuse_revocation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$`);
+      await dataSource.query(`CREATE TRIGGER refuse_revocation BEFORE INSERT OR UPDATE ON principal_revocations FOR EACH ROW WHEN (NEW.user_id = '${someone.id}') EXECUTE FUNCTION refuse_revocation()`);
+      try {
+        const answer = await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator));
+        expect(answer.status).toBeGreaterThanOrEqual(500);
+      } finally {
+        await dataSource.query(`DROP TRIGGER refuse_revocation ON principal_revocations`);
+        await dataSource.query(`DROP FUNCTION refuse_revocation()`);
+      }
+      expect(await rolesOf(someone.id)).toEqual(['member']);
+      expect(await auditActions(someone.id)).toEqual([]);
     });
 
     it('keeps the last owner: no demotion, no removal (409 LAST_OWNER)', async () => {

@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, findPage, PageQuery, queryEntities } from '@app/service-core';
+import { findPage, PageQuery, queryEntities } from '@app/service-core';
 import { License } from '@app/licensing';
 import { Tenant } from '@app/tenants';
-import { schema } from '../../apps/api/src/database/schema';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { openSchemaDatabase, SchemaDatabase } from '../support/schema-database';
+import { TestDatabase } from '../support/test-database';
 import { insertTenantRow } from '../support/tenant-rows';
 
 function pageQuery(page: number, pageSize: number): PageQuery {
@@ -12,18 +12,17 @@ function pageQuery(page: number, pageSize: number): PageQuery {
 
 /** service-core's persistence helpers on a migrated database: raw rows hydrated into entities, and pages. */
 describe('persistence helpers', () => {
+  let opened: SchemaDatabase | undefined;
   let database: TestDatabase;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = new DataSource(buildDataSourceOptions(database.url, { poolSize: 1, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000 }, schema));
-    await dataSource.initialize();
+    opened = await openSchemaDatabase();
+    ({ database, dataSource } = opened);
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
+    await opened?.close();
   });
 
   it('queryEntities hydrates SELECT and UPDATE … RETURNING rows into entities by column metadata', async () => {

@@ -1,7 +1,5 @@
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '@app/service-core';
-import { schema } from '../../apps/api/src/database/schema';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { openSchemaDatabase, SchemaDatabase } from '../support/schema-database';
 
 /**
  * The entities are the one description of each table in code, the migrations the one way the schema changes:
@@ -11,18 +9,16 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
  * name, uniqueness and columns: a check's expression or an index's WHERE and column order are not compared.)
  */
 describe('entities and migrations agree', () => {
-  let database: TestDatabase | undefined;
+  let opened: SchemaDatabase | undefined;
   let dataSource: DataSource | undefined;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = new DataSource(buildDataSourceOptions(database.url, { poolSize: 1, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000 }, schema));
-    await dataSource.initialize();
+    opened = await openSchemaDatabase();
+    ({ dataSource } = opened);
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
+    await opened?.close();
   });
 
   it('the schema builder proposes no change on a freshly migrated database', async () => {

@@ -1,9 +1,8 @@
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '@app/service-core';
 import { TenantRetentionAndPurge1795966900000 } from '../../apps/api/src/database/migrations/1795966900000-TenantRetentionAndPurge';
-import { schema } from '../../apps/api/src/database/schema';
 import { insertTenantRow, sql } from '../support/tenant-rows';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { openSchemaDatabase, SchemaDatabase } from '../support/schema-database';
+import { TestDatabase } from '../support/test-database';
 
 /**
  * Tenants deleted before the delete–restore–purge lifecycle lost their Logto organization at the delete: the
@@ -11,18 +10,17 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
  * every other tenant as it was.
  */
 describe('migration TenantRetentionAndPurge1795966900000', () => {
+  let opened: SchemaDatabase | undefined;
   let database: TestDatabase;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = new DataSource(buildDataSourceOptions(database.url, { poolSize: 1, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000 }, schema));
-    await dataSource.initialize();
+    opened = await openSchemaDatabase();
+    ({ database, dataSource } = opened);
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
+    await opened?.close();
   });
 
   it('starts the purge of tenants deleted before it, and of no other', async () => {

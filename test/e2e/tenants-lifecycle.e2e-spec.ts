@@ -282,6 +282,8 @@ describe('tenant lifecycle: delete, restore, purge', () => {
       expect(gone.status).toBe(410);
       expect(gone.body.code).toBe('TENANT_PURGED');
       expect((await api().post(`/api/tenants/${tenant.id}/restore`).set(bearer(operator))).body.code).toBe('TENANT_PURGED');
+      // The routes below a tenant do not tell a purged tenant from a deleted one (as the README says).
+      expect((await api().get(`/api/tenants/${tenant.id}/members`).set(bearer(operator))).body.code).toBe('NOT_FOUND');
       const listed = await api().get(`/api/tenants?status=DELETED&q=${tenant.slug}`).set(bearer(operator)).expect(200);
       expect(listed.body.items).toEqual([]);
       const reused = await api().post('/api/tenants').set(bearer(operator)).send({ slug: tenant.slug, name: 'Again' });

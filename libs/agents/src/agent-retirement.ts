@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditTrail, ChangedBy } from '@app/security';
 import { EventOutbox } from '@app/events';
+import { returnedRows } from '@app/service-core';
 import { AfterCommit, StillStopped, Tenant, TenantRetirement } from '@app/tenants';
 import { AgentEvents } from './agent-events';
 
@@ -31,18 +32,19 @@ export class AgentRetirement implements OnModuleInit {
   }
 
   async retire(tenant: Tenant, by: ChangedBy, tx: EntityManager): Promise<AfterCommit | void> {
-    const disabled = await tx.query<{ id: string }[]>(
-      `UPDATE agents SET enabled = false, disabled_at = clock_timestamp(), disabled_by = $2
-        WHERE tenant_id = $1 AND enabled RETURNING id`,
-      [tenant.id, by.actor],
+    const disabled = returnedRows<{ id: string }>(
+      await tx.query(
+        `UPDATE agents SET enabled = false, disabled_at = clock_timestamp(), disabled_by = $2
+          WHERE tenant_id = $1 AND enabled RETURNING id`,
+        [tenant.id, by.actor],
+      ),
     );
-    // The RETURNING rows of an UPDATE come as [rows, count] from the pg driver.
-    const agentIds = rowsOf<{ id: string }>(disabled).map((row) => row.id);
+    const agentIds = disabled.map((row) => row.id);
     for (const agentId of agentIds) {
       await this.audit.record({ tenantId: tenant.id, actor: by.actor, action: 'agent.disabled', targetId: agentId, sourceIp: by.sourceIp, reason: TENANT_DELETED }, tx);
       await this.outbox.append(tx, { type: 'agent.disabled', tenantId: tenant.id, data: { agentId } });
     }
-    const revoked = rowsOf<{ id: string }>(
+    const revoked = returnedRows<{ id: string }>(
       await tx.query(`UPDATE agent_bootstrap_tokens SET revoked_at = clock_timestamp(), revoked_by = $2 WHERE tenant_id = $1 AND revoked_at IS NULL RETURNING id`, [
         tenant.id,
         by.actor,
@@ -61,7 +63,7 @@ export class AgentRetirement implements OnModuleInit {
 
   /** The tenant's agents (their used assertion ids go with them: ON DELETE CASCADE) and bootstrap tokens removed. */
   async purge(tenant: Tenant, tx: EntityManager): Promise<AfterCommit | void> {
-    const removed = rowsOf<{ id: string }>(await tx.query(`DELETE FROM agents WHERE tenant_id = $1 RETURNING id`, [tenant.id]));
+    const removed = returnedRows<{ id: string }>(await tx.query(`DELETE FROM agents WHERE tenant_id = $1 RETURNING id`, [tenant.id]));
     await tx.query(`DELETE FROM agent_bootstrap_tokens WHERE tenant_id = $1`, [tenant.id]);
     // A removed agent is refused like a disabled one; caches that still hold it hear of it.
     return () => removed.forEach((row) => this.events.emit({ type: 'disabled', agentId: row.id, tenantId: tenant.id }));
@@ -84,12 +86,4 @@ export class AgentRetirement implements OnModuleInit {
             'the agents disabled at delete stay disabled and their keys cannot register again',
         };
   }
-}
-
-/** The rows of a query: an UPDATE/DELETE … RETURNING comes back from the pg driver as [rows, affected]. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
-    return result[0] as T[];
-  }
-  return result as T[];
 }

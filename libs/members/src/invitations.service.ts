@@ -169,6 +169,8 @@ export class InvitationsService {
    * Accepts the invitation for the signed-in user: it must be Pending, unexpired, of an ACTIVE tenant, and addressed
    * to the user's primary email (case-insensitive). Logto then adds the membership with the invitation's roles in the
    * same transaction (core libraries/organization-invitation.ts `updateStatus`). Audited as `invitation.accepted`.
+   * The tenant row is locked around the Logto call, as for the members' changes: a suspend or delete in flight
+   * commits first and the accept is refused, so nobody joins a tenant that has just stopped being ACTIVE.
    */
   async accept(invitationId: string, userId: string): Promise<{ tenant: Tenant; invitation: InvitationView }> {
     const { tenant, invitation } = await this.acceptable(invitationId, userId);
@@ -176,6 +178,7 @@ export class InvitationsService {
     let accepted: OrganizationInvitation;
     try {
       accepted = await this.dataSource.transaction(async (tx) => {
+        assertJoinable(await this.tenants.lockExisting(tenant.id, tx).catch(deletedAsNoInvitation));
         await this.audit.record({ tenantId: tenant.id, actor: `user:${userId}`, action: 'invitation.accepted', targetId: invitation.id }, tx);
         return this.logto.setOrganizationInvitationStatus(invitation.id, { status: 'Accepted', acceptedUserId: userId });
       });
@@ -197,9 +200,7 @@ export class InvitationsService {
       throw invitationNotFound();
     }
     assertPending(invitation, { acceptedBy: userId });
-    if (tenant.status !== 'ACTIVE') {
-      throw new TenantsError('TENANT_NOT_ACTIVE', `The tenant is ${tenant.status.toLowerCase()}; ask its owner.`);
-    }
+    assertJoinable(tenant);
     const user = await viaLogto(() => this.logto.getUser(userId));
     if (user.primaryEmail === null || user.primaryEmail.toLowerCase() !== invitation.invitee.toLowerCase()) {
       throw new MembersError('INVITATION_FOR_ANOTHER_USER', 'This invitation was sent to another email address than your account’s. Sign in with the invited account.');
@@ -265,6 +266,21 @@ function deliveryFailure(error: unknown): Extract<InvitationDelivery, { sent: fa
 }
 
 const invitationNotFound = (): MembersError => new MembersError('INVITATION_NOT_FOUND', 'There is no such invitation.');
+
+/** A deleted tenant's invitations are not found (as acceptable() answers): its existence is not told to invitees. */
+function deletedAsNoInvitation(error: unknown): never {
+  throw error instanceof TenantsError && error.code === 'NOT_FOUND' ? invitationNotFound() : error;
+}
+
+/** An invitation is accepted into an ACTIVE tenant only (TENANT_NOT_ACTIVE otherwise; a deleted one is not found). */
+function assertJoinable(tenant: Tenant): void {
+  if (tenant.status === 'DELETED') {
+    throw invitationNotFound();
+  }
+  if (tenant.status !== 'ACTIVE') {
+    throw new TenantsError('TENANT_NOT_ACTIVE', `The tenant is ${tenant.status.toLowerCase()}; ask its owner.`);
+  }
+}
 
 /** Refuses an invitation that is no longer Pending, saying why; `acceptedBy` words it for the invitee. */
 function assertPending(invitation: OrganizationInvitation, options: { acceptedBy?: string } = {}): void {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { LogtoConflictError, LogtoManagementClient, LogtoNotFoundError, type OrganizationMember } from '@app/logto-client';
 import { AuditTrail, type ChangedBy, PrincipalRevocations } from '@app/security';
 import { Page, PageQuery, toPage } from '@app/service-core';
@@ -101,17 +101,20 @@ export class MembersService {
           throw error instanceof LogtoConflictError && error.code === 'organization.require_membership' ? notAMember() : error;
         }),
       );
+      await this.revokeFromNow(organizationId, userId, 'roles_changed', tx);
       return memberView(target, [...after]);
     });
   }
 
   /**
    * Removes the member from the tenant's organization. Refused: the last owner, a member holding a role above the
-   * caller's. After Logto removed them, MemberRemovals records it (revocation, `member.removed` event, audit).
+   * caller's. MemberRemovals records it (revocation, `member.removed` event, audit) in the transaction, before the
+   * Logto call: a failure of either leaves nothing changed, and Logto's webhook reporting the removal meanwhile
+   * waits for the commit and is a repeat.
    */
   async remove(tenantId: string, userId: string, granter: RoleGranter, by: ChangedBy): Promise<void> {
     const rules = await this.roleRules();
-    const organizationId = await this.dataSource.transaction(async (tx) => {
+    await this.dataSource.transaction(async (tx) => {
       const tenant = await this.tenants.lockExisting(tenantId, tx);
       const organization = organizationOf(tenant);
       const members = await viaLogto(() => this.logto.listAllOrganizationUsers(organization));
@@ -119,15 +122,25 @@ export class MembersService {
       rules.assertWithinReach(roleNamesOf(target), granter);
       const owners = members.filter((member) => holdsOwner(roleNamesOf(member))).length;
       assertKeepsAnOwner(owners, owners - (holdsOwner(roleNamesOf(target)) ? 1 : 0));
+      await this.removals.removed({ organizationId: organization, userId, actor: by.actor, source: 'api', sourceIp: by.sourceIp }, tx);
+      // Last: a failure here rolls the record back; success leaves only the commit.
       await viaLogto(() =>
         this.logto.removeOrganizationUser(organization, userId).catch((error: unknown) => {
           // Removed in Logto meanwhile (by someone not going through this API).
           throw error instanceof LogtoNotFoundError ? notAMember() : error;
         }),
       );
-      return organization;
+      await this.revokeFromNow(organization, userId, 'member_removed', tx);
     });
-    await this.removals.removed({ organizationId, userId, actor: by.actor, source: 'api' });
+  }
+
+  /**
+   * Moves the member's revocation, written before the Logto call, to now that Logto has answered: a token Logto
+   * issued them while the call ran (with the old roles, or as a member still) is refused too. The index only ever
+   * moves a revocation later, so this is the one it keeps.
+   */
+  private revokeFromNow(organizationId: string, userId: string, reason: 'member_removed' | 'roles_changed', tx: EntityManager): Promise<void> {
+    return this.revocations.revokeMembership({ organizationId, userId, reason }, tx);
   }
 }
 

@@ -22,6 +22,7 @@ export * from './events/event-channel';
 export * from './http/problem';
 export * from './http/to-problem';
 export * from './http/problem.filter';
+export * from './http/browser-pages';
 export * from './http/validation';
 export * from './http/display-text';
 export * from './http/pagination';

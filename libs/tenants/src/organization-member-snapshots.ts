@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 /**
  * The members each tenant's organization had at the last drift pass (table organization_member_snapshots). Logto
@@ -46,8 +46,8 @@ export class OrganizationMemberSnapshots {
     );
   }
 
-  /** Members Logto's webhook reported removed (and MemberRemovals recorded): the next pass has nothing to find. */
-  async removed(organizationId: string, userIds: readonly string[]): Promise<void> {
-    await this.dataSource.query(`DELETE FROM organization_member_snapshots WHERE organization_id = $1 AND user_id = ANY($2::varchar[])`, [organizationId, userIds]);
+  /** Members whose removal MemberRemovals recorded (in `tx` when given): the next pass has nothing to find. */
+  async removed(organizationId: string, userIds: readonly string[], tx: EntityManager = this.dataSource.manager): Promise<void> {
+    await tx.query(`DELETE FROM organization_member_snapshots WHERE organization_id = $1 AND user_id = ANY($2::varchar[])`, [organizationId, userIds]);
   }
 }

@@ -10,6 +10,9 @@ import { runAfterCommit, TenantsService } from './tenants.service';
 
 const CLAIM_BATCH = 10;
 
+/** The first pass comes at most this long after boot (half to all of it). */
+const FIRST_PASS_AFTER_BOOT_MAX_MS = 5 * 60_000;
+
 /** The purge's first step: the tenant's Logto organization (and its memberships) deleted. */
 export const ORGANIZATION_STEP = 'organization';
 /** The purge's last step: the tombstone, audited and in the event feed as tenant.purged. */
@@ -35,9 +38,6 @@ export interface PurgeOptions {
  * idempotent, so a purge interrupted anywhere (a crash, Logto down) resumes where it stopped, and tenant.purged is
  * recorded exactly once.
  */
-/** The first pass comes at most this long after boot (half to all of it). */
-const FIRST_PASS_AFTER_BOOT_MAX_MS = 5 * 60_000;
-
 @Injectable()
 export class TenantPurge implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TenantPurge');

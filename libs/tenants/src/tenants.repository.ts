@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, ILike, In, IsNull, Not, Repository } from 'typeorm';
-import { findPage, Page, PageQuery, queryEntities } from '@app/service-core';
+import { findPage, Page, PageQuery, queryEntities, returnedRows } from '@app/service-core';
 import { LogtoAction, Tenant, TenantStatus } from './tenant.entity';
 
 export interface TenantListFilter {
@@ -191,28 +191,28 @@ export class TenantsRepository {
    */
   async claimPurge(limit: number, retentionDays: number, leaseMs: number): Promise<{ tenant: Tenant; holdsLogtoWork: boolean }[]> {
     const lock = (await this.isEmbedded()) ? '' : 'FOR UPDATE SKIP LOCKED';
-    const claimed = await this.dataSource.query<{ id: string; holds: boolean }[]>(
-      `UPDATE tenants AS t SET
-         purge_started_at = coalesce(t.purge_started_at, now()),
-         purge_lease_until = ${inMs('$3')},
-         pending_logto_action = CASE WHEN t.purge_started_at IS NULL THEN 'DELETE' ELSE t.pending_logto_action END,
-         sync_attempts = CASE WHEN t.purge_started_at IS NULL THEN 1 WHEN due.holds THEN t.sync_attempts + 1 ELSE t.sync_attempts END,
-         next_sync_at = CASE WHEN due.holds THEN ${inMs('$3')} ELSE t.next_sync_at END,
-         sync_failed_at = CASE WHEN t.purge_started_at IS NULL THEN NULL ELSE t.sync_failed_at END
-       FROM (SELECT id,
-                    (purge_started_at IS NULL OR (pending_logto_action IS NOT NULL AND sync_failed_at IS NULL AND next_sync_at <= now())) AS holds
-               FROM tenants
-              WHERE status = 'DELETED' AND purged_at IS NULL
-                AND (purge_started_at IS NOT NULL OR deleted_at <= now() - make_interval(days => $2))
-                AND (purge_lease_until IS NULL OR purge_lease_until <= now())
-              ORDER BY deleted_at
-              LIMIT $1 ${lock}) AS due
-       WHERE t.id = due.id
-       RETURNING t.id, due.holds`,
-      [limit, retentionDays, leaseMs],
+    const rows = returnedRows<{ id: string; holds: boolean }>(
+      await this.dataSource.query(
+        `UPDATE tenants AS t SET
+           purge_started_at = coalesce(t.purge_started_at, now()),
+           purge_lease_until = ${inMs('$3')},
+           pending_logto_action = CASE WHEN t.purge_started_at IS NULL THEN 'DELETE' ELSE t.pending_logto_action END,
+           sync_attempts = CASE WHEN t.purge_started_at IS NULL THEN 1 WHEN due.holds THEN t.sync_attempts + 1 ELSE t.sync_attempts END,
+           next_sync_at = CASE WHEN due.holds THEN ${inMs('$3')} ELSE t.next_sync_at END,
+           sync_failed_at = CASE WHEN t.purge_started_at IS NULL THEN NULL ELSE t.sync_failed_at END
+         FROM (SELECT id,
+                      (purge_started_at IS NULL OR (pending_logto_action IS NOT NULL AND sync_failed_at IS NULL AND next_sync_at <= now())) AS holds
+                 FROM tenants
+                WHERE status = 'DELETED' AND purged_at IS NULL
+                  AND (purge_started_at IS NOT NULL OR deleted_at <= now() - make_interval(days => $2))
+                  AND (purge_lease_until IS NULL OR purge_lease_until <= now())
+                ORDER BY deleted_at
+                LIMIT $1 ${lock}) AS due
+         WHERE t.id = due.id
+         RETURNING t.id, due.holds`,
+        [limit, retentionDays, leaseMs],
+      ),
     );
-    // The pg driver answers an UPDATE … RETURNING with [rows, count].
-    const rows = (Array.isArray(claimed[0]) ? claimed[0] : claimed) as { id: string; holds: boolean }[];
     if (rows.length === 0) {
       return [];
     }

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrors, clientAddressOf, Public } from '@app/service-core';
+import { ApiErrors, clientAddressOf, pageSecurityPolicy, Public, sendHtmlPage } from '@app/service-core';
 import { LogtoAuthConfig, logtoAuthConfig } from '@app/security';
 import { EdgeSessionsConfig, edgeSessionsConfig } from '../edge-sessions.config';
 import { EDGE_SESSIONS_ERRORS, EdgeSessionError } from '../edge-sessions.errors';
@@ -10,7 +10,7 @@ import { SignInRateLimited } from '../sign-in-rate-limit';
 import { CallbackQuery, SIGN_IN_TTL_MS, SignInService } from '../sign-in.service';
 import { BrowserPageFilter } from './browser-page.filter';
 import { readCookie, setCookie } from './cookies';
-import { pageSecurityPolicy, signedOutPage, signOutConfirmationPage } from './pages';
+import { signedOutPage, signOutConfirmationPage } from './pages';
 
 const CALLBACK_PATH = '/api/auth/callback';
 const QUERY_TEXT_MAX = 2048;
@@ -128,12 +128,9 @@ export class SignInController {
   }
 
   private sendPage(reply: FastifyReply, html: string): void {
-    const logtoOrigin = this.logto.issuer === undefined ? undefined : new URL(this.logto.issuer).origin;
-    void reply
-      .header('cache-control', 'no-store')
-      .header('content-security-policy', pageSecurityPolicy(logtoOrigin))
-      .type('text/html; charset=utf-8')
-      .send(html);
+    // The sign-out form is redirected on to Logto's end-session endpoint.
+    const logtoOrigins = this.logto.issuer === undefined ? [] : [new URL(this.logto.issuer).origin];
+    sendHtmlPage(reply, html, { securityPolicy: pageSecurityPolicy(logtoOrigins) });
   }
 
   /** The sign-in origin itself, or a tenant's origin (a no-access page's sign-out button). */

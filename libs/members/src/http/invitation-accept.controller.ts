@@ -1,14 +1,14 @@
 import { Controller, Get, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrors, Public } from '@app/service-core';
+import { ApiErrors, Public, sendHtmlPage } from '@app/service-core';
 import { TENANTS_ERRORS } from '@app/tenants';
 import { acceptUrl, INVITATION_BROWSER, type InvitationBrowser, signInUrl } from '../invitation-browser';
 import { InvitationsService } from '../invitations.service';
 import { MEMBERS_ERRORS, MembersError } from '../members.errors';
 import { InvitationParams } from './members.dto';
 import { InvitationPageFilter } from './invitation-page.filter';
-import { confirmPage, joinedPage, PAGE_SECURITY_POLICY } from './invitation-pages';
+import { confirmPage, joinedPage } from './invitation-pages';
 
 const REFUSALS = [
   'ACCEPT_PAGE_DISABLED',
@@ -54,7 +54,7 @@ export class InvitationAcceptController {
       return;
     }
     const { tenant, invitation } = await this.invitations.preview(params.invitationId, userId);
-    this.sendPage(reply, 200, confirmPage(tenant.name, invitation.roles, here));
+    sendHtmlPage(reply, confirmPage(tenant.name, invitation.roles, here));
   }
 
   @Post(':invitationId')
@@ -79,7 +79,7 @@ export class InvitationAcceptController {
       return;
     }
     const { tenant } = await this.invitations.accept(params.invitationId, userId);
-    this.sendPage(reply, 200, joinedPage(tenant.name, this.browser.tenantUrl(tenant.slug)));
+    sendHtmlPage(reply, joinedPage(tenant.name, this.browser.tenantUrl(tenant.slug)));
   }
 
   private async visitor(invitationId: string, request: FastifyRequest): Promise<{ origin: string; here: string; userId: string | undefined }> {
@@ -88,14 +88,5 @@ export class InvitationAcceptController {
       throw new MembersError('ACCEPT_PAGE_DISABLED', 'Browser sign-in is not configured here (LOGTO_EDGE_APP_ID, TENANT_BASE_DOMAIN).');
     }
     return { origin, here: acceptUrl(origin, invitationId), userId: await this.browser.signedInUser(request.headers.cookie) };
-  }
-
-  private sendPage(reply: FastifyReply, status: number, html: string): void {
-    void reply
-      .status(status)
-      .header('cache-control', 'no-store')
-      .header('content-security-policy', PAGE_SECURITY_POLICY)
-      .type('text/html; charset=utf-8')
-      .send(html);
   }
 }

@@ -1,7 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CodedError, sendProblem } from '@app/service-core';
-import { PAGE_SECURITY_POLICY, refusalPage } from './invitation-pages';
+import { answerBrowserRefusal, CodedError } from '@app/service-core';
 
 /**
  * The accept page is reached by browser navigation: a refusal with a code (expired, revoked, someone else's, the
@@ -11,20 +9,6 @@ import { PAGE_SECURITY_POLICY, refusalPage } from './invitation-pages';
 @Catch()
 export class InvitationPageFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
-    const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    const accept = request.headers.accept ?? '';
-    if (!(error instanceof CodedError) || !accept.toLowerCase().includes('text/html') || reply.sent) {
-      sendProblem(error, request, reply);
-      return;
-    }
-    void reply
-      .status(error.spec.status)
-      .headers(error.headers)
-      .header('cache-control', 'no-store')
-      .header('content-security-policy', PAGE_SECURITY_POLICY)
-      .type('text/html; charset=utf-8')
-      .send(refusalPage(error.spec.title, error.detail));
+    answerBrowserRefusal(error, host, (candidate) => candidate instanceof CodedError);
   }
 }

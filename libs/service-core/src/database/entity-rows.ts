@@ -29,11 +29,10 @@ export async function queryEntities<E extends ObjectLiteral>(
   sql: string,
   parameters: readonly unknown[] = [],
 ): Promise<E[]> {
-  const result = await source.query<ObjectLiteral[] | [ObjectLiteral[], number]>(sql, [...parameters]);
-  const rows = isReturningResult(result) ? result[0] : result;
-  return hydrate(source, target, rows);
+  return hydrate(source, target, returnedRows<ObjectLiteral>(await source.query(sql, [...parameters])));
 }
 
-function isReturningResult(result: ObjectLiteral[] | [ObjectLiteral[], number]): result is [ObjectLiteral[], number] {
-  return result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number';
+/** The rows of a raw query's result: UPDATE/DELETE … RETURNING come as `[rows, affected]`, SELECT and INSERT as the rows. */
+export function returnedRows<T>(result: T[] | [T[], number]): T[] {
+  return result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : (result as T[]);
 }

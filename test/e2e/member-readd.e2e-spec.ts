@@ -159,6 +159,23 @@ describe('a member removed, re-added and removed again', () => {
     await guard(fresh).expect(200);
   });
 
+  (onServer ? it : it.skip)('an invitation accepted in Logto re-adds the member through the webhook (Logto 1.42 sends addedUserIds on accept)', async () => {
+    const tenant = await createTenant('accepted-in-logto');
+    const email = `readd_${Date.now()}@example.com`;
+    const { id: userId } = await logto.admin<{ id: string }>('POST', '/users', { username: `readd_${Date.now()}`, primaryEmail: email });
+    await logto.admin('POST', `/organizations/${tenant.organizationId}/users`, { userIds: [userId] });
+    await logto.admin('DELETE', `/organizations/${tenant.organizationId}/users/${userId}`);
+    await eventually(async () => expect(await removalsOf(userId)).toHaveLength(1), { within: 1000 });
+
+    const invitation = await logto.admin<{ id: string }>('POST', '/organization-invitations', { organizationId: tenant.organizationId, invitee: email, expiresAt: Date.now() + 3_600_000 });
+    await logto.admin('PUT', `/organization-invitations/${invitation.id}/status`, { status: 'Accepted', acceptedUserId: userId });
+    await eventually(async () => expect(await readdedAt(tenant.organizationId, userId)).not.toBeNull(), { within: 1000 });
+    expect(deliveriesFor(userId).some((delivery) => (JSON.parse(delivery.body) as { addedUserIds?: string[] }).addedUserIds?.includes(userId))).toBe(true);
+
+    await logto.admin('DELETE', `/organizations/${tenant.organizationId}/users/${userId}`);
+    await eventually(async () => expect(await removalsOf(userId)).toHaveLength(2), { within: 1000 });
+  });
+
   (onServer ? it : it.skip)('a re-addition only the drift pass sees (its delivery lost) still makes the next removal a new one', async () => {
     const tenant = await createTenant('pass-readds');
     const userId = await logto.createUser('member');

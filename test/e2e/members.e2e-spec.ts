@@ -377,6 +377,14 @@ describe('members and invitations', () => {
       expect(removals.map((event) => event.data.source)).toEqual(['api', 'api']);
     });
 
+    it('removed, re-added straight in Logto (no webhook here), removed again through the API: a second member.removed', async () => {
+      const someone = await addMember(['member']);
+      await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(204);
+      await logto.admin('POST', `/organizations/${organizationId}/users`, { userIds: [someone.id] });
+      await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(204);
+      expect(await auditActions(someone.id)).toEqual(['member.removed', 'member.removed']);
+    });
+
     it('keeps the last owner: no demotion, no removal (409 LAST_OWNER)', async () => {
       const tenant = await api().post('/api/tenants').set(bearer(operator)).send({ slug: `solo-${randomUUID().slice(0, 6)}`, name: 'Solo', ownerUserId: owner.id }).expect(201);
       const id = tenant.body.id as string;

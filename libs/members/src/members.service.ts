@@ -111,6 +111,8 @@ export class MembersService {
    */
   async remove(tenantId: string, userId: string, granter: RoleGranter, by: ChangedBy): Promise<void> {
     const rules = await this.roleRules();
+    // Logto lists the user as a member after this instant: a removal recorded before it was followed by a re-addition.
+    const memberAt = new Date();
     const organizationId = await this.dataSource.transaction(async (tx) => {
       const tenant = await this.tenants.lockExisting(tenantId, tx);
       const organization = organizationOf(tenant);
@@ -119,6 +121,10 @@ export class MembersService {
       rules.assertWithinReach(roleNamesOf(target), granter);
       const owners = members.filter((member) => holdsOwner(roleNamesOf(member))).length;
       assertKeepsAnOwner(owners, owners - (holdsOwner(roleNamesOf(target)) ? 1 : 0));
+      // Noted before Logto removes them (a true fact whatever follows): Logto's webhook for this removal may arrive
+      // before this request records it, and must then count as a new removal even when the re-addition's own
+      // delivery is late or lost (MemberRemovals: one event however the two arrive).
+      await this.removals.readded({ organizationId: organization, userIds: [userId], at: memberAt });
       await viaLogto(() =>
         this.logto.removeOrganizationUser(organization, userId).catch((error: unknown) => {
           // Removed in Logto meanwhile (by someone not going through this API).

@@ -57,17 +57,18 @@ describe('a member removed, re-added and removed again', () => {
     });
     app = await startAppOn(database, logto.env({ TENANT_BASE_DOMAIN: BASE, LOGTO_WEBHOOK_SIGNING_KEY: hook.signingKey, REVOCATION_CLOCK_SKEW_SECONDS: '0' }));
     const { port } = app.server.address() as { port: number };
-    // The recorder: keeps each delivery, then hands it to the API as it came.
+    // The recorder: hands each delivery to the API as it came, then keeps it.
     relay = createServer((incoming, outgoing) => {
       void (async () => {
         const body = await readBody(incoming);
         const signature = String(incoming.headers['logto-signature-sha-256'] ?? '');
-        deliveries.push({ body, signature });
         const answer = await fetch(`http://127.0.0.1:${port}/api/webhooks/logto`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'logto-signature-sha-256': signature },
           body,
         });
+        // Recorded once the API answered: a recorded delivery is a handled one.
+        deliveries.push({ body, signature });
         outgoing.writeHead(answer.status).end();
       })().catch(() => outgoing.writeHead(502).end());
     });
@@ -174,6 +175,22 @@ describe('a member removed, re-added and removed again', () => {
 
     await logto.admin('DELETE', `/organizations/${tenant.organizationId}/users/${userId}`);
     await eventually(async () => expect(await removalsOf(userId)).toHaveLength(2), { within: 1000 });
+  });
+
+  (onServer ? it : it.skip)('removed through the members API twice, with Logto reporting each removal too: one event per removal', async () => {
+    const tenant = await createTenant('api-and-webhook');
+    const userId = await logto.createUser('member');
+    const removeThroughApi = () => request(app.server).delete(`/api/tenants/${tenant.id}/members/${userId}`).auth(operator, { type: 'bearer' }).expect(204);
+    const reportedRemovals = () => deliveriesFor(userId).filter((delivery) => delivery.body.includes('removedUserIds')).length;
+    await logto.admin('POST', `/organizations/${tenant.organizationId}/users`, { userIds: [userId] });
+    await removeThroughApi();
+    await eventually(() => expect(reportedRemovals()).toBe(1), { within: 1000 });
+    await logto.admin('POST', `/organizations/${tenant.organizationId}/users`, { userIds: [userId] });
+    await removeThroughApi();
+    await eventually(() => expect(reportedRemovals()).toBe(2), { within: 1000 });
+    // Both of Logto's reports handled (the relay records a delivery once the API answered it): two events, not four.
+    expect(await removalsOf(userId)).toHaveLength(2);
+    expect(await auditedRemovals(userId)).toBe('2');
   });
 
   (onServer ? it : it.skip)('a re-addition only the drift pass sees (its delivery lost) still makes the next removal a new one', async () => {

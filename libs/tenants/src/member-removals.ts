@@ -52,7 +52,8 @@ export function isRepeatedRemoval(live: LiveMembershipRecord | undefined, at: Da
  * than it (a repeat), and an addition delivered after the removal that followed it cannot make that removal look new
  * twice (its event was given once; the next one needs a removal after the addition). An addition delivered BEFORE the
  * removal it followed (no live record yet: nothing to note) is not known until the reconciler's next drift pass sees
- * the member present and notes the re-addition then; a second removal before that pass gives no second event.
+ * the member present and notes the re-addition then, or the members API lists them before removing them; a second
+ * removal made in Logto directly before either gives no second event.
  * The two clocks are compared only across a re-addition and the next removal: skew beyond that interval can hide one.
  */
 @Injectable()

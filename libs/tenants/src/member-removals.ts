@@ -109,9 +109,9 @@ export class MemberRemovals {
   /**
    * The users were added (back) to the organization at `at` (Logto's webhook `createdAt`; now for an invitation
    * accepted through this API; the start of the reconciler's or the members API's membership read — Logto listing
-   * them a member is proof enough): their next removal is a new one. Only
-   * users with a live removal record are affected. Re-adding does NOT make tokens issued before the removal valid
-   * again — they stay refused until the record expires; a new sign-in gives new tokens, which pass.
+   * them a member is proof enough): their next removal is a new one. Only users with a live removal record are
+   * affected. Re-adding does NOT make tokens issued before the removal valid again — they stay refused until the
+   * record expires; a new sign-in gives new tokens, which pass.
    */
   async readded(input: { organizationId: string; userIds: readonly string[]; at: Date }): Promise<void> {
     checkIds(input.organizationId, input.userIds);

@@ -93,6 +93,8 @@ describe('Logto webhook receiver', () => {
     ['a suspension without isSuspended', JSON.stringify({ event: 'User.SuspensionStatus.Updated', params: { userId: 'u1' }, data: { id: 'u1' } })],
     ['an id longer than any Logto id', JSON.stringify({ event: 'User.Deleted', params: { userId: 'u'.repeat(65) } })],
     ['an id with a path in it', JSON.stringify({ event: 'Organization.Deleted', params: { id: '../users' } })],
+    ['a createdAt that is no date', JSON.stringify({ event: 'Organization.Membership.Updated', createdAt: 'yesterday', organizationId: 'org1', removedUserIds: ['u1'] })],
+    ['a createdAt that is no string', JSON.stringify({ event: 'Organization.Membership.Updated', createdAt: 1764500000000, organizationId: 'org1', removedUserIds: ['u1'] })],
   ])('%s, correctly signed → 400 problem, nothing done', async (_label, body) => {
     const before = await counts();
     const response = await signed(body);

@@ -17,6 +17,14 @@ function cookieValue(response: request.Response, name: string): string | undefin
   return lines.find((line) => line.startsWith(`${name}=`))?.slice(name.length + 1).split(';')[0];
 }
 
+/**
+ * Waits for the next whole second: a token's iat has whole seconds, and one issued in the second of a revocation is
+ * refused with it (REVOCATION_CLOCK_SKEW_SECONDS is 0 here). Not a duration asserted: a precondition of "issued after".
+ */
+async function nextSecond(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+}
+
 interface Person {
   readonly id: string;
   readonly username: string;
@@ -425,6 +433,36 @@ describe('members and invitations', () => {
       }
       expect(await rolesOf(someone.id)).toEqual(['member']);
       expect(await auditActions(someone.id)).toEqual([]);
+    });
+
+    it('removed, re-added by accepting an invitation, removed again: a second member.removed; the old token stays refused, the new one works until then', async () => {
+      const someone = await addMember(['member']);
+      const old = await memberToken(someone.id, ['tenant:read']);
+      await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(204);
+      const invitationId = (await invite(someone.email, 'member').expect(201)).body.invitation.id as string;
+      const cookie = await signIn(someone, acceptPage(invitationId));
+      await post(invitationId, cookie).type('form').send('').expect(200);
+      expect(await rolesOf(someone.id)).toEqual(['member']);
+      // Re-adding lifts no revocation: the token from before the removal stays refused; one issued after it passes.
+      await api().get(`/api/tenants/${tenantId}/members`).set(bearer(old)).expect(401);
+      await nextSecond();
+      const fresh = await memberToken(someone.id, ['tenant:read']);
+      await api().get(`/api/tenants/${tenantId}/members`).set(bearer(fresh)).expect(200);
+
+      await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(204);
+      await api().get(`/api/tenants/${tenantId}/members`).set(bearer(fresh)).expect(401);
+      expect(await auditActions(someone.id)).toEqual(['member.removed', 'member.removed']);
+      const feed = await api().get('/api/events').query({ limit: 1000 }).set(bearer(operator)).expect(200);
+      const removals = (feed.body.items as { type: string; data: { userId: string; source: string } }[]).filter((event) => event.type === 'member.removed' && event.data.userId === someone.id);
+      expect(removals.map((event) => event.data.source)).toEqual(['api', 'api']);
+    });
+
+    it('removed, re-added straight in Logto (no webhook here), removed again through the API: a second member.removed', async () => {
+      const someone = await addMember(['member']);
+      await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(204);
+      await logto.admin('POST', `/organizations/${organizationId}/users`, { userIds: [someone.id] });
+      await api().delete(`/api/tenants/${tenantId}/members/${someone.id}`).set(bearer(operator)).expect(204);
+      expect(await auditActions(someone.id)).toEqual(['member.removed', 'member.removed']);
     });
 
     it('keeps the last owner: no demotion, no removal (409 LAST_OWNER)', async () => {

@@ -13,6 +13,8 @@ const LOGTO_ID = /^[A-Za-z0-9_-]+$/;
  */
 export interface LogtoHookPayload {
   readonly event: string;
+  /** When Logto fired the event (its `createdAt`, an ISO date in the signed body); undefined when absent. */
+  readonly createdAt?: Date;
   readonly method?: string;
   readonly params: Readonly<Record<string, unknown>>;
   readonly data?: unknown;
@@ -30,8 +32,16 @@ export function asHookPayload(body: unknown): LogtoHookPayload {
   if (!isRecord(params)) {
     throw invalid('"params" must be an object');
   }
+  let createdAt: Date | undefined;
+  if (body.createdAt !== undefined && body.createdAt !== null) {
+    createdAt = typeof body.createdAt === 'string' ? new Date(body.createdAt) : undefined;
+    if (createdAt === undefined || Number.isNaN(createdAt.getTime())) {
+      throw invalid('"createdAt" must be an ISO date (when Logto fired the event)');
+    }
+  }
   return {
     event: body.event,
+    createdAt,
     method: typeof body.method === 'string' ? body.method : undefined,
     params,
     data: body.data,

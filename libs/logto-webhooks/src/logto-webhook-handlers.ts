@@ -83,7 +83,12 @@ export class LogtoWebhookHandlers {
    * Removed users lose the organization (MemberRemovals, per user). Logto 1.42 names them in `removedUserIds`; before
    * 1.42 the payload has none, and the route that fired the event says who: DELETE /organizations/:id/users/:userId
    * names the user in `params.userId`. A PUT replacing the members (no delta before 1.42) names nobody: the
-   * reconciler's membership comparison on its drift pass finds those. Added users are recorded for that comparison.
+   * reconciler's membership comparison on its drift pass finds those. Added users are recorded for that comparison
+   * and as re-added (their next removal is a new one). Both are dated by the payload's `createdAt` (Logto's time of
+   * the change), so a delivery arriving late or replayed is placed where it happened (MemberRemovals' ordering note).
+   * Logto 1.42 sends `addedUserIds` for POST and PUT /organizations/:id/users; before 1.42 a POST names the added
+   * users in its body (`userIds`), which the payload does not carry (Logto's hook context has `params` only, the path
+   * parameters): the drift pass notes those re-additions.
    */
   private async membershipUpdated(payload: LogtoHookPayload): Promise<void> {
     const organizationId = idFrom('organizationId', payload.organizationId, payload.params.id);
@@ -102,7 +107,7 @@ export class LogtoWebhookHandlers {
       removed = [];
     }
     for (const userId of new Set(removed)) {
-      await this.memberRemovals.removed({ organizationId, userId, actor: LOGTO_ACTOR, source: 'logto-webhook' });
+      await this.memberRemovals.removed({ organizationId, userId, actor: LOGTO_ACTOR, source: 'logto-webhook', at: payload.createdAt });
     }
     if (removed.length > 0) {
       await this.reconciler.membersRemoved(organizationId, removed);
@@ -112,7 +117,7 @@ export class LogtoWebhookHandlers {
       if (!Array.isArray(payload.addedUserIds) || !payload.addedUserIds.every(isLogtoId)) {
         throw invalid('addedUserIds: expected an array of Logto user ids');
       }
-      await this.reconciler.membersAdded(organizationId, payload.addedUserIds);
+      await this.reconciler.membersAdded(organizationId, payload.addedUserIds, payload.createdAt);
     }
   }
 

@@ -11,7 +11,7 @@ import {
 } from '@app/logto-client';
 import { AuditTrail, type ChangedBy } from '@app/security';
 import { Page, PageQuery, toPage } from '@app/service-core';
-import { type Tenant, TenantsError, TenantsService } from '@app/tenants';
+import { MemberRemovals, type Tenant, TenantsError, TenantsService } from '@app/tenants';
 import { acceptUrl, INVITATION_BROWSER, type InvitationBrowser } from './invitation-browser';
 import { asMembersError, viaLogto } from './logto-failures';
 import { MembersError } from './members.errors';
@@ -71,6 +71,7 @@ export class InvitationsService {
     private readonly tenants: TenantsService,
     private readonly logto: LogtoManagementClient,
     private readonly audit: AuditTrail,
+    private readonly removals: MemberRemovals,
     @Inject(INVITATION_BROWSER) private readonly browser: InvitationBrowser,
   ) {}
 
@@ -171,6 +172,8 @@ export class InvitationsService {
    * same transaction (core libraries/organization-invitation.ts `updateStatus`). Audited as `invitation.accepted`.
    * The tenant row is locked around the Logto call, as for the members' changes: a suspend or delete in flight
    * commits first and the accept is refused, so nobody joins a tenant that has just stopped being ACTIVE.
+   * A user removed earlier is then re-added (MemberRemovals.readded): their next removal gives a new `member.removed`;
+   * their tokens from before the removal stay refused, the ones they get now pass.
    */
   async accept(invitationId: string, userId: string): Promise<{ tenant: Tenant; invitation: InvitationView }> {
     const { tenant, invitation } = await this.acceptable(invitationId, userId);
@@ -190,6 +193,8 @@ export class InvitationsService {
       }
       throw asMembersError(error);
     }
+    // After Logto's answer: the membership exists from now (Logto's own webhook for it may arrive before or after).
+    await this.removals.readded({ organizationId: invitation.organizationId, userIds: [userId], at: new Date() });
     return { tenant, invitation: invitationView(accepted) };
   }
 

@@ -114,6 +114,8 @@ export class MembersService {
    */
   async remove(tenantId: string, userId: string, granter: RoleGranter, by: ChangedBy): Promise<void> {
     const rules = await this.roleRules();
+    // Logto lists the user as a member after this instant: a removal recorded before it was followed by a re-addition.
+    const memberAt = new Date();
     await this.dataSource.transaction(async (tx) => {
       const tenant = await this.tenants.lockExisting(tenantId, tx);
       const organization = organizationOf(tenant);
@@ -122,6 +124,10 @@ export class MembersService {
       rules.assertWithinReach(roleNamesOf(target), granter);
       const owners = members.filter((member) => holdsOwner(roleNamesOf(member))).length;
       assertKeepsAnOwner(owners, owners - (holdsOwner(roleNamesOf(target)) ? 1 : 0));
+      // Noted before Logto removes them (a true fact whatever follows): Logto's webhook for this removal may arrive
+      // before this request records it, and must then count as a new removal even when the re-addition's own
+      // delivery is late or lost (MemberRemovals: one event however the two arrive).
+      await this.removals.readded({ organizationId: organization, userIds: [userId], at: memberAt });
       await this.removals.removed({ organizationId: organization, userId, actor: by.actor, source: 'api', sourceIp: by.sourceIp }, tx);
       // Last: a failure here rolls the record back; success leaves only the commit.
       await viaLogto(() =>

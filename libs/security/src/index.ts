@@ -37,7 +37,7 @@ export {
 } from './keys';
 export { DATA_PLANE_TENANT, MACHINE_TOKEN_KINDS, MachineTokenService, type MachineTokensConfig, machineTokensConfig, machineTokensConfigSchema } from './machine';
 export { type MembershipRevocationReason, type Revocation, type RevocationReason, type UserRevocationReason } from './revocations/revocation-index';
-export { PRINCIPAL_REVOCATION_TOPIC, PrincipalRevocations } from './revocations/principal-revocations';
+export { type MembershipRemovalTimes, PRINCIPAL_REVOCATION_TOPIC, PrincipalRevocations } from './revocations/principal-revocations';
 export { PrincipalRevocation } from './revocations/principal-revocation.entity';
 export { type RevocationsConfig, revocationsConfig, revocationsConfigSchema } from './revocations/revocations.config';
 // The specs run a purge on demand.

@@ -10,5 +10,5 @@ export { type AfterCommit, type StillStopped, TenantRetirement, type TenantRetir
 export { ORGANIZATION_STEP, PURGED_STEP, type PurgeOptions, TenantPurge } from './tenant-purge';
 export { TenantReconciler } from './tenant-reconciler';
 export { OWNER_ROLE_NAME } from './tenant-logto-sync';
-export { MemberRemovals, type MemberRemovalSource } from './member-removals';
+export { isRepeatedRemoval, type LiveMembershipRecord, MemberRemovals, type MemberRemovalSource } from './member-removals';
 export { TenantsModule } from './tenants.module';

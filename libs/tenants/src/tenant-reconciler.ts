@@ -179,6 +179,8 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
       return;
     }
     let current: string[];
+    // Members present now were (re-)added before the read began: dated so, a removal racing the read stays newer.
+    const readStartedAt = new Date();
     try {
       current = (await this.logto.listAllOrganizationUsers(organizationId)).map((member) => member.id);
     } catch (error) {
@@ -196,6 +198,9 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
         removedMembers.push({ tenantId: tenant.id, organizationId, userId });
       }
     }
+    // A member with a live removal record is back (its addition's delivery lost, or delivered before the removal):
+    // their next removal is a new one (MemberRemovals.readded; only users with such a record are touched).
+    await this.memberRemovals.readded({ organizationId, userIds: current, at: readStartedAt });
     await this.memberSnapshots.record(tenant.id, organizationId, current);
   }
 
@@ -241,9 +246,13 @@ export class TenantReconciler implements OnApplicationBootstrap, OnApplicationSh
     };
   }
 
-  /** Logto's webhook reported these users added to the organization: the next pass's comparison knows them. */
-  membersAdded(organizationId: string, userIds: readonly string[]): Promise<void> {
-    return this.memberSnapshots.added(organizationId, userIds);
+  /**
+   * Logto's webhook reported these users added to the organization at `at` (its `createdAt`): the next pass's
+   * comparison knows them, and a re-added user's next removal is a new one (MemberRemovals.readded).
+   */
+  async membersAdded(organizationId: string, userIds: readonly string[], at: Date = new Date()): Promise<void> {
+    await this.memberRemovals.readded({ organizationId, userIds, at });
+    await this.memberSnapshots.added(organizationId, userIds);
   }
 
   /** Logto's webhook reported (and MemberRemovals recorded) these removals: the next pass does not report them again. */

@@ -17,6 +17,7 @@ import { CreateEventFeed1795966700000 } from './migrations/1795966700000-CreateE
 import { CreatePrincipalRevocations1795966800000 } from './migrations/1795966800000-CreatePrincipalRevocations';
 import { TenantRetentionAndPurge1795966900000 } from './migrations/1795966900000-TenantRetentionAndPurge';
 import { CreateOrganizationMemberSnapshots1795967100000 } from './migrations/1795967100000-CreateOrganizationMemberSnapshots';
+import { RecordMemberReadditions1795967300000 } from './migrations/1795967300000-RecordMemberReadditions';
 
 /** Every entity and migration of the service, in one list the app, the CLI and the tests share. */
 export const schema: SchemaDefinition = {
@@ -34,5 +35,6 @@ export const schema: SchemaDefinition = {
     CreatePrincipalRevocations1795966800000,
     TenantRetentionAndPurge1795966900000,
     CreateOrganizationMemberSnapshots1795967100000,
+    RecordMemberReadditions1795967300000,
   ],
 };

@@ -1,5 +1,6 @@
 import { generateStandardId } from '../ids';
 import type { EmailConnector } from './email-connector';
+import { membershipDelta } from './hooks';
 import { type Body, optionalObject, optionalString, requireBody, requiredString, stringArray } from './input-guards';
 import type { ManagementState } from './management-state';
 import { foreignKeyNotFound, invalidInput, notFound, RequestError, uniqueViolation } from './request-error';
@@ -188,11 +189,13 @@ export function addOrganizationInvitationRoutes(routes: RouteTable, state: Manag
     if (ENDING_STATUSES.includes(effectiveStatus(invitation))) {
       throw new RequestError(422, 'request.invalid_input', 'Input is invalid. The status of the invitation cannot be changed anymore.');
     }
+    let addedUserIds: string[] = [];
     if (status === 'Accepted' && acceptedUserId !== null) {
       const user = state.userOr404(acceptedUserId);
       if (user.primaryEmail?.toLowerCase() !== invitation.invitee.toLowerCase()) {
         throw new RequestError(422, 'request.invalid_input', 'Input is invalid. The accepted user must have the same email as the invitee.');
       }
+      addedUserIds = state.isMember(invitation.organizationId, acceptedUserId) ? [] : [acceptedUserId];
       state.addMember(invitation.organizationId, acceptedUserId);
       const roles = state.rolesOfMember(invitation.organizationId, acceptedUserId);
       invitation.organizationRoleIds.filter((roleId) => state.roles.has(roleId)).forEach((roleId) => roles.add(roleId));
@@ -200,7 +203,14 @@ export function addOrganizationInvitationRoutes(routes: RouteTable, state: Manag
     }
     invitation.status = status;
     invitation.updatedAt = Date.now();
-    return { status: 200, body: view(invitation) };
+    if (status !== 'Accepted') {
+      return { status: 200, body: view(invitation) };
+    }
+    // Logto 1.42 (routes/organization-invitation/index.ts, PUT /:id/status) appends Organization.Membership.Updated
+    // on every accept, with `addedUserIds` when the accepting user was not yet a member (else the legacy
+    // `{ organizationId }` shape); a revoke returns before it, with no hook.
+    const hookContexts = [{ event: 'Organization.Membership.Updated', organizationId: invitation.organizationId, ...membershipDelta({ addedUserIds }) }];
+    return { status: 200, body: view(invitation), hookContexts };
   });
 
   routes.add('POST', '/organization-invitations/:id/message', ({ param, body }) => {

@@ -36,4 +36,15 @@ export class PrincipalRevocation {
 
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
+
+  /**
+   * A `member_removed` row: when the latest removal happened (Logto's time when its webhook said so, else when it was
+   * recorded). Null on rows from before RecordMemberReadditions1795967300000 and on other reasons' rows.
+   */
+  @Column({ name: 'removed_at', type: 'timestamptz', nullable: true })
+  removedAt!: Date | null;
+
+  /** A `member_removed` row: the member's latest known re-addition to the organization (MemberRemovals.readded). */
+  @Column({ name: 'readded_at', type: 'timestamptz', nullable: true })
+  readdedAt!: Date | null;
 }

@@ -16,6 +16,14 @@ const MAX_ORGANIZATION_ID = 128;
 // "within a second" holds as long as the database answers.
 const RELOAD_WHILE_DISCONNECTED_MS = 1_000;
 
+/** A membership record's removal times (MemberRemovals' repeat rule reads them). */
+export interface MembershipRemovalTimes {
+  /** When the latest removal happened (Logto's time when its webhook said so, else when it was recorded). */
+  readonly removedAt: Date;
+  /** The member's latest known re-addition, null when none is known. */
+  readonly readdedAt: Date | null;
+}
+
 interface RevocationRow {
   organization_id: string | null;
   user_id: string;
@@ -95,10 +103,20 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
     return this.index.refuses(principal);
   }
 
-  /** Refuses the user's tokens for the organization issued up to `at` (default now). Bad input: 422 INVALID_REVOCATION, nothing written. */
-  revokeMembership(input: { organizationId: string; userId: string; reason: MembershipRevocationReason; at?: Date }, tx?: EntityManager): Promise<void> {
+  /**
+   * Refuses the user's tokens for the organization issued up to `at` (default now). `removedAt` (a `member_removed`
+   * only): when the removal happened, kept as the record's `removed_at` (the later of two) for MemberRemovals.
+   * Bad input: 422 INVALID_REVOCATION, nothing written.
+   */
+  revokeMembership(
+    input: { organizationId: string; userId: string; reason: MembershipRevocationReason; at?: Date; removedAt?: Date },
+    tx?: EntityManager,
+  ): Promise<void> {
     checkId('organizationId', input.organizationId, MAX_ORGANIZATION_ID);
-    return this.record(input.organizationId, input.userId, input.reason, input.at, tx);
+    if (input.removedAt !== undefined && (!(input.removedAt instanceof Date) || Number.isNaN(input.removedAt.getTime()))) {
+      throw new SecurityError('INVALID_REVOCATION', 'removedAt: not a valid date.');
+    }
+    return this.record(input.organizationId, input.userId, input.reason, input.at, tx, input.reason === 'member_removed' ? input.removedAt : undefined);
   }
 
   /** Refuses every token of the user issued up to `at` (default now), for every organization and none. */
@@ -107,17 +125,48 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The live membership revocation of the user in the organization, as the database has it (inside `tx` when given):
-   * for MemberRemovals, which tells a repeated removal from a new one.
+   * The live membership revocation of the user in the organization, as the database has it (inside `tx` when given),
+   * with the removal's times: for MemberRemovals, which tells a repeated removal from a new one (isRepeatedRemoval).
    */
-  async membershipRevocation(input: { organizationId: string; userId: string }, tx: EntityManager = this.dataSource.manager): Promise<Revocation | undefined> {
-    const rows: RevocationRow[] = await tx.query(
-      `SELECT organization_id, user_id, reason, revoked_at, expires_at FROM principal_revocations
+  async membershipRevocation(
+    input: { organizationId: string; userId: string },
+    tx: EntityManager = this.dataSource.manager,
+  ): Promise<(Revocation & MembershipRemovalTimes) | undefined> {
+    const rows: (RevocationRow & { removed_at: Date | null; readded_at: Date | null })[] = await tx.query(
+      `SELECT organization_id, user_id, reason, revoked_at, expires_at, removed_at, readded_at FROM principal_revocations
        WHERE organization_id = $1 AND user_id = $2 AND expires_at > now()`,
       [input.organizationId, input.userId],
     );
     const [row] = rows;
-    return row === undefined ? undefined : revocationOf(row);
+    if (row === undefined) {
+      return undefined;
+    }
+    // Rows from before removed_at existed: the removal happened when it was recorded.
+    const removedAt = new Date(row.removed_at ?? row.revoked_at);
+    return { ...revocationOf(row), removedAt, readdedAt: row.readded_at === null ? null : new Date(row.readded_at) };
+  }
+
+  /**
+   * The users were added to the organization again at `at`: for each one with a live `member_removed` record (nothing
+   * to record otherwise) kept as the record's `readded_at` (the later of two), so that MemberRemovals counts their
+   * next removal as a new one. It does NOT move or lift the revocation: tokens issued up to the removal stay refused
+   * until the record expires; the re-added member signs in again and gets new tokens, which pass. One statement for
+   * all the users (the reconciler passes every member). Bad ids: 422 INVALID_REVOCATION, nothing written.
+   */
+  async membershipReadded(input: { organizationId: string; userIds: readonly string[]; at: Date }, tx: EntityManager = this.dataSource.manager): Promise<void> {
+    checkId('organizationId', input.organizationId, MAX_ORGANIZATION_ID);
+    input.userIds.forEach((userId) => checkId('userId', userId, MAX_USER_ID));
+    if (!(input.at instanceof Date) || Number.isNaN(input.at.getTime())) {
+      throw new SecurityError('INVALID_REVOCATION', 'at: not a valid date.');
+    }
+    if (input.userIds.length === 0) {
+      return;
+    }
+    await tx.query(
+      `UPDATE principal_revocations SET readded_at = GREATEST(readded_at, $3)
+       WHERE organization_id = $1 AND user_id = ANY($2::varchar[]) AND reason = 'member_removed' AND expires_at > now()`,
+      [input.organizationId, input.userIds, input.at],
+    );
   }
 
   /**
@@ -138,7 +187,14 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
     this.index.forgetExpired();
   }
 
-  private async record(organizationId: string | null, userId: string, reason: RevocationReason, at: Date | undefined, tx: EntityManager | undefined): Promise<void> {
+  private async record(
+    organizationId: string | null,
+    userId: string,
+    reason: RevocationReason,
+    at: Date | undefined,
+    tx: EntityManager | undefined,
+    removedAt?: Date,
+  ): Promise<void> {
     checkId('userId', userId, MAX_USER_ID);
     if (!REASONS.has(reason)) {
       throw new SecurityError('INVALID_REVOCATION', `reason: not one of ${[...REASONS].join(', ')}.`);
@@ -149,17 +205,21 @@ export class PrincipalRevocations implements OnModuleInit, OnModuleDestroy {
     }
     const expiresAt = new Date(revokedAt.getTime() + this.config.retentionSeconds * 1000);
     // One row per (organization or none, user): a repeated or later revocation keeps the later instant (never moves
-    // it back: an earlier `at` arriving late must not let tokens in that a later one refused).
+    // it back: an earlier `at` arriving late must not let tokens in that a later one refused). An expired row is a
+    // new record: its removal and re-addition times go with it.
     const rows: RevocationRow[] = await (tx ?? this.dataSource.manager).query(
-      `INSERT INTO principal_revocations (organization_id, user_id, reason, revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO principal_revocations (organization_id, user_id, reason, revoked_at, expires_at, removed_at) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (organization_id, user_id) DO UPDATE SET
          reason = CASE WHEN EXCLUDED.revoked_at >= principal_revocations.revoked_at OR principal_revocations.expires_at <= now()
                        THEN EXCLUDED.reason ELSE principal_revocations.reason END,
          revoked_at = CASE WHEN principal_revocations.expires_at <= now() THEN EXCLUDED.revoked_at
                            ELSE GREATEST(principal_revocations.revoked_at, EXCLUDED.revoked_at) END,
+         removed_at = CASE WHEN principal_revocations.expires_at <= now() THEN EXCLUDED.removed_at
+                           ELSE GREATEST(principal_revocations.removed_at, EXCLUDED.removed_at) END,
+         readded_at = CASE WHEN principal_revocations.expires_at <= now() THEN NULL ELSE principal_revocations.readded_at END,
          expires_at = GREATEST(principal_revocations.expires_at, EXCLUDED.expires_at)
        RETURNING organization_id, user_id, reason, revoked_at, expires_at`,
-      [organizationId, userId, reason, revokedAt, expiresAt],
+      [organizationId, userId, reason, revokedAt, expiresAt, removedAt ?? (reason === 'member_removed' ? revokedAt : null)],
     );
     const [row] = rows;
     if (row === undefined) {

@@ -276,16 +276,34 @@ describe('docker-compose.prod.yml', () => {
       expect(labels['traefik.http.middlewares.cameleer-tenant-auth.forwardauth.authResponseHeaders']?.split(',').map((name) => name.trim())).toEqual(['Cookie']);
     });
 
-    it('hands the sign-in host to cameleer-saas for the four sign-in paths only, above the tenant router', () => {
+    it('hands the sign-in host to cameleer-saas for the four sign-in paths and the invitation accept page only, above the tenant router', () => {
       const saas = labelsOf(service('cameleer-saas'));
       const edge = compileRule(saas['traefik.http.routers.cameleer-edge-auth.rule'] ?? '');
       const host = env.EDGE_AUTH_HOST as string;
-      for (const path of ['/api/auth/login', '/api/auth/callback', '/api/auth/logout', '/api/auth/signed-out']) {
+      const invitationPage = '/api/auth/invitations/k3x9q2m7v1c8z4w6b5n0a';
+      for (const path of ['/api/auth/login', '/api/auth/callback', '/api/auth/logout', '/api/auth/signed-out', invitationPage]) {
         expect({ path, routed: edge({ host, path }) }).toEqual({ path, routed: true });
       }
-      for (const path of ['/', '/api/auth/verify', '/api/auth/sessions', '/api/tenants', '/api/auth/login/x', '/.well-known/jwks.json']) {
+      for (const path of [
+        '/',
+        '/api/auth/verify',
+        '/api/auth/sessions',
+        '/api/tenants',
+        '/api/auth/login/x',
+        '/.well-known/jwks.json',
+        // The accept page is one id segment: nothing under it, not the bare collection, no other API behind it.
+        '/api/auth/invitations',
+        '/api/auth/invitations/',
+        `${invitationPage}/x`,
+        '/api/auth/invitations/a.b',
+        `/api/auth/invitations/${'a'.repeat(65)}`,
+        '/api/tenants/t1/invitations/abc',
+        '/api/webhooks/logto',
+      ]) {
         expect({ path, routed: edge({ host, path }) }).toEqual({ path, routed: false });
       }
+      // Traefik routes on the normalised path: a dot segment cannot climb from the accept page to another route.
+      expect(edge({ host, path: traefikRoutingPath(`${invitationPage}/../../tenants`) })).toBe(false);
       expect(edge({ host: `acme.${env.TENANT_BASE_DOMAIN}`, path: '/api/auth/login' })).toBe(false);
       expect(saas['traefik.http.routers.cameleer-edge-auth.service']).toBe('cameleer-api');
       expect(Number(saas['traefik.http.routers.cameleer-edge-auth.priority'])).toBeGreaterThan(Number(labels['traefik.http.routers.cameleer-tenant.priority'] ?? 0));
@@ -387,6 +405,9 @@ describe('docker-compose.prod.yml', () => {
       expect(api?.matches({ host, path: '/api/tenants/acme' })).toBe(true);
       expect(api?.matches({ host, path: '/api/auth/login' })).toBe(true);
       expect(api?.matches({ host, path: '/.well-known/jwks.json' })).toBe(true);
+      // Logto's webhook is public there too (its HMAC signature is its credential), though the bootstrap points Logto
+      // at the in-network address.
+      expect(api?.matches({ host, path: '/api/webhooks/logto' })).toBe(true);
       expect(api?.matches({ host, path: '/' })).toBe(false);
       expect(api?.matches({ host: env.LOGTO_HOST as string, path: '/api/health' })).toBe(false);
     });
@@ -514,6 +535,24 @@ describe('docker-compose.prod.yml', () => {
       expect(app.TENANT_BASE_DOMAIN).toBe(env.TENANT_BASE_DOMAIN);
       expect(app.LOGTO_ENDPOINT).toBe(`https://${env.LOGTO_HOST}`);
       expect(app.TRUSTED_PROXIES).toBe(env.EDGE_SUBNET);
+    });
+
+    it("points Logto's webhook straight at cameleer-saas inside the compose networks, not through Traefik", () => {
+      const saas = service('cameleer-saas');
+      const url = new URL((saas.environment as Record<string, string>).LOGTO_WEBHOOK_URL ?? '');
+      const app = readEnvFile(join(envDir, 'cameleer-saas.env.example'));
+      expect(url.protocol).toBe('http:');
+      expect(url.hostname).toBe('cameleer-saas');
+      expect(url.port).toBe((saas.environment as Record<string, string>).PORT);
+      expect(url.port).toBe(app.PORT);
+      expect(url.pathname).toBe('/api/webhooks/logto');
+      // Logto can reach it: they share a network. And it is not a public host (no Traefik hop).
+      expect(networksOf(service('logto')).filter((network) => networksOf(saas).includes(network))).not.toEqual([]);
+      expect([env.API_HOST, env.LOGTO_HOST, env.LOGTO_ADMIN_HOST, env.EDGE_AUTH_HOST]).not.toContain(url.hostname);
+      // The signing key is a secret of cameleer-saas.env (the file the app secrets live in), never in the compose file.
+      expect(saas.environment as Record<string, string>).not.toHaveProperty('LOGTO_WEBHOOK_SIGNING_KEY');
+      expect(saas.environment as Record<string, string>).not.toHaveProperty('LOGTO_WEBHOOK_SIGNING_KEY_PREVIOUS');
+      expect(app.LOGTO_WEBHOOK_SIGNING_KEY).toBe('CHANGE_ME');
     });
 
     it('fails fast when a required value is missing', () => {

@@ -12,8 +12,11 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { getMetadataStorage } from 'class-validator';
 import { IDENTITY_HEADER_NAMES } from '@app/forward-auth';
-import { generateKeyPair, generateSessionKey, KEY_PURPOSES } from '@app/security';
+import { logtoWebhooksConfigSchema } from '@app/logto-webhooks';
+import { generateKeyPair, generateSessionKey, KEY_PURPOSES, revocationsConfigSchema } from '@app/security';
+import { tenantsConfigSchema } from '@app/tenants';
 import { requiresTool } from '../support/requires-tool';
 import { compileRule, repoRoot, traefikRoutingPath } from './compose-support';
 
@@ -157,7 +160,12 @@ const SCENARIOS: Record<string, { files: string[]; set: string[] }> = {
       'autoscaling.enabled=true',
       'app.defaultTenant.slug=acme',
       'app.defaultTenant.name=Acme',
+      'logto.webhook.enabled=false',
     ],
+  },
+  'webhook-keys-from-values': {
+    files: [productionValues],
+    set: ['logto.webhook.signingKey=current-key-0123456789abcdef', 'logto.webhook.previousSigningKey=previous-key-0123456789abcdef'],
   },
   'edge-app-from-values': { files: [productionValues], set: ['logto.edgeApp.appId=edge', 'logto.edgeApp.appSecret=edge-secret'] },
   'traefik-cert-resolver': { files: [productionValues], set: ['traefik.tls.certResolver=le', 'traefik.tls.certManager.issuerName='] },
@@ -213,6 +221,21 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
       [['app.extraEnv.DB_MIGRATIONS_RUN=true'], 'set by the chart'],
       [['app.extraEnv.LOGTO_EDGE_APP_SECRET=x'], 'looks secret'],
       [['database.existingSecret=', 'database.url='], 'database.existingSecret or database.url'],
+      // The bounds of the app's config validation (the spec below compares them), refused before any pod starts.
+      [['app.tenants.retentionDays=3651'], 'retentionDays'],
+      [['app.tenants.retentionDays=-1'], 'retentionDays'],
+      [['app.tenants.retentionDays=1.5'], 'retentionDays'],
+      [['app.tenants.purgeIntervalMs=99'], 'purgeIntervalMs'],
+      [['app.revocations.retentionSeconds=3599'], 'retentionSeconds'],
+      [['app.revocations.clockSkewSeconds=31'], 'clockSkewSeconds'],
+      [['logto.webhook.maxBodyBytes=1023'], 'maxBodyBytes'],
+      [['logto.webhook.rateLimit.max=0'], 'max'],
+      [['logto.webhook.rateLimit.windowMs=3600001'], 'windowMs'],
+      [['logto.webhook.signingKey=short'], 'signingKey'],
+      [['logto.webhook.existingSecret='], 'logto.webhook.existingSecret or logto.webhook.signingKey'],
+      [['app.extraEnv.TENANT_RETENTION_DAYS=5'], 'set by the chart'],
+      [['app.extraEnv.LOGTO_WEBHOOK_SIGNING_KEY=0123456789abcdef0123'], 'looks secret'],
+      [['app.extraEnv.LOGTO_WEBHOOK_SIGNING_KEY_PREVIOUS=0123456789abcdef0123'], 'looks secret'],
     ])('refuses %j at install time', (set, message) => {
       expect(renderError(set)).toContain(message);
     });
@@ -392,7 +415,21 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
           expect({ path, routed: matches({ host: config.EDGE_AUTH_HOST, path }) }).toEqual({ path, routed: true });
         }
         expect(matches({ host: config.EDGE_AUTH_HOST, path: '/api/tenants' })).toBe(false);
+        // The invitation accept page (the link in Logto's invitation email): one id segment, nothing else under it.
+        const invitationPage = '/api/auth/invitations/k3x9q2m7v1c8z4w6b5n0a';
+        expect(matches({ host: config.EDGE_AUTH_HOST, path: invitationPage })).toBe(true);
+        for (const path of ['/api/auth/invitations', '/api/auth/invitations/', `${invitationPage}/x`, '/api/auth/invitations/a.b', `/api/auth/invitations/${'a'.repeat(65)}`, '/api/webhooks/logto']) {
+          expect({ path, routed: matches({ host: config.EDGE_AUTH_HOST, path }) }).toEqual({ path, routed: false });
+        }
+        expect(matches({ host: config.EDGE_AUTH_HOST, path: traefikRoutingPath(`${invitationPage}/../../tenants`) })).toBe(false);
         expect(route.services).toEqual([{ kind: 'Service', name: deployment.metadata.name, port: 'http' }]);
+      });
+
+      it("serves Logto's webhook on the API host (its HMAC signature is its credential), not on the tenant or sign-in hosts", () => {
+        const api = routes.find((r) => r.metadata.name.endsWith('-api'))?.spec.routes[0];
+        expect(compileRule(api.match)({ host: new URL(String(config.PUBLIC_URL)).host, path: '/api/webhooks/logto' })).toBe(true);
+        expect(compileRule(tenantRoute.match)({ host: `acme.${base}`, path: '/api/webhooks/logto' })).toBe(true); // the tenant backend's own path, behind forwardAuth
+        expect(tenants?.spec.routes[0].services).not.toContainEqual(expect.objectContaining({ name: deployment.metadata.name }));
       });
 
       it('keeps the verify path, the forward-auth port and the metrics port off every route', () => {
@@ -445,14 +482,95 @@ describeWithHelm('Helm chart deploy/helm/cameleer-saas', () => {
 
     it('keeps secrets out of the ConfigMap and reads them from Secrets', () => {
       for (const name of Object.keys(config)) {
-        expect(name).not.toMatch(/SECRET|PASSWORD|DATABASE_URL/);
+        expect(name).not.toMatch(/SECRET|PASSWORD|DATABASE_URL|SIGNING_KEY/);
       }
       const env = deployment.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: { secretKeyRef?: object } }[];
       for (const e of env) {
         expect({ name: e.name, fromSecret: e.value === undefined && e.valueFrom?.secretKeyRef !== undefined }).toEqual({ name: e.name, fromSecret: true });
       }
       expect(env.map((e) => e.name)).toEqual(expect.arrayContaining(['DATABASE_URL', 'LOGTO_M2M_APP_ID', 'LOGTO_M2M_APP_SECRET']));
+      // The webhook's keys come with its settings: both or neither (the webhook is optional).
+      const webhookKeys = env.filter((e) => e.name.startsWith('LOGTO_WEBHOOK_SIGNING_KEY')).map((e) => e.name);
+      expect(webhookKeys).toEqual(config.LOGTO_WEBHOOK_RATE_LIMIT_MAX === undefined ? [] : ['LOGTO_WEBHOOK_SIGNING_KEY', 'LOGTO_WEBHOOK_SIGNING_KEY_PREVIOUS']);
+      // The rotation's previous key is optional in the Secret; the current one is not.
+      const previous = env.find((e) => e.name === 'LOGTO_WEBHOOK_SIGNING_KEY_PREVIOUS')?.valueFrom?.secretKeyRef as { optional?: boolean } | undefined;
+      const current = env.find((e) => e.name === 'LOGTO_WEBHOOK_SIGNING_KEY')?.valueFrom?.secretKeyRef as { optional?: boolean } | undefined;
+      expect([current?.optional, previous?.optional]).toEqual(webhookKeys.length === 0 ? [undefined, undefined] : [undefined, true]);
+      // No Secret's value shows up in the ConfigMap.
+      const configValues = new Set(Object.values(config));
+      for (const secret of all(objects, 'Secret')) {
+        for (const value of Object.values({ ...secret.stringData, ...secret.data })) {
+          expect({ secret: secret.metadata.name, inConfigMap: configValues.has(value) }).toEqual({ secret: secret.metadata.name, inConfigMap: false });
+        }
+      }
     });
+
+    it('puts the tenant retention, revocation and webhook settings into the ConfigMap', () => {
+      expect(config).toMatchObject({ TENANT_RETENTION_DAYS: '30', TENANT_PURGE_INTERVAL_MS: '3600000', REVOCATION_RETENTION_SECONDS: '86400', REVOCATION_CLOCK_SKEW_SECONDS: '2' });
+      if (config.LOGTO_WEBHOOK_RATE_LIMIT_MAX !== undefined) {
+        expect(config).toMatchObject({ LOGTO_WEBHOOK_MAX_BODY_BYTES: '65536', LOGTO_WEBHOOK_RATE_LIMIT_MAX: '1200', LOGTO_WEBHOOK_RATE_LIMIT_WINDOW_MS: '60000' });
+      }
+    });
+  });
+
+  it('renders the retention, revocation and webhook values as integers the app parses, at the bounds too', () => {
+    const config = one(
+      render([], [
+        'app.tenants.retentionDays=0',
+        'app.tenants.purgeIntervalMs=86400000',
+        'app.revocations.retentionSeconds=2592000',
+        'app.revocations.clockSkewSeconds=30',
+        'logto.webhook.maxBodyBytes=16777216',
+        'logto.webhook.rateLimit.max=100000',
+        'logto.webhook.rateLimit.windowMs=3600000',
+      ]),
+      'ConfigMap',
+    ).data as Record<string, string>;
+    // Not "8.64e+07": YAML numbers reach the templates as floats.
+    expect(config).toMatchObject({
+      TENANT_RETENTION_DAYS: '0',
+      TENANT_PURGE_INTERVAL_MS: '86400000',
+      REVOCATION_RETENTION_SECONDS: '2592000',
+      REVOCATION_CLOCK_SKEW_SECONDS: '30',
+      LOGTO_WEBHOOK_MAX_BODY_BYTES: '16777216',
+      LOGTO_WEBHOOK_RATE_LIMIT_MAX: '100000',
+      LOGTO_WEBHOOK_RATE_LIMIT_WINDOW_MS: '3600000',
+    });
+  });
+
+  it("bounds the chart's values exactly as the app's config validation does, with the same defaults", () => {
+    type Tree = { [key: string]: Tree | undefined } | undefined;
+    const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as Tree;
+    const values = parseAllDocuments(readFileSync(join(chartDir, 'values.yaml'), 'utf8'))[0]?.toJS() as Tree;
+    const at = (root: Tree, path: string[]): Tree => path.reduce<Tree>((node, key) => node?.[key], root);
+    const schemaAt = (path: string[]): Tree => at(schema, path.flatMap((key) => ['properties', key]));
+    const chartValues: [env: new () => object, variable: string, path: string[]][] = [
+      [tenantsConfigSchema.env, 'TENANT_RETENTION_DAYS', ['app', 'tenants', 'retentionDays']],
+      [tenantsConfigSchema.env, 'TENANT_PURGE_INTERVAL_MS', ['app', 'tenants', 'purgeIntervalMs']],
+      [revocationsConfigSchema.env, 'REVOCATION_RETENTION_SECONDS', ['app', 'revocations', 'retentionSeconds']],
+      [revocationsConfigSchema.env, 'REVOCATION_CLOCK_SKEW_SECONDS', ['app', 'revocations', 'clockSkewSeconds']],
+      [logtoWebhooksConfigSchema.env, 'LOGTO_WEBHOOK_MAX_BODY_BYTES', ['logto', 'webhook', 'maxBodyBytes']],
+      [logtoWebhooksConfigSchema.env, 'LOGTO_WEBHOOK_RATE_LIMIT_MAX', ['logto', 'webhook', 'rateLimit', 'max']],
+      [logtoWebhooksConfigSchema.env, 'LOGTO_WEBHOOK_RATE_LIMIT_WINDOW_MS', ['logto', 'webhook', 'rateLimit', 'windowMs']],
+    ];
+    for (const [env, variable, path] of chartValues) {
+      const rules = getMetadataStorage().getTargetValidationMetadatas(env, '', true, false).filter((m) => m.propertyName === variable);
+      const bound = (name: string) => rules.find((m) => m.name === name)?.constraints[0] as number | undefined;
+      const app = { type: rules.some((m) => m.name === 'isInt') ? 'integer' : 'other', minimum: bound('min'), maximum: bound('max'), default: (new env() as Record<string, unknown>)[variable] };
+      const node = schemaAt(path);
+      const chart = { type: node?.type, minimum: node?.minimum, maximum: node?.maximum, default: at(values, path) };
+      expect({ variable, ...chart }).toEqual({ variable, ...app });
+    }
+  });
+
+  it('creates the webhook Secret from the values, the previous key only during a rotation, and reads the keys from it', () => {
+    const objects = rendered['webhook-keys-from-values'] as K8sObject[];
+    const secret = one(objects, 'Secret', (s) => s.metadata.name.endsWith('-logto-webhook'));
+    expect(secret.stringData).toEqual({ LOGTO_WEBHOOK_SIGNING_KEY: 'current-key-0123456789abcdef', LOGTO_WEBHOOK_SIGNING_KEY_PREVIOUS: 'previous-key-0123456789abcdef' });
+    const env = one(objects, 'Deployment').spec.template.spec.containers[0].env as { name: string; valueFrom: { secretKeyRef: { name: string } } }[];
+    expect(env.filter((e) => e.name.startsWith('LOGTO_WEBHOOK_')).map((e) => e.valueFrom.secretKeyRef.name)).toEqual([secret.metadata.name, secret.metadata.name]);
+    const current = one(render([productionValues], ['logto.webhook.signingKey=current-key-0123456789abcdef']), 'Secret', (s) => s.metadata.name.endsWith('-logto-webhook'));
+    expect(current.stringData).toEqual({ LOGTO_WEBHOOK_SIGNING_KEY: 'current-key-0123456789abcdef' });
   });
 
   it('creates no Secret by default: every credential is the operator’s', () => {

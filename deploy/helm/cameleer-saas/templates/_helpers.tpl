@@ -66,6 +66,11 @@ app.kubernetes.io/component: api
 {{- if .Values.logto.edgeApp.appId -}}{{ include "cameleer-saas.fullname" . }}-logto-edge{{- else -}}{{ required "logto.edgeApp.existingSecret or logto.edgeApp.appId/appSecret must be set while sessions are enabled" .Values.logto.edgeApp.existingSecret }}{{- end -}}
 {{- end -}}
 
+{{/* The Secret with the webhook signing key(s): the chart's when the values carry the key, else the operator's. */}}
+{{- define "cameleer-saas.webhookSecret" -}}
+{{- if .Values.logto.webhook.signingKey -}}{{ include "cameleer-saas.fullname" . }}-logto-webhook{{- else -}}{{ required "logto.webhook.existingSecret or logto.webhook.signingKey must be set while the webhook is enabled" .Values.logto.webhook.existingSecret }}{{- end -}}
+{{- end -}}
+
 {{- define "cameleer-saas.keySecret" -}}
 {{- $root := index . 0 -}}{{- $purpose := index . 1 -}}
 {{- default (printf "%s%s" $root.Values.keys.secretPrefix $purpose) (index $root.Values.keys.existingSecrets $purpose) -}}

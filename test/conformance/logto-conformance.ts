@@ -814,7 +814,7 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         await me(String(plain.body.access_token)).expect(200);
       });
 
-      it("a suspended user: Logto deletes the user's refresh tokens (invalid_grant, also after un-suspending); the still-valid token is refused once the API records the suspension", async () => {
+      it("a suspended user: Logto deletes the user's refresh tokens (invalid_grant, also after un-suspending) and refuses the sign-in; the still-valid token is refused once the API records the suspension", async () => {
         const { user, token, organizationRefresh, plainRefresh } = await signedInMember('suspended');
         const suspended = await logto.management<{ id: string; isSuspended: boolean }>('PATCH', `/users/${user.id}/is-suspended`, { isSuspended: true });
         expect(suspended).toMatchObject({ status: 200, body: { id: user.id, isSuspended: true } });
@@ -836,9 +836,15 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         expect(await refusals(token)).toEqual(['401 INVALID_TOKEN', '401 INVALID_TOKEN']);
         expect((await me(token)).status).toBe(401);
 
+        // Signing in again is refused after the password was checked (Logto's 401 user.suspended "This account is suspended.").
+        await expect(signInAtEdge(user)).rejects.toThrow(/suspended/);
+
         const reinstated = await logto.management<{ isSuspended: boolean }>('PATCH', `/users/${user.id}/is-suspended`, { isSuspended: false });
         expect(reinstated).toMatchObject({ status: 200, body: { isSuspended: false } });
         expect((await organizationRefresh()).body.error).toBe('invalid_grant');
+        // The user signs in again and Logto issues tokens for the organization at once.
+        const { refresh_token: fresh } = await signInAtEdge(user);
+        expect((await edgeToken({ grant_type: 'refresh_token', refresh_token: fresh, organization_id: tenant.logtoOrganizationId!, resource: api })).status).toBe(200);
         // An unknown user and a body without the boolean, as Logto's koaGuard answers them.
         expect(await logto.management('PATCH', '/users/nosuchuser01/is-suspended', { isSuspended: true })).toMatchObject({ status: 404, body: { code: 'entity.not_found' } });
         expect(await logto.management('PATCH', `/users/${user.id}/is-suspended`, { isSuspended: 'yes' })).toMatchObject({ status: 400, body: { code: 'guard.invalid_input' } });

@@ -850,6 +850,18 @@ export function describeLogtoConformance(startTarget: () => Promise<LogtoUnderTe
         expect(await logto.management('PATCH', `/users/${user.id}/is-suspended`, { isSuspended: 'yes' })).toMatchObject({ status: 400, body: { code: 'guard.invalid_input' } });
       });
 
+      it("a deleted user: Logto signs the user out first (invalid_grant on every refresh); the still-valid token is refused once the API records the deletion", async () => {
+        const { user, token, organizationRefresh, plainRefresh } = await signedInMember('deleted');
+        await management('DELETE', `/users/${user.id}`);
+        for (const refresh of [organizationRefresh, plainRefresh]) {
+          expect(await refresh()).toMatchObject({ status: 400, body: { code: 'oidc.invalid_grant', error: 'invalid_grant' } });
+        }
+        // Its memberships went with it (foreign keys on delete cascade).
+        expect((await members(tenant.logtoOrganizationId!)).map((member) => member.id)).not.toContain(user.id);
+        await testApp.app.get(PrincipalRevocations).revokeUser({ userId: user.id, reason: 'user_deleted' });
+        expect(await refusals(token)).toEqual(['401 INVALID_TOKEN', '401 INVALID_TOKEN']);
+      });
+
       it('RP-initiated logout with id_token_hint lands on the registered post-logout URI without a confirmation step', async () => {
         const { id_token: idToken } = await signInAtEdge(owner);
         const url = new URL(endpoints.end_session_endpoint!);

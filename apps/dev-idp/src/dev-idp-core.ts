@@ -101,6 +101,17 @@ export class DevIdpCore {
     return this.keys;
   }
 
+  /**
+   * Logto's `signOutUser` (core src/libraries/user.ts), which a suspension and a deletion call: the user's stored
+   * access tokens, refresh tokens and sessions are deleted, so a refresh grant is `invalid_grant` and the next
+   * authorization needs a sign-in. Issued JWT access tokens stay valid until they expire: they are not stored.
+   */
+  signOutUser(userId: string): void {
+    for (const model of ['AccessToken', 'RefreshToken', 'Session']) {
+      this.store.revokeByAccount(model, userId);
+    }
+  }
+
   /** Writes the Management API's data to the data dir; the server calls it after every change. */
   saveState(): void {
     saveManagementData(this.dataDir, { catalog: this.catalog, state: this.managementState, access: this.access });

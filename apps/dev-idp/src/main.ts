@@ -33,6 +33,7 @@ async function main(flags: Parameters<typeof resolveOptions>[0]): Promise<void> 
       state: core.managementState,
       access: core.access,
       email: core.email,
+      signOutUser: (userId) => core.signOutUser(userId),
       onChange: () => core.saveState(),
     }),
     signIn: createSignInPage({

@@ -212,7 +212,7 @@ describe('dev IdP (Logto-compatible)', () => {
       for (const form of [{ resource: API, organization_id: 'org42' }, { organization_id: 'org42' }] as Record<string, string>[]) {
         const response = await tokenRequest({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, ...form });
         expect(response.status).toBe(403);
-        expect(await response.json()).toEqual({ error: 'access_denied', error_description: 'app has not associated with the organization' });
+        expect(await response.json()).toEqual({ code: 'oidc.access_denied', message: 'Access denied.', error: 'access_denied', error_description: 'app has not associated with the organization' });
       }
     });
 
@@ -270,7 +270,7 @@ describe('dev IdP (Logto-compatible)', () => {
       for (const form of [{ resource: API }, {}, { resource: 'https://unknown.example' }] as Record<string, string>[]) {
         const response = await tokenRequest({ ...credentials(), ...form, organization_id: org.id });
         expect(response.status).toBe(403);
-        expect(await response.json()).toEqual({ error: 'access_denied', error_description: 'app has not associated with the organization' });
+        expect(await response.json()).toEqual({ code: 'oidc.access_denied', message: 'Access denied.', error: 'access_denied', error_description: 'app has not associated with the organization' });
       }
       // Without organization_id the same app gets its global role's scopes.
       const plain = await tokenRequest({ ...credentials(), resource: API, scope: 'machine:read machine:admin' });

@@ -91,6 +91,11 @@ export function createSignInPage({ provider, users, isThirdParty }: SignInPageDe
       sendHtml(res, 200, signInForm(uid, clientId, 'Wrong username or password.', username));
       return;
     }
+    if (user.isSuspended) {
+      // Logto's 401 `user.suspended` (phrases errors/user.ts), after the password was verified.
+      sendHtml(res, 200, signInForm(uid, clientId, 'This account is suspended.', username));
+      return;
+    }
     await current.interactionFinished(req, res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
   };
 }

@@ -32,6 +32,8 @@ export interface ManagementApiOptions {
   access: AccessState;
   /** Where invitation messages go (Logto's email connector). */
   email: EmailConnector;
+  /** Ends the user's sessions and stored tokens (Logto's `signOutUser`): at a suspension and a deletion. */
+  signOutUser: (userId: string) => void;
   /** Called after every request that changed something (it answered 2xx to a method other than GET or HEAD). */
   onChange?: () => void;
 }
@@ -39,11 +41,11 @@ export interface ManagementApiOptions {
 /** Handles `/api/...` requests: Logto's Management API subset (organizations, users, resources, roles, applications), in memory. */
 export type ManagementApi = (request: IncomingMessage, url: URL) => Promise<JsonResponse>;
 
-export function createManagementApi({ issuer, keys, state, access, email, onChange }: ManagementApiOptions): ManagementApi {
+export function createManagementApi({ issuer, keys, state, access, email, signOutUser, onChange }: ManagementApiOptions): ManagementApi {
   const authenticate = createManagementAuth(issuer, () => keys.signingKeys);
   const routes = new RouteTable();
   addOrganizationRoutes(routes, state);
-  addUserRoutes(routes, state);
+  addUserRoutes(routes, state, signOutUser);
   addOrganizationUserRoutes(routes, state);
   addOrganizationUserRoleRoutes(routes, state);
   addOrganizationInvitationRoutes(routes, state, email);

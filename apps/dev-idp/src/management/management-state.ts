@@ -246,14 +246,15 @@ export class ManagementState implements OrganizationApplications, UserDirectory 
   }
 
   /**
-   * The user a username and password sign in, as Logto's password verification (core libraries/user.ts
-   * `verifyUserPassword`): undefined for an unknown username, a user without a password, a suspended user or a
-   * wrong password, which the sign-in page does not tell apart.
+   * The user a username and password identify, as Logto's password verification (core libraries/user.ts
+   * `verifyUserPassword`): undefined for an unknown username, a user without a password or a wrong password, which
+   * the sign-in page does not tell apart. A suspended user is returned: Logto checks suspension only after the
+   * password (core routes/experience/classes/verifications/password-verification.ts), and the page says so.
    */
   userByPassword(username: string, password: string): User | undefined {
     const user = [...this.users.values()].find((candidate) => candidate.username === username);
     const matches = passwordMatches(password, user?.passwordHash ?? NO_USER_HASH);
-    return user !== undefined && user.passwordHash !== null && matches && !user.isSuspended ? user : undefined;
+    return user !== undefined && user.passwordHash !== null && matches ? user : undefined;
   }
 
   findUser(userId: string): User | undefined {

@@ -11,6 +11,7 @@ import { acceptApplicationSecrets, type ApplicationSecretLookup } from './app-se
 import { findLogtoAccount, LOGTO_CLAIMS } from './logto-account';
 import { organizationIdClaim, requestedOrganizationId, scopeClaimAsLogto, scopeInTokenResponseAsLogto } from './logto-token-shape';
 import { createAdapterFactory, type ModelStore } from './memory-adapter';
+import { errorBodyAsLogto } from './oidc-error-body';
 import { installLogtoRefreshTokenGrant } from './organization-refresh-grant';
 import { loadOidcProvider } from './oidc-provider-module';
 import type { ResourceCatalog } from './resource-catalog';
@@ -181,6 +182,7 @@ export function createOidcProvider({
     },
   });
   installLogtoRefreshTokenGrant(provider, users, alg);
+  provider.use(errorBodyAsLogto);
   provider.use(scopeInTokenResponseAsLogto);
   acceptApplicationSecrets(provider, applicationSecrets);
   provider.on('server_error', (_ctx, error) => {

@@ -64,6 +64,18 @@ export class ModelStore {
     }
   }
 
+  /**
+   * Drops every artifact of `model` issued to the account, as Logto's `revokeInstanceByUserId` deletes the
+   * `oidc_model_instances` rows whose payload's `accountId` is the user (core src/queries/oidc-model-instance.ts).
+   */
+  revokeByAccount(model: string, accountId: string): void {
+    for (const [key, entry] of this.entries) {
+      if (key.startsWith(`${model}:`) && entry.payload.accountId === accountId) {
+        this.delete(key);
+      }
+    }
+  }
+
   revokeGrant(grantId: string): void {
     for (const key of this.byGrant.get(grantId) ?? []) {
       this.delete(key);

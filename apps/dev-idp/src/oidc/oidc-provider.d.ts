@@ -42,6 +42,8 @@ declare module 'oidc-provider' {
   export interface KoaContextWithOidc {
     readonly path: string;
     readonly method: string;
+    /** The parsed query string (Koa's `ctx.query`). */
+    readonly query: Record<string, string | string[] | undefined>;
     status: number;
     body: unknown;
     readonly oidc?: {

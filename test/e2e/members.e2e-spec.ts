@@ -287,7 +287,7 @@ describe('members and invitations', () => {
       expect(listed.items).toEqual([expect.objectContaining({ id: invitationId, status: 'Pending' })]);
     });
 
-    it('an accept that races with the tenant leaving ACTIVE waits for it and is refused (no member joins a suspended or deleted tenant)', async () => {
+    itOnServer('a status change held open on a second connection')('an accept that races with the tenant leaving ACTIVE waits for it and is refused (no member joins a suspended or deleted tenant)', async () => {
       const racing = await api().post('/api/tenants').set(bearer(operator)).send({ slug: `race-${randomUUID().slice(0, 6)}`, name: 'Race', ownerUserId: owner.id }).expect(201);
       const id = racing.body.id as string;
       const invitee = await person('racer');

@@ -127,7 +127,7 @@ export class MembersService {
       // Noted before Logto removes them (a true fact whatever follows): Logto's webhook for this removal may arrive
       // before this request records it, and must then count as a new removal even when the re-addition's own
       // delivery is late or lost (MemberRemovals: one event however the two arrive).
-      await this.removals.readded({ organizationId: organization, userIds: [userId], at: memberAt });
+      await this.removals.readded({ organizationId: organization, userIds: [userId], at: memberAt }, tx);
       await this.removals.removed({ organizationId: organization, userId, actor: by.actor, source: 'api', sourceIp: by.sourceIp }, tx);
       // Last: a failure here rolls the record back; success leaves only the commit.
       await viaLogto(() =>

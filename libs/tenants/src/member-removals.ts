@@ -97,9 +97,9 @@ export class MemberRemovals {
     if (at !== undefined && (!(at instanceof Date) || Number.isNaN(at.getTime()))) {
       throw new SecurityError('INVALID_REVOCATION', 'at: not a valid date.');
     }
-    const tenant = await this.tenants.findByOrganization(organizationId);
     const record = async (tx: EntityManager): Promise<void> => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('member-removal:' || $1 || ':' || $2, 0))`, [organizationId, userId]);
+      const tenant = await this.tenants.findByOrganization(organizationId, tx);
       const previous = await this.revocations.membershipRevocation({ organizationId, userId }, tx);
       const repeated = isRepeatedRemoval(previous, at);
       const now = new Date();
@@ -125,11 +125,12 @@ export class MemberRemovals {
    * accepted through this API; the start of the reconciler's or the members API's membership read — Logto listing
    * them a member is proof enough): their next removal is a new one. Only users with a live removal record are
    * affected. Re-adding does NOT make tokens issued before the removal valid again — they stay refused until the
-   * record expires; a new sign-in gives new tokens, which pass.
+   * record expires; a new sign-in gives new tokens, which pass. With `tx`, in the caller's transaction (the members
+   * API notes it in the transaction that then records the removal: one connection, as embedded PostgreSQL has).
    */
-  async readded(input: { organizationId: string; userIds: readonly string[]; at: Date }): Promise<void> {
+  async readded(input: { organizationId: string; userIds: readonly string[]; at: Date }, tx?: EntityManager): Promise<void> {
     checkIds(input.organizationId, input.userIds);
-    await this.revocations.membershipReadded(input);
+    await this.revocations.membershipReadded(input, tx);
   }
 }
 

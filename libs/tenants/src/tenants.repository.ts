@@ -86,8 +86,10 @@ export class TenantsRepository {
   }
 
   /** The tenant bound to a Logto organization (at most one: uq_tenants_logto_organization_id). */
-  async findByOrganization(organizationId: string): Promise<Tenant | undefined> {
-    return (await this.tenants.findOneBy({ logtoOrganizationId: organizationId })) ?? undefined;
+  /** With `tx`, read in the caller's transaction (its connection: embedded PostgreSQL has only one). */
+  async findByOrganization(organizationId: string, tx?: EntityManager): Promise<Tenant | undefined> {
+    const repository = tx === undefined ? this.tenants : tx.getRepository(Tenant);
+    return (await repository.findOneBy({ logtoOrganizationId: organizationId })) ?? undefined;
   }
 
   async findBySlug(slug: string): Promise<Tenant | undefined> {

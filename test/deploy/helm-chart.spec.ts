@@ -19,6 +19,7 @@ import { generateKeyPair, generateSessionKey, KEY_PURPOSES, revocationsConfigSch
 import { tenantsConfigSchema } from '@app/tenants';
 import { requiresTool } from '../support/requires-tool';
 import { compileRule, repoRoot, traefikRoutingPath } from './compose-support';
+import { checkoutReachableBy } from '../support/checkout-access';
 
 const chartDir = join(repoRoot, 'deploy/helm/cameleer-saas');
 const schemaDir = join(repoRoot, 'deploy/helm/schemas');
@@ -625,7 +626,9 @@ const runningAsRoot = process.geteuid?.() === 0;
 if (!runningAsRoot && process.env.CAMELEER_TEST_REQUIRE_ALL === '1') {
   throw new Error('helm-chart.spec.ts needs root (chown builds the Kubernetes Secret layout)');
 }
-const describeAsRoot = haveHelm && runningAsRoot ? describe : describe.skip;
+// The pod's user is an unprivileged uid like nobody: a checkout nobody can reach cannot be loaded as the pod either.
+const nobody = { uid: 65534, gid: 65534, name: 'nobody' };
+const describeAsRoot = haveHelm && runningAsRoot && checkoutReachableBy(nobody, 'the chart key-mount test (the app’s key loader)') ? describe : describe.skip;
 if (!runningAsRoot) {
   process.stdout.write('skipped (needs root to chown): the Kubernetes Secret key layout of helm-chart.spec.ts\n');
 }

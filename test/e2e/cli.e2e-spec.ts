@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { exportJWK, generateKeyPair as generateJoseKeyPair, SignJWT } from 'jose';
 import { Client } from 'pg';
 import { generateKeyPair } from '@app/security';
+import { checkoutReachableBy } from '../support/checkout-access';
 import { createTestDatabase, itOnServer, type TestDatabase } from '../support/test-database';
 
 /**
@@ -85,32 +86,6 @@ function closedPort(): Promise<number> {
       server.close(() => done(typeof address === 'object' && address !== null ? address.port : 9));
     });
   });
-}
-
-/**
- * Whether `stranger` can run this checkout's scripts at all: a checkout under a folder only root may enter (a fresh
- * clone in `mktemp -d`, mode 0700) stops `nobody` before any file of the test does. Then the tests that run a command
- * as `nobody` are skipped with the reason printed (under CAMELEER_TEST_REQUIRE_ALL=1, as in CI, that fails the run).
- */
-function strangerReachesCheckout(stranger: { uid: number; gid: number; name: string } | undefined): boolean {
-  if (stranger === undefined) {
-    return true;
-  }
-  const probe = spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(join(ROOT, 'scripts', 'register-ts.js'))})`], {
-    cwd: '/',
-    uid: stranger.uid,
-    gid: stranger.gid,
-    timeout: 10_000,
-  });
-  if (probe.error === undefined && probe.status === 0) {
-    return true;
-  }
-  const why = `${stranger.name} (uid ${stranger.uid}) cannot reach this checkout (${ROOT}) or the node binary; a folder above it is closed to others`;
-  if (process.env.CAMELEER_TEST_REQUIRE_ALL === '1') {
-    throw new Error(`the permission tests run commands as ${stranger.name}, but ${why}`);
-  }
-  process.stdout.write(`skipped (the permission tests run commands as ${stranger.name}): ${why}\n`);
-  return false;
 }
 
 describe('command-line tools', () => {
@@ -208,7 +183,7 @@ describe('command-line tools', () => {
     expect(result.stderr.trim()).toBe(`migration:run: PostgreSQL is unreachable after retrying for 0s: connect ECONNREFUSED 127.0.0.1:${port}`);
   });
 
-  (strangerReachesCheckout(stranger) ? describe : describe.skip)('a file the user may not read or write is one line naming it and whom to run as', () => {
+  (stranger === undefined || checkoutReachableBy(stranger, 'the permission tests') ? describe : describe.skip)('a file the user may not read or write is one line naming it and whom to run as', () => {
     it('keys:generate (a key folder of mode 000)', async () => {
       const dir = openFolder('keys-generate');
       mkdirSync(join(dir, 'license'), { mode: 0o000 });
